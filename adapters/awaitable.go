@@ -1,0 +1,294 @@
+package adapters
+
+import (
+	"context"
+	"reflect"
+	"sync"
+
+	"github.com/gomixin/mixin/validate"
+)
+
+// The Awaitable kind: Python's AwaitableMixin. Abstract: Wait, or a Done
+// channel (context.Context's shape).
+var awaitableKind = &kindSpec{spec: validate.Spec{
+	Name: "awaitable",
+	Methods: []validate.Method{{
+		Name: "Wait",
+		Shapes: []reflect.Type{
+			validate.Shape[func(context.Context) (validate.T, error)](),
+			validate.Shape[func(context.Context) error](),
+			validate.Shape[func() (validate.T, error)](),
+			validate.Shape[func() validate.T](),
+			validate.Shape[func() error](),
+			validate.Shape[func()](),
+		},
+		Hints: []string{"Done", "Join", "Result"},
+	}},
+	Alternatives: []validate.Spec{{
+		Name: "a Done channel",
+		Methods: []validate.Method{
+			{Name: "Done", Shapes: []reflect.Type{validate.Shape[func() <-chan struct{}]()}},
+			{Name: "Err", Shapes: []reflect.Type{validate.Shape[func() error]()}, Optional: true},
+		},
+	}},
+}}
+
+// AwaitableSpec returns the abstract methods of the awaitable kind: Wait in
+// one of its shapes, or Done() <-chan struct{} with an optional Err() error.
+func AwaitableSpec() validate.Spec { return awaitableKind.copySpec() }
+
+// Awaitable is the proxy of a value composed as an awaitable (Python's
+// AwaitableMixin[T]): Await waits for it and returns what it resolves to.
+//
+// An Awaitable is made by NewAwaitable and is safe for concurrent use as far
+// as the wrapped value's Wait is. Its zero value is not usable: Await returns
+// an error matching ErrUnusable.
+type Awaitable[T any] struct {
+	value any
+	wait  func(context.Context) (T, error) // ctx-aware: called in the caller's goroutine
+	done  func() <-chan struct{}           // Done-channel form
+	err   func() error
+	fl    *flight[T] // context-less Wait: one call in flight, shared
+}
+
+// Result is one outcome of an Await, for the channel form.
+type Result[T any] struct {
+	Value T
+	Err   error
+}
+
+// NewAwaitable composes v as an awaitable. v needs Wait in one of the shapes
+//
+//	Wait(ctx context.Context) (T, error)
+//	Wait(ctx context.Context) error
+//	Wait() (T, error)      Wait() T
+//	Wait() error           (exec.Cmd)
+//	Wait()                 (sync.WaitGroup)
+//
+// or Done() <-chan struct{} with an optional Err() error (context.Context).
+// A value that does not fit is refused with a *validate.AbstractError.
+func NewAwaitable[T any](v any) (*Awaitable[T], error) {
+	m, err := awaitableKind.match(v, typeArg[T]())
+	if err != nil {
+		return nil, err
+	}
+	a := &Awaitable[T]{value: v}
+	if m.Form == 1 {
+		a.done = v.(interface{ Done() <-chan struct{} }).Done
+		if _, ok := m.Method("Err"); ok {
+			a.err = v.(interface{ Err() error }).Err
+		}
+		return a, nil
+	}
+	b, _ := m.Method("Wait")
+	switch b.Shape {
+	case 0:
+		if x, ok := v.(interface {
+			Wait(context.Context) (T, error)
+		}); ok {
+			a.wait = x.Wait
+		} else {
+			rm := method(v, m, "Wait")
+			a.wait = func(ctx context.Context) (T, error) {
+				out := rm.Call([]reflect.Value{reflect.ValueOf(&ctx).Elem()})
+				t, err := asT[T](out[0])
+				if err != nil {
+					return t, err
+				}
+				return t, asError(out[1])
+			}
+		}
+	case 1:
+		x := v.(interface{ Wait(context.Context) error })
+		a.wait = func(ctx context.Context) (T, error) { var zero T; return zero, x.Wait(ctx) }
+	default:
+		a.fl = &flight[T]{fn: blockingWait[T](v, m, b.Shape)}
+	}
+	return a, nil
+}
+
+// blockingWait binds a context-less Wait as func() (T, error).
+func blockingWait[T any](v any, m *validate.Match, shape int) func() (T, error) {
+	switch shape {
+	case 2:
+		if x, ok := v.(interface{ Wait() (T, error) }); ok {
+			return x.Wait
+		}
+	case 3:
+		if x, ok := v.(interface{ Wait() T }); ok {
+			return func() (T, error) { return x.Wait(), nil }
+		}
+	case 4:
+		x := v.(interface{ Wait() error })
+		return func() (T, error) { var zero T; return zero, x.Wait() }
+	case 5:
+		x := v.(interface{ Wait() })
+		return func() (T, error) { var zero T; x.Wait(); return zero, nil }
+	}
+	rm := method(v, m, "Wait")
+	return func() (T, error) {
+		out := rm.Call(nil)
+		t, err := asT[T](out[0])
+		if err != nil || len(out) == 1 {
+			return t, err
+		}
+		return t, asError(out[1])
+	}
+}
+
+// Value returns the wrapped value.
+func (a *Awaitable[T]) Value() any {
+	if a == nil {
+		return nil
+	}
+	return a.value
+}
+
+// Await waits for the value and returns what it resolves to. When ctx ends
+// first it returns ctx.Err() at once. A Wait that takes a ctx is called with
+// it. A Wait that takes none runs on its own goroutine when ctx can end; a
+// caller that gives up leaves it running, and the next Await joins that call
+// (or takes its result, if nobody did) instead of calling Wait again, so a
+// Wait that must not be called twice (exec.Cmd's) is not. A panic in a
+// context-less Wait is re-raised in every caller waiting for it, as a
+// *PanicError. For the Done-channel form, Await returns the value's Err()
+// once Done is closed (nil without an Err method).
+func (a *Awaitable[T]) Await(ctx context.Context) (T, error) {
+	var zero T
+	switch {
+	case a == nil:
+		return zero, errUnusable("Awaitable")
+	case a.wait != nil:
+		if err := ctx.Err(); err != nil {
+			return zero, err
+		}
+		return a.wait(ctx)
+	case a.fl != nil:
+		return a.fl.do(ctx)
+	case a.done != nil:
+		select {
+		case <-a.done():
+		case <-ctx.Done():
+			return zero, ctx.Err()
+		}
+		if a.err != nil {
+			return zero, a.err()
+		}
+		return zero, nil
+	}
+	return zero, errUnusable("Awaitable")
+}
+
+// Chan awaits on a goroutine of its own and delivers the one result on the
+// returned channel, which is buffered so that the goroutine never blocks on
+// it: for select. The goroutine ends when Await returns, at the latest when
+// ctx ends (for a ctx-aware Wait, when the Wait honours ctx).
+func (a *Awaitable[T]) Chan(ctx context.Context) <-chan Result[T] {
+	ch := make(chan Result[T], 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				ch <- Result[T]{Err: newPanicError(r)}
+			}
+		}()
+		v, err := a.Await(ctx)
+		ch <- Result[T]{Value: v, Err: err}
+	}()
+	return ch
+}
+
+// flight shares one call of a context-less function among callers that may
+// give up: at most one call runs at a time, and a result nobody received is
+// kept for the next caller.
+type flight[T any] struct {
+	fn  func() (T, error)
+	mu  sync.Mutex
+	cur *call[T]
+}
+
+type call[T any] struct {
+	done     chan struct{}
+	val      T
+	err      error
+	panicked *PanicError
+	waiters  int
+	finished bool
+}
+
+func (f *flight[T]) do(ctx context.Context) (T, error) {
+	f.mu.Lock()
+	c := f.cur
+	switch {
+	case c != nil && c.finished: // a result its callers gave up on
+		f.cur = nil
+		f.mu.Unlock()
+		return c.result()
+	case c == nil:
+		if err := ctx.Err(); err != nil {
+			f.mu.Unlock()
+			var zero T
+			return zero, err
+		}
+		c = &call[T]{done: make(chan struct{})}
+		f.cur = c
+		c.waiters++
+		if ctx.Done() == nil { // this caller can never give up: run here
+			f.mu.Unlock()
+			f.run(c)
+			return c.result()
+		}
+		go f.run(c)
+	default:
+		c.waiters++
+	}
+	f.mu.Unlock()
+	select {
+	case <-c.done:
+		return c.result()
+	case <-ctx.Done():
+	}
+	f.mu.Lock()
+	c.waiters--
+	finished := c.finished
+	f.mu.Unlock()
+	if finished {
+		return c.result()
+	}
+	var zero T
+	return zero, ctx.Err()
+}
+
+// run calls fn and publishes its outcome, also when fn panics or exits the goroutine.
+func (f *flight[T]) run(c *call[T]) {
+	var (
+		val    T
+		err    error
+		normal bool
+	)
+	defer func() {
+		var pe *PanicError
+		if !normal {
+			if r := recover(); r != nil {
+				pe = newPanicError(r)
+			} else {
+				err = ErrGoexit
+			}
+		}
+		f.mu.Lock()
+		c.val, c.err, c.panicked, c.finished = val, err, pe, true
+		if c.waiters > 0 {
+			f.cur = nil
+		}
+		f.mu.Unlock()
+		close(c.done)
+	}()
+	val, err = f.fn()
+	normal = true
+}
+
+func (c *call[T]) result() (T, error) {
+	if c.panicked != nil {
+		panic(c.panicked)
+	}
+	return c.val, c.err
+}

@@ -1,0 +1,91 @@
+package adapters
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+)
+
+// ErrGoexit is the error a proxy passes on (to a context's Exit, out of a
+// Group) when user code called runtime.Goexit instead of returning.
+var ErrGoexit = errors.New("mixin: runtime.Goexit called")
+
+// PanicError carries a panic as a value: what was thrown and the stack of the
+// goroutine that threw it. It travels where a panic must become an error (to a
+// context's Exit, out of a Group) and is re-panicked where the caller waits.
+// It unwraps to the panic value when that value is an error.
+type PanicError struct {
+	// Value is what was passed to panic.
+	Value any
+	// Stack is the stack of the panicking goroutine, as debug.Stack gives it.
+	Stack []byte
+}
+
+func newPanicError(v any) *PanicError {
+	if pe, ok := v.(*PanicError); ok {
+		return pe
+	}
+	return &PanicError{Value: v, Stack: debug.Stack()}
+}
+
+// Error returns "mixin: panic: " followed by the value.
+func (p *PanicError) Error() string {
+	return fmt.Sprintf("mixin: panic: %v", p.Value)
+}
+
+// Unwrap returns the panic value when it is an error, so errors.Is and
+// errors.As see through the panic.
+func (p *PanicError) Unwrap() error {
+	if err, ok := p.Value.(error); ok {
+		return err
+	}
+	return nil
+}
+
+// Format prints Error() for %v and %s; %+v adds the stack.
+func (p *PanicError) Format(f fmt.State, verb rune) {
+	_, _ = f.Write([]byte(p.Error()))
+	if verb == 'v' && f.Flag('+') {
+		_, _ = f.Write([]byte("\n"))
+		_, _ = f.Write(p.Stack)
+	}
+}
+
+// guard runs body and then finish exactly once, whether body returns, panics
+// or calls runtime.Goexit. finish receives body's error, a *PanicError, or
+// ErrGoexit, and returns the final error and whether a panic is swallowed.
+// A panic that is not swallowed is re-raised with its original value after
+// finish; a Goexit always goes on.
+func guard(body func() error, finish func(error) (error, bool)) (result error) {
+	completed := false
+	defer func() {
+		if completed {
+			return
+		}
+		r := recover()
+		if r == nil { // runtime.Goexit: it cannot be stopped, only cleaned up after
+			finish(ErrGoexit)
+			return
+		}
+		res, swallow := finish(newPanicError(r))
+		if !swallow {
+			panic(r)
+		}
+		result = res
+	}()
+	err := body()
+	completed = true
+	result, _ = finish(err)
+	return result
+}
+
+// errUnusable is returned by the methods of a zero or nil proxy.
+func errUnusable(proxy string) error {
+	return fmt.Errorf("mixin: %s used without its constructor (New%s): %w", proxy, proxy, ErrUnusable)
+}
+
+// ErrUnusable is matched by the error every method of a zero-value or nil
+// proxy returns: proxies must be made by their constructors.
+var ErrUnusable = errors.New("mixin: zero or nil proxy")
+
+var errNilFunc = errors.New("mixin: nil func")

@@ -1,0 +1,317 @@
+package mixin
+
+import (
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"sort"
+	"sync"
+
+	"github.com/gomixin/mixin/adapters"
+	"github.com/gomixin/mixin/validate"
+)
+
+// Composer composes values: it finds every mixin kind whose abstract methods a
+// value has and attaches that kind's proxy. It also keeps named
+// registrations, for plugin hosts. A Composer is safe for concurrent use;
+// make one with New (the zero value is not usable).
+type Composer struct {
+	reg   *Registry
+	mu    sync.RWMutex
+	named map[string]*Composite
+}
+
+// Option configures a Composer.
+type Option func(*Composer)
+
+// WithRegistry makes the Composer use r, which it may share with others,
+// instead of a fresh Registry of the built-in kinds.
+func WithRegistry(r *Registry) Option {
+	return func(c *Composer) {
+		if r != nil {
+			c.reg = r
+		}
+	}
+}
+
+// ComposeOption configures one Compose or Register call.
+type ComposeOption func(*composeConfig)
+
+type composeConfig struct {
+	require []Kind
+	only    []Kind
+}
+
+// Require makes the listed kinds mandatory: if any of them cannot attach,
+// Compose fails with one *validate.AbstractError listing every problem of
+// every required kind. A required kind attaches even when the value has none
+// of its optional methods (a bare group).
+func Require(kinds ...Kind) ComposeOption {
+	return func(c *composeConfig) { c.require = append(c.require, kinds...) }
+}
+
+// Only limits the kinds that may attach to the listed ones.
+func Only(kinds ...Kind) ComposeOption {
+	return func(c *composeConfig) { c.only = append(c.only, kinds...) }
+}
+
+// New returns a Composer with its own Registry of the built-in kinds.
+func New(opts ...Option) *Composer {
+	c := &Composer{named: map[string]*Composite{}}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.reg == nil {
+		c.reg = NewRegistry()
+	}
+	return c
+}
+
+var defaultComposer = New()
+
+// Default returns the package-level Composer that Compose uses.
+func Default() *Composer { return defaultComposer }
+
+// Compose composes v on the package-level default Composer.
+func Compose(v any, opts ...ComposeOption) (*Composite, error) {
+	return defaultComposer.Compose(v, opts...)
+}
+
+// Registry returns the Composer's catalogue of kinds, to Define kinds and
+// Adapt foreign types.
+func (c *Composer) Registry() *Registry { return c.reg }
+
+// Compose finds every kind whose abstract methods v has and returns v with
+// their proxies attached. It fails when a kind given to Require cannot attach
+// (a *validate.AbstractError naming every problem of every required kind),
+// when no kind attaches at all, and for nil or a nil pointer.
+func (c *Composer) Compose(v any, opts ...ComposeOption) (*Composite, error) {
+	var cfg composeConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if v == nil || isNilPointer(v) {
+		return nil, validate.Check(v, validate.Spec{Name: "any kind"})
+	}
+	for _, k := range append(slices.Clone(cfg.require), cfg.only...) {
+		if _, ok := c.reg.Spec(k); !ok {
+			return nil, fmt.Errorf("mixin: compose %T as %q: %w", v, k, ErrUnknownKind)
+		}
+	}
+	p := c.reg.planFor(v)
+	comp := &Composite{value: v}
+	var refusals []error
+	for _, s := range p.steps {
+		kind := s.e.kind
+		required := slices.Contains(cfg.require, kind)
+		if len(cfg.only) > 0 && !slices.Contains(cfg.only, kind) && !required {
+			continue
+		}
+		if !required && !s.auto && !comp.derivable(s.e) {
+			continue
+		}
+		proxy, err := comp.build(v, s)
+		if err != nil {
+			if required {
+				refusals = append(refusals, err)
+			}
+			continue
+		}
+		comp.attach(kind, proxy)
+	}
+	if len(refusals) > 0 {
+		return nil, joinRefusals(refusals)
+	}
+	if len(comp.kinds) == 0 {
+		return nil, noKind(v, p, cfg.only)
+	}
+	return comp, nil
+}
+
+// joinRefusals merges the refusals of required kinds into one error: one
+// *validate.AbstractError when all are, else errors.Join.
+func joinRefusals(errs []error) error {
+	if ae := validate.Join(errs...); ae != nil && len(ae.Problems) > 0 {
+		rest := []error{ae}
+		for _, err := range errs {
+			var x *validate.AbstractError
+			if !errors.As(err, &x) {
+				rest = append(rest, err)
+			}
+		}
+		if len(rest) == 1 {
+			return ae
+		}
+		return errors.Join(rest...)
+	}
+	return errors.Join(errs...)
+}
+
+// noKind explains why nothing attached: the problems of the kinds the value
+// came near, or that it has none of any kind's methods.
+func noKind(v any, p *plan, only []Kind) error {
+	var near []error
+	var kinds []string
+	for _, s := range p.steps {
+		if len(only) > 0 && !slices.Contains(only, s.e.kind) {
+			continue
+		}
+		kinds = append(kinds, string(s.e.kind))
+		if s.err != nil && s.hasAny {
+			near = append(near, s.err)
+		}
+	}
+	if ae := validate.Join(near...); ae != nil {
+		return ae
+	}
+	return validate.Refuse(v, "any kind", "has none of the methods of the kinds %v", kinds)
+}
+
+// Register composes v and keeps it under name, for Lookup, Unregister and
+// All. A name already registered is refused with an error matching
+// ErrDuplicate; nothing is replaced.
+func (c *Composer) Register(name string, v any, opts ...ComposeOption) (*Composite, error) {
+	if name == "" {
+		return nil, errors.New("mixin: Register with an empty name")
+	}
+	if _, ok := c.Lookup(name); ok {
+		return nil, fmt.Errorf("mixin: name %q: %w", name, ErrDuplicate)
+	}
+	comp, err := c.Compose(v, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("mixin: register %q: %w", name, err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.named[name]; ok {
+		return nil, fmt.Errorf("mixin: name %q: %w", name, ErrDuplicate)
+	}
+	c.named[name] = comp
+	return comp, nil
+}
+
+// Lookup returns the Composite registered under name.
+func (c *Composer) Lookup(name string) (*Composite, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	comp, ok := c.named[name]
+	return comp, ok
+}
+
+// Unregister removes the registration under name and reports whether there
+// was one.
+func (c *Composer) Unregister(name string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.named[name]
+	delete(c.named, name)
+	return ok
+}
+
+// All iterates over the registrations in name order, over a snapshot taken
+// when iteration starts: the loop body may Register and Unregister.
+func (c *Composer) All() iter.Seq2[string, *Composite] {
+	return func(yield func(string, *Composite) bool) {
+		c.mu.RLock()
+		names := make([]string, 0, len(c.named))
+		for n := range c.named {
+			names = append(names, n)
+		}
+		snap := make(map[string]*Composite, len(c.named))
+		for n, comp := range c.named {
+			snap[n] = comp
+		}
+		c.mu.RUnlock()
+		sort.Strings(names)
+		for _, n := range names {
+			if !yield(n, snap[n]) {
+				return
+			}
+		}
+	}
+}
+
+// Composite is a value with the proxies of the kinds it composed as. It is
+// immutable and safe for concurrent use.
+type Composite struct {
+	value   any
+	kinds   []Kind
+	proxies []any
+}
+
+// Value returns the composed value.
+func (c *Composite) Value() any { return c.value }
+
+// Kinds returns the kinds attached, in catalogue order.
+func (c *Composite) Kinds() []Kind { return slices.Clone(c.kinds) }
+
+// Has reports whether kind is attached.
+func (c *Composite) Has(kind Kind) bool {
+	_, ok := c.Proxy(kind)
+	return ok
+}
+
+// Proxy returns the proxy of any kind, built-in or user-defined.
+func (c *Composite) Proxy(kind Kind) (any, bool) {
+	for i, k := range c.kinds {
+		if k == kind {
+			return c.proxies[i], true
+		}
+	}
+	return nil, false
+}
+
+func (c *Composite) attach(kind Kind, proxy any) {
+	c.kinds = append(c.kinds, kind)
+	c.proxies = append(c.proxies, proxy)
+}
+
+func (c *Composite) derivable(e *entry) bool {
+	return e.derive != nil && c.Has(e.from)
+}
+
+// build makes one kind's proxy: through the type's adapter, derived from a
+// parent kind's proxy, or from the value itself.
+func (c *Composite) build(v any, s step) (any, error) {
+	e := s.e
+	if s.adapt != nil {
+		a, err := s.adapt(v)
+		if err != nil {
+			return nil, fmt.Errorf("mixin: adapter of %T as %s: %w", v, e.kind, err)
+		}
+		if err := validate.Check(a, e.spec); err != nil {
+			return nil, err
+		}
+		return e.build(a)
+	}
+	if e.derive != nil {
+		if parent, ok := c.Proxy(e.from); ok {
+			return e.derive(parent)
+		}
+	}
+	if s.err != nil {
+		return nil, s.err
+	}
+	return e.build(v)
+}
+
+func typed[P any](c *Composite, kind Kind) (P, bool) {
+	p, ok := c.Proxy(kind)
+	if !ok {
+		var zero P
+		return zero, false
+	}
+	t, ok := p.(P)
+	return t, ok
+}
+
+// Context returns the context-manager proxy, if KindContext is attached.
+func (c *Composite) Context() (*adapters.Context[any], bool) {
+	return typed[*adapters.Context[any]](c, KindContext)
+}
+
+// Awaitable returns the awaitable proxy, if KindAwaitable is attached.
+func (c *Composite) Awaitable() (*adapters.Awaitable[any], bool) {
+	return typed[*adapters.Awaitable[any]](c, KindAwaitable)
+}

@@ -1,0 +1,111 @@
+package validate
+
+import (
+	"reflect"
+	"strings"
+)
+
+// T is the placeholder for the value type in a shape: where a shape says T, a
+// method may have any type, as long as every T of one spec is the same type
+// (or, when [Spec.T] fixes it, that type). Shapes are written as function types
+// without a receiver, e.g. reflect.TypeFor[func(context.Context) (validate.T, error)]().
+type T struct{ _ [0]func() }
+
+var placeholder = reflect.TypeFor[T]()
+
+// Spec is a mixin kind's set of abstract methods: what a value must have for
+// the kind to attach. A Spec is a plain value; copy it to change it.
+type Spec struct {
+	// Name is the kind's name, used in messages ("lock").
+	Name string
+	// Methods are the methods of the spec's main form, in the order errors list them.
+	Methods []Method
+	// Alternatives are other complete method sets that also satisfy the spec,
+	// tried after Methods: a lock may instead be a sync.Locker. Each has a Name
+	// ("sync.Locker") and no Alternatives of its own.
+	Alternatives []Spec
+	// T, when not nil, fixes the placeholder T: a concrete type must match
+	// exactly; an interface type accepts any type that implements it and any
+	// interface type (checked when called).
+	T reflect.Type
+}
+
+// Method is one abstract method of a Spec.
+type Method struct {
+	// Name is the Go method name ("Acquire").
+	Name string
+	// Shapes are the function types (no receiver) the method may have, the
+	// canonical one first; T in a shape is the placeholder [T].
+	Shapes []reflect.Type
+	// Optional methods may be absent; when present they must fit a shape.
+	Optional bool
+	// Hints are names of methods people often have instead ("Unlock" for
+	// Release); an error for a missing method mentions one the value has.
+	Hints []string
+}
+
+// Shape returns the function type F as a shape, for building a Method.
+func Shape[F any]() reflect.Type {
+	return reflect.TypeFor[F]()
+}
+
+// forms returns the spec's main form followed by its alternatives.
+func (s *Spec) forms() []Spec {
+	out := make([]Spec, 0, 1+len(s.Alternatives))
+	out = append(out, Spec{Name: "", Methods: s.Methods})
+	for _, a := range s.Alternatives {
+		out = append(out, Spec{Name: a.Name, Methods: a.Methods})
+	}
+	return out
+}
+
+// shapeString formats a shape as Go source does, writing the placeholder as T,
+// or as the type bound to it.
+func shapeString(f reflect.Type, bound reflect.Type) string {
+	if f == nil || f.Kind() != reflect.Func {
+		return typeString(f, bound)
+	}
+	var b strings.Builder
+	b.WriteString("func(")
+	for i := 0; i < f.NumIn(); i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		in := f.In(i)
+		if f.IsVariadic() && i == f.NumIn()-1 {
+			b.WriteString("...")
+			in = in.Elem()
+		}
+		b.WriteString(typeString(in, bound))
+	}
+	b.WriteString(")")
+	switch n := f.NumOut(); {
+	case n == 1:
+		b.WriteString(" ")
+		b.WriteString(typeString(f.Out(0), bound))
+	case n > 1:
+		b.WriteString(" (")
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(typeString(f.Out(i), bound))
+		}
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+func typeString(t reflect.Type, bound reflect.Type) string {
+	switch {
+	case t == nil:
+		return "nil"
+	case t == placeholder && bound != nil:
+		return bound.String()
+	case t == placeholder:
+		return "T"
+	case t == reflect.TypeFor[any]():
+		return "any"
+	}
+	return t.String()
+}
