@@ -18,8 +18,9 @@ var awaitableKind = &kindSpec{spec: validate.Spec{
 			validate.Shape[func(context.Context) (validate.T, error)](),
 			validate.Shape[func(context.Context) error](),
 			validate.Shape[func() (validate.T, error)](),
-			validate.Shape[func() validate.T](),
+			// Wait() error before Wait() T, or T would bind to error.
 			validate.Shape[func() error](),
+			validate.Shape[func() validate.T](),
 			validate.Shape[func()](),
 		},
 		Hints: []string{"Done", "Join", "Result"},
@@ -61,8 +62,9 @@ type Result[T any] struct {
 //
 //	Wait(ctx context.Context) (T, error)
 //	Wait(ctx context.Context) error
-//	Wait() (T, error)      Wait() T
+//	Wait() (T, error)
 //	Wait() error           (exec.Cmd)
+//	Wait() T
 //	Wait()                 (sync.WaitGroup)
 //
 // or Done() <-chan struct{} with an optional Err() error (context.Context).
@@ -115,12 +117,12 @@ func blockingWait[T any](v any, m *validate.Match, shape int) func() (T, error) 
 			return x.Wait
 		}
 	case 3:
+		x := v.(interface{ Wait() error })
+		return func() (T, error) { var zero T; return zero, x.Wait() }
+	case 4:
 		if x, ok := v.(interface{ Wait() T }); ok {
 			return func() (T, error) { return x.Wait(), nil }
 		}
-	case 4:
-		x := v.(interface{ Wait() error })
-		return func() (T, error) { var zero T; return zero, x.Wait() }
 	case 5:
 		x := v.(interface{ Wait() })
 		return func() (T, error) { var zero T; x.Wait(); return zero, nil }

@@ -1,6 +1,10 @@
 package validate
 
-import "reflect"
+import (
+	"reflect"
+
+	"github.com/gomixin/mixin/internal/typecache"
+)
 
 // CheckSynthetic runs the matcher on a made-up type with the given methods,
 // for fuzzing signatures that no compiled type has.
@@ -9,4 +13,4 @@ func CheckSynthetic(name string, methods map[string]reflect.Type, specs ...Spec)
 }
 
 // Scans reports how many method-set scans have run.
-func Scans() int64 { return scans.Load() }
+func Scans() int64 { return typecache.Scans() }

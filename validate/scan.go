@@ -3,7 +3,6 @@ package validate
 import (
 	"reflect"
 	"sort"
-	"sync/atomic"
 
 	"github.com/gomixin/mixin/internal/typecache"
 )
@@ -25,10 +24,7 @@ type typeInfo struct {
 	name    string   // the type's name in messages when t is nil (synthetic types)
 }
 
-var (
-	infos typecache.Cache[*typeInfo]
-	scans atomic.Int64
-)
+var infos typecache.Cache[*typeInfo]
 
 // infoOf returns the cached method information of t, scanning it on first sight.
 func infoOf(key typecache.Key, t reflect.Type) *typeInfo {
@@ -37,7 +33,7 @@ func infoOf(key typecache.Key, t reflect.Type) *typeInfo {
 
 // scan reads t's method set once. It is the only place that walks methods.
 func scan(t reflect.Type) *typeInfo {
-	scans.Add(1)
+	typecache.CountScan()
 	info := &typeInfo{t: t, methods: map[string]methodInfo{}}
 	if t == nil {
 		return info

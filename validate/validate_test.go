@@ -246,7 +246,9 @@ func TestRefuse(t *testing.T) {
 // recorder is a testing.TB stand-in that records failures.
 type recorder struct{ msgs []string }
 
-func (r *recorder) Errorf(format string, args ...any) { r.msgs = append(r.msgs, fmt.Sprintf(format, args...)) }
+func (r *recorder) Errorf(format string, args ...any) {
+	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
+}
 
 func TestImplements(t *testing.T) {
 	assert.True(t, validate.Implements(t, &shop.Store{}, lockSpec))

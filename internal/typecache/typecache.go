@@ -7,6 +7,7 @@ package typecache
 import (
 	"reflect"
 	"sync"
+	"sync/atomic"
 
 	"github.com/modern-go/reflect2"
 )
@@ -44,3 +45,12 @@ func (c *Cache[V]) Len() int {
 	c.m.Range(func(any, any) bool { n++; return true })
 	return n
 }
+
+var scans atomic.Int64
+
+// CountScan records one reflective scan of a type's method set.
+func CountScan() { scans.Add(1) }
+
+// Scans reports how many method-set scans have run in this process, so that
+// tests can show a seen type is not scanned again.
+func Scans() int64 { return scans.Load() }

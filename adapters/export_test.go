@@ -1,0 +1,14 @@
+package adapters
+
+// Waiters reports how many callers wait on the context-less Wait in flight.
+func Waiters[T any](a *Awaitable[T]) int {
+	if a.fl == nil {
+		return 0
+	}
+	a.fl.mu.Lock()
+	defer a.fl.mu.Unlock()
+	if a.fl.cur == nil {
+		return 0
+	}
+	return a.fl.cur.waiters
+}

@@ -1,0 +1,5 @@
+package adapters_test
+
+import "fmt"
+
+func sprintfPlus(v any) string { return fmt.Sprintf("%+v", v) }
