@@ -315,3 +315,14 @@ func (c *Composite) Context() (*adapters.Context[any], bool) {
 func (c *Composite) Awaitable() (*adapters.Awaitable[any], bool) {
 	return typed[*adapters.Awaitable[any]](c, KindAwaitable)
 }
+
+// Lock returns the lock proxy, if KindLock is attached. For an owner lock it
+// is the owner lock's own, whose Release checks ownership.
+func (c *Composite) Lock() (*adapters.Lock, bool) {
+	return typed[*adapters.Lock](c, KindLock)
+}
+
+// OwnerLock returns the owner-lock proxy, if KindOwnerLock is attached.
+func (c *Composite) OwnerLock() (*adapters.OwnerLock, bool) {
+	return typed[*adapters.OwnerLock](c, KindOwnerLock)
+}

@@ -1,7 +1,6 @@
 package adapters
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -10,10 +9,7 @@ import (
 	"github.com/gomixin/mixin/validate"
 )
 
-var (
-	ctxType = reflect.TypeFor[context.Context]()
-	anyType = reflect.TypeFor[any]()
-)
+var anyType = reflect.TypeFor[any]()
 
 // kindSpec is one mixin kind's spec with a per-type cache of what checking a
 // type against it found, so that a second value of a seen type is bound with

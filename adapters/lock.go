@@ -1,0 +1,408 @@
+package adapters
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync/atomic"
+	"time"
+
+	"github.com/gomixin/mixin/validate"
+)
+
+// ErrNotAcquired is matched by the error of Enter and Do when the value's
+// Acquire reports false: Python's RuntimeError('failed to acquire lock').
+var ErrNotAcquired = errors.New("mixin: failed to acquire lock")
+
+// ErrNotLocked is matched by the error of Release on a lock whose held state
+// the proxy tracks (a sync.Locker, a ctx locker) when the proxy did not
+// acquire it: releasing it would crash the process (sync.Mutex) or lie.
+var ErrNotLocked = errors.New("mixin: release of an unlocked lock")
+
+var acquireMethod = validate.Method{
+	Name: "Acquire",
+	Shapes: []reflect.Type{
+		validate.Shape[func(context.Context) (bool, error)](),
+		validate.Shape[func(context.Context) error](),
+		validate.Shape[func() bool](),
+		validate.Shape[func()](),
+	},
+	Hints: []string{"Lock", "TryLock", "Take"},
+}
+
+var lockedMethod = validate.Method{
+	Name:   "Locked",
+	Shapes: []reflect.Type{validate.Shape[func() bool]()},
+	Hints:  []string{"IsLocked", "Held"},
+}
+
+var ackMethod = validate.Method{
+	Name:     "AcknowledgeLocksmith",
+	Shapes:   []reflect.Type{validate.Shape[func(Locksmith) bool]()},
+	Optional: true,
+}
+
+// The Lock kind: Python's LockMixin. Abstract: Acquire, Release, Locked; or
+// a sync.Locker; or a ctx locker.
+var lockKind = &kindSpec{spec: validate.Spec{
+	Name: "lock",
+	Methods: []validate.Method{
+		acquireMethod,
+		{Name: "Release", Shapes: []reflect.Type{
+			validate.Shape[func(context.Context) error](),
+			validate.Shape[func() error](),
+			validate.Shape[func()](),
+		}, Hints: []string{"Unlock", "Free"}},
+		lockedMethod,
+		ackMethod,
+	},
+	Alternatives: []validate.Spec{
+		{Name: "sync.Locker", Methods: []validate.Method{
+			{Name: "Lock", Shapes: []reflect.Type{validate.Shape[func()]()}},
+			{Name: "Unlock", Shapes: []reflect.Type{validate.Shape[func()]()}},
+			{Name: "TryLock", Shapes: []reflect.Type{validate.Shape[func() bool]()}, Optional: true},
+			ackMethod,
+		}},
+		{Name: "a ctx locker", Methods: []validate.Method{
+			{Name: "Lock", Shapes: []reflect.Type{validate.Shape[func(context.Context) error]()}},
+			{Name: "Unlock", Shapes: []reflect.Type{validate.Shape[func(context.Context) error]()}},
+			ackMethod,
+		}},
+	},
+}}
+
+// LockSpec returns the abstract methods of the lock kind: Acquire, Release
+// and Locked in one of their shapes; or sync.Locker's Lock and Unlock (with
+// TryLock used when present); or Lock(ctx) error and Unlock(ctx) error.
+func LockSpec() validate.Spec { return lockKind.copySpec() }
+
+// LockOption configures a Lock or OwnerLock.
+type LockOption func(*lockConfig)
+
+type lockConfig struct {
+	factory func(v any) any
+}
+
+// WithLockFactory sets what Enter returns once the lock is acquired (Python's
+// _lock_factory_): factory is called with the wrapped value. Without it,
+// Enter returns nil.
+func WithLockFactory(factory func(v any) any) LockOption {
+	return func(c *lockConfig) { c.factory = factory }
+}
+
+// Lock is the proxy of a value composed as a lock (Python's LockMixin): it
+// adds Enter, Exit and Do to the value's Acquire and Release, makes every
+// acquisition cancellable through ctx, and never leaves the lock held when a
+// caller gives up or its body panics.
+//
+// A Lock is made by NewLock (or NewOwnerLock) and is safe for concurrent use.
+// Its zero value is not usable: every method returns an error matching
+// ErrUnusable (Locked returns false).
+type Lock struct {
+	value   any
+	name    string                              // the value's type, for messages
+	acquire func(context.Context) (bool, error) // ctx-aware Acquire; nil when blocking is set
+	block   func() bool                         // context-less Acquire
+	try     func() bool                         // non-blocking attempt (TryLock), may be nil
+	release func(context.Context) error
+	locked  func() bool                 // nil: the proxy tracks the held state
+	held    atomic.Bool                 // the tracked state, when locked is nil
+	check   func(context.Context) error // ownership check before release, may be nil
+	factory func(v any) any
+	ack     func(Locksmith) bool
+
+	watched   atomic.Bool  // a Watchdog watches this lock: record acquisitions
+	since     atomic.Int64 // when the current hold began (unix nanoseconds), if watched
+	holder    atomic.Uint64
+	unchecked func(context.Context) error // release without ownership check (force-release)
+}
+
+// NewLock composes v as a lock. v needs one of
+//
+//	Acquire(ctx) (bool, error) | Acquire(ctx) error | Acquire() bool | Acquire()
+//	Release(ctx) error | Release() error | Release()
+//	Locked() bool
+//
+// or sync.Locker's Lock() and Unlock() (TryLock() bool is used when present),
+// or Lock(ctx) error and Unlock(ctx) error. For the last two the proxy tracks
+// whether the lock is held, so Locked is exact only when every acquisition
+// goes through the proxy. An optional AcknowledgeLocksmith(Locksmith) bool is
+// asked before a Watchdog watches the lock. A value that does not fit is
+// refused with a *validate.AbstractError naming every problem.
+func NewLock(v any, opts ...LockOption) (*Lock, error) {
+	m, err := lockKind.match(v, nil)
+	if err != nil {
+		return nil, err
+	}
+	l := newLockProxy(v, opts)
+	switch m.Form {
+	case 0:
+		l.bindAcquire(v, m)
+		b, _ := m.Method("Release")
+		switch b.Shape {
+		case 0:
+			l.release = v.(interface{ Release(context.Context) error }).Release
+		case 1:
+			x := v.(interface{ Release() error })
+			l.release = func(context.Context) error { return x.Release() }
+		default:
+			x := v.(interface{ Release() })
+			l.release = func(context.Context) error { x.Release(); return nil }
+		}
+		l.locked = v.(interface{ Locked() bool }).Locked
+	case 1:
+		x := v.(interface {
+			Lock()
+			Unlock()
+		})
+		l.block = func() bool { x.Lock(); return true }
+		if _, ok := m.Method("TryLock"); ok {
+			l.try = v.(interface{ TryLock() bool }).TryLock
+		}
+		l.release = func(context.Context) error { x.Unlock(); return nil }
+	default:
+		x := v.(interface {
+			Lock(context.Context) error
+			Unlock(context.Context) error
+		})
+		l.acquire = func(ctx context.Context) (bool, error) {
+			if err := x.Lock(ctx); err != nil {
+				return false, err
+			}
+			return true, nil
+		}
+		l.release = x.Unlock
+	}
+	l.unchecked = l.release
+	if _, ok := m.Method("AcknowledgeLocksmith"); ok {
+		l.ack = v.(interface{ AcknowledgeLocksmith(Locksmith) bool }).AcknowledgeLocksmith
+	}
+	return l, nil
+}
+
+func newLockProxy(v any, opts []LockOption) *Lock {
+	var cfg lockConfig
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	return &Lock{value: v, name: reflect.TypeOf(v).String(), factory: cfg.factory}
+}
+
+// bindAcquire binds the Acquire shapes shared by Lock and OwnerLock.
+func (l *Lock) bindAcquire(v any, m *validate.Match) {
+	b, _ := m.Method("Acquire")
+	switch b.Shape {
+	case 0:
+		l.acquire = v.(interface {
+			Acquire(context.Context) (bool, error)
+		}).Acquire
+	case 1:
+		x := v.(interface{ Acquire(context.Context) error })
+		l.acquire = func(ctx context.Context) (bool, error) {
+			if err := x.Acquire(ctx); err != nil {
+				return false, err
+			}
+			return true, nil
+		}
+	case 2:
+		l.block = v.(interface{ Acquire() bool }).Acquire
+	default:
+		x := v.(interface{ Acquire() })
+		l.block = func() bool { x.Acquire(); return true }
+	}
+}
+
+// Value returns the wrapped value.
+func (l *Lock) Value() any {
+	if l == nil {
+		return nil
+	}
+	return l.value
+}
+
+// Acquire acquires the lock, waiting if necessary, and reports whether it was
+// acquired (a value's Acquire may say false). When ctx ends first it returns
+// false and ctx.Err(), and the lock is left free: a context-less Acquire
+// still under way is waited for on its own goroutine and, if it succeeds
+// after the caller gave up, released by the proxy.
+func (l *Lock) Acquire(ctx context.Context) (bool, error) {
+	if l == nil || l.release == nil {
+		return false, errUnusable("Lock")
+	}
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	var ok bool
+	var err error
+	switch {
+	case l.acquire != nil:
+		ok, err = l.acquire(ctx)
+	case l.try != nil && l.try():
+		ok = true
+	case ctx.Done() == nil:
+		ok = l.block()
+	default:
+		ok, err = l.acquireAbandonable(ctx)
+	}
+	if ok {
+		l.acquired(ctx)
+	}
+	return ok, err
+}
+
+// acquireAbandonable runs a context-less Acquire on a goroutine so that the
+// caller can give up; whichever of the caller and the goroutine comes second
+// sees to it that an acquisition nobody wants is released. A panic in Acquire
+// is re-raised in the caller as a *PanicError while it still waits.
+func (l *Lock) acquireAbandonable(ctx context.Context) (bool, error) {
+	const (
+		waiting int32 = iota
+		gaveUp
+		delivered
+	)
+	var state atomic.Int32
+	type outcome struct {
+		ok       bool
+		panicked *PanicError
+	}
+	result := make(chan outcome, 1)
+	go func() {
+		var out outcome
+		normal := false
+		defer func() {
+			if !normal {
+				if r := recover(); r != nil {
+					out.panicked = newPanicError(r)
+				}
+			}
+			if !state.CompareAndSwap(waiting, delivered) {
+				// The caller gave up: release what nobody wants. A panic
+				// here has nobody to go to and is dropped.
+				if out.ok {
+					_ = l.release(context.WithoutCancel(ctx))
+				}
+				return
+			}
+			result <- out
+		}()
+		out.ok = l.block()
+		normal = true
+	}()
+	select {
+	case out := <-result:
+		if out.panicked != nil {
+			panic(out.panicked)
+		}
+		return out.ok, nil
+	case <-ctx.Done():
+	}
+	if state.CompareAndSwap(waiting, gaveUp) {
+		return false, ctx.Err()
+	}
+	// The goroutine delivered just as ctx ended: give the lock back.
+	if out := <-result; out.ok {
+		_ = l.release(context.WithoutCancel(ctx))
+	}
+	return false, ctx.Err()
+}
+
+// acquired records a successful acquisition: the tracked state, and for a
+// watched lock when and by which task.
+func (l *Lock) acquired(ctx context.Context) {
+	if l.locked == nil {
+		l.held.Store(true)
+	}
+	if l.watched.Load() {
+		task, _ := TaskOf(ctx)
+		l.holder.Store(uint64(task))
+		l.since.Store(time.Now().UnixNano())
+	}
+}
+
+// Release releases the lock. For an owner lock it first checks that the ctx's
+// task holds it (ErrNotOwner otherwise). For a lock whose held state the
+// proxy tracks, releasing one the proxy did not acquire returns ErrNotLocked
+// instead of calling Unlock (which would crash on a sync.Mutex).
+func (l *Lock) Release(ctx context.Context) error {
+	if l == nil || l.release == nil {
+		return errUnusable("Lock")
+	}
+	if l.check != nil {
+		if err := l.check(ctx); err != nil {
+			return err
+		}
+	}
+	return l.releaseNow(ctx, l.release)
+}
+
+func (l *Lock) releaseNow(ctx context.Context, release func(context.Context) error) error {
+	if l.locked == nil && !l.held.CompareAndSwap(true, false) {
+		return fmt.Errorf("mixin: %s: %w", l.name, ErrNotLocked)
+	}
+	if l.watched.Load() {
+		l.since.Store(0)
+		l.holder.Store(0)
+	}
+	return release(ctx)
+}
+
+// Locked reports whether the lock is held: the value's Locked, or the state
+// the proxy tracks for a sync.Locker or ctx locker.
+func (l *Lock) Locked() bool {
+	switch {
+	case l == nil || l.release == nil:
+		return false
+	case l.locked != nil:
+		return l.locked()
+	}
+	return l.held.Load()
+}
+
+// Enter acquires the lock and returns the lock factory's value (nil without
+// WithLockFactory). When Acquire reports false it returns an error matching
+// ErrNotAcquired; when ctx ends, ctx.Err().
+func (l *Lock) Enter(ctx context.Context) (any, error) {
+	ok, err := l.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("mixin: %s: %w", l.name, ErrNotAcquired)
+	}
+	if l.factory != nil {
+		return l.factory(l.value), nil
+	}
+	return nil, nil
+}
+
+// Exit releases the lock. It returns err (the body's), joined with the
+// release's own error; a lock never suppresses.
+func (l *Lock) Exit(ctx context.Context, err error) error {
+	rerr := l.Release(ctx)
+	return exitResult(err, false, rerr)
+}
+
+// Do acquires the lock, runs fn and releases the lock, also when fn panics
+// or calls runtime.Goexit (the panic then goes on). It returns fn's error
+// joined with the release's, ErrNotAcquired when Acquire reports false, and
+// ctx.Err() when ctx ends before the lock is acquired.
+func (l *Lock) Do(ctx context.Context, fn func(context.Context) error) (err error) {
+	if fn == nil {
+		return errNilFunc
+	}
+	if _, err := l.Enter(ctx); err != nil {
+		return err
+	}
+	finished := false
+	defer func() {
+		if !finished {
+			_ = l.Release(ctx)
+		}
+	}()
+	err = fn(ctx)
+	finished = true
+	return l.Exit(ctx, err)
+}

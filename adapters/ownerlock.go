@@ -1,0 +1,134 @@
+package adapters
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+
+	"github.com/gomixin/mixin/validate"
+)
+
+// ErrNotOwner is matched by the error of an owner lock's Release from a task
+// that does not hold it: Python's RuntimeError('X is not acquired by current
+// task'). The message names the Go type.
+var ErrNotOwner = errors.New("mixin: lock is not acquired by current task")
+
+// The OwnerLock kind: Python's LockWithOwnerMixin. Abstract: Acquire, Locked,
+// IsOwner and ReleaseUnchecked (Python's _release).
+var ownerLockKind = &kindSpec{spec: validate.Spec{
+	Name: "owner-lock",
+	Methods: []validate.Method{
+		acquireMethod,
+		lockedMethod,
+		{Name: "IsOwner", Shapes: []reflect.Type{validate.Shape[func(context.Context) bool]()}, Hints: []string{"Owner", "HeldBy"}},
+		{Name: "ReleaseUnchecked", Shapes: []reflect.Type{
+			validate.Shape[func(context.Context) error](),
+			validate.Shape[func() error](),
+			validate.Shape[func()](),
+		}, Hints: []string{"Release", "Unlock"}},
+		ackMethod,
+	},
+}}
+
+// OwnerLockSpec returns the abstract methods of the owner-lock kind: Lock's
+// Acquire and Locked, plus IsOwner(ctx) bool and ReleaseUnchecked(ctx) error
+// (also ReleaseUnchecked() error and ReleaseUnchecked()).
+func OwnerLockSpec() validate.Spec { return ownerLockKind.copySpec() }
+
+// OwnerLock is the proxy of a lock that knows its owner (Python's
+// LockWithOwnerMixin): everything Lock has, with a Release that refuses a
+// task that does not hold the lock.
+//
+// An OwnerLock is made by NewOwnerLock and is safe for concurrent use. Its
+// zero value is not usable: every method returns an error matching
+// ErrUnusable.
+type OwnerLock struct {
+	l       *Lock
+	isOwner func(context.Context) bool
+}
+
+// NewOwnerLock composes v as an owner lock. v needs Acquire and Locked in a
+// shape Lock accepts, IsOwner(ctx context.Context) bool, and
+// ReleaseUnchecked(ctx) error (or ReleaseUnchecked() error, or
+// ReleaseUnchecked()). A value that does not fit is refused with a
+// *validate.AbstractError naming every problem.
+func NewOwnerLock(v any, opts ...LockOption) (*OwnerLock, error) {
+	m, err := ownerLockKind.match(v, nil)
+	if err != nil {
+		return nil, err
+	}
+	l := newLockProxy(v, opts)
+	l.bindAcquire(v, m)
+	l.locked = v.(interface{ Locked() bool }).Locked
+	b, _ := m.Method("ReleaseUnchecked")
+	switch b.Shape {
+	case 0:
+		l.release = v.(interface {
+			ReleaseUnchecked(context.Context) error
+		}).ReleaseUnchecked
+	case 1:
+		x := v.(interface{ ReleaseUnchecked() error })
+		l.release = func(context.Context) error { return x.ReleaseUnchecked() }
+	default:
+		x := v.(interface{ ReleaseUnchecked() })
+		l.release = func(context.Context) error { x.ReleaseUnchecked(); return nil }
+	}
+	l.unchecked = l.release
+	if _, ok := m.Method("AcknowledgeLocksmith"); ok {
+		l.ack = v.(interface{ AcknowledgeLocksmith(Locksmith) bool }).AcknowledgeLocksmith
+	}
+	o := &OwnerLock{l: l, isOwner: v.(interface{ IsOwner(context.Context) bool }).IsOwner}
+	l.check = o.checkOwner
+	return o, nil
+}
+
+func (o *OwnerLock) checkOwner(ctx context.Context) error {
+	if o.isOwner(ctx) {
+		return nil
+	}
+	if _, ok := TaskOf(ctx); !ok {
+		return fmt.Errorf("mixin: %s is not acquired by current task: %w (%w)", o.l.name, ErrNotOwner, ErrNoTask)
+	}
+	return fmt.Errorf("mixin: %s is not acquired by current task: %w", o.l.name, ErrNotOwner)
+}
+
+func (o *OwnerLock) usable() bool { return o != nil && o.l != nil }
+
+// AsLock returns the owner lock as a *Lock, whose Release checks ownership
+// too: an owner lock is a lock.
+func (o *OwnerLock) AsLock() *Lock {
+	if !o.usable() {
+		return nil
+	}
+	return o.l
+}
+
+// Value returns the wrapped value.
+func (o *OwnerLock) Value() any { return o.AsLock().Value() }
+
+// Acquire acquires the lock as Lock.Acquire does.
+func (o *OwnerLock) Acquire(ctx context.Context) (bool, error) { return o.AsLock().Acquire(ctx) }
+
+// Release releases the lock if the ctx's task owns it; otherwise it returns
+// an error matching ErrNotOwner ("*pkg.T is not acquired by current task"),
+// and also ErrNoTask when ctx carries no task identity.
+func (o *OwnerLock) Release(ctx context.Context) error { return o.AsLock().Release(ctx) }
+
+// Locked reports whether the lock is held.
+func (o *OwnerLock) Locked() bool { return o.AsLock().Locked() }
+
+// IsOwner reports whether the ctx's task holds the lock.
+func (o *OwnerLock) IsOwner(ctx context.Context) bool { return o.usable() && o.isOwner(ctx) }
+
+// Enter acquires the lock as Lock.Enter does.
+func (o *OwnerLock) Enter(ctx context.Context) (any, error) { return o.AsLock().Enter(ctx) }
+
+// Exit releases the lock as Release does and returns err joined with the
+// release's error.
+func (o *OwnerLock) Exit(ctx context.Context, err error) error { return o.AsLock().Exit(ctx, err) }
+
+// Do acquires, runs fn and releases, as Lock.Do does.
+func (o *OwnerLock) Do(ctx context.Context, fn func(context.Context) error) error {
+	return o.AsLock().Do(ctx, fn)
+}
