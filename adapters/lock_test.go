@@ -170,7 +170,7 @@ func TestLockCancelledAcquireLeavesLockFree(t *testing.T) {
 			require.NoError(t, err)
 			require.True(t, ok)
 			require.NoError(t, l.Release(ctx))
-			goleak.VerifyNone(t, goleak.IgnoreCurrent())
+			goleak.VerifyNone(t)
 			t.Logf("%d of %d acquired before their deadline", got.Load(), n)
 		})
 	}

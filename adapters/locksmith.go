@@ -65,7 +65,7 @@ func NewWatchdog(threshold time.Duration, report func(Hold)) *Watchdog {
 func (w *Watchdog) Threshold() time.Duration { return w.threshold }
 
 // Watch starts watching a lock. v may be a *Lock, an *OwnerLock, or any value
-// that composes as a lock (checked first, as NewLock does). A lock whose
+// that composes as a lock or an owner lock (checked first, as NewLock does). A lock whose
 // AcknowledgeLocksmith returns false is refused with ErrDeclined. Only
 // acquisitions made through the returned proxy are timed.
 func (w *Watchdog) Watch(v any) (*Lock, error) {
@@ -78,7 +78,11 @@ func (w *Watchdog) Watch(v any) (*Lock, error) {
 	default:
 		var err error
 		if l, err = NewLock(v); err != nil {
-			return nil, err
+			o, oerr := NewOwnerLock(v)
+			if oerr != nil {
+				return nil, err
+			}
+			l = o.AsLock()
 		}
 	}
 	if l == nil || l.release == nil {

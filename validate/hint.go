@@ -12,13 +12,19 @@ func hintFor(info *typeInfo, form *Spec, m Method) string {
 			return "but does have method " + h
 		}
 	}
-	best, bestD := "", 3
+	// One edit away, or two for names of six letters or more: close enough to
+	// be a typo, not so loose that Wait would suggest Exit.
+	limit := 1
+	if len(m.Name) >= 6 {
+		limit = 2
+	}
+	best, bestD := "", limit+1
 	for _, name := range info.names {
 		if formHas(form, name) {
 			continue // serving another abstract method, not a typo
 		}
 		d := distance(strings.ToLower(name), strings.ToLower(m.Name))
-		if d < bestD && d < len(m.Name) {
+		if d < bestD {
 			best, bestD = name, d
 		}
 	}

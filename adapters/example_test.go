@@ -1,0 +1,143 @@
+package adapters_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gomixin/mixin/adapters"
+)
+
+func ExampleNewLock() {
+	var mu sync.Mutex // a sync.Locker: Lock, Unlock, and TryLock when present
+	l, err := adapters.NewLock(&mu)
+	if err != nil {
+		panic(err)
+	}
+	_ = l.Do(context.Background(), func(context.Context) error {
+		// A caller that gives up while the lock is held gets its ctx error,
+		// and the lock is left as it was.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+		defer cancel()
+		_, err := l.Acquire(ctx)
+		fmt.Println(err)
+		return nil
+	})
+	fmt.Println("locked:", l.Locked())
+	// The acquire that gave up left nothing held: this one gets the lock.
+	ok, err := l.Acquire(context.Background())
+	fmt.Println("acquired:", ok, err)
+	_ = l.Release(context.Background())
+	// Output:
+	// context deadline exceeded
+	// locked: false
+	// acquired: true <nil>
+}
+
+func ExampleNewOwnerLock() {
+	o, err := adapters.NewOwnerLock(adapters.NewOwnerMutex())
+	if err != nil {
+		panic(err)
+	}
+	alice := adapters.WithTask(context.Background())
+	bob := adapters.WithTask(context.Background())
+	_, _ = o.Acquire(alice)
+	err = o.Release(bob)
+	fmt.Println(errors.Is(err, adapters.ErrNotOwner))
+	fmt.Println(err)
+	fmt.Println(o.Release(alice))
+	// Output:
+	// true
+	// mixin: *adapters.OwnerMutex is not acquired by current task: mixin: lock is not acquired by current task
+	// <nil>
+}
+
+func ExampleWithTask() {
+	ctx := adapters.WithTask(context.Background())
+	_, ok := adapters.TaskOf(ctx)
+	fmt.Println(ok)
+	_, ok = adapters.TaskOf(context.Background())
+	fmt.Println(ok)
+	// Output:
+	// true
+	// false
+}
+
+func ExampleNewWatchdog() {
+	dog := adapters.NewWatchdog(time.Millisecond, func(h adapters.Hold) {
+		fmt.Println("held too long; holder known:", h.HasHolder)
+		_ = h.ForceRelease(context.Background())
+	})
+	l, err := dog.Watch(adapters.NewOwnerMutex())
+	if err != nil {
+		panic(err)
+	}
+	stuck := adapters.WithTask(context.Background())
+	_, _ = l.Acquire(stuck)
+	time.Sleep(2 * time.Millisecond)
+	dog.Check()
+	fmt.Println("locked after force-release:", l.Locked())
+	// Output:
+	// held too long; holder known: true
+	// locked after force-release: false
+}
+
+// shout is a context manager of its own: Enter yields a builder, Exit
+// suppresses errors.
+type shout struct{ b strings.Builder }
+
+func (s *shout) Enter() *strings.Builder { return &s.b }
+func (s *shout) Exit(err error) bool {
+	fmt.Println("exit saw:", err)
+	return true
+}
+
+func ExampleNewContext() {
+	c, err := adapters.NewContext[*strings.Builder](&shout{})
+	if err != nil {
+		panic(err)
+	}
+	err = c.Do(context.Background(), func(_ context.Context, b *strings.Builder) error {
+		b.WriteString("hi")
+		return errors.New("body failed")
+	})
+	fmt.Println("Do returned:", err)
+	// Output:
+	// exit saw: body failed
+	// Do returned: <nil>
+}
+
+func ExampleNewAwaitable() {
+	cmd := exec.Command("sh", "-c", "exit 2")
+	if err := cmd.Start(); err != nil {
+		panic(err)
+	}
+	a, err := adapters.NewAwaitable[any](cmd) // Wait() error
+	if err != nil {
+		panic(err)
+	}
+	_, err = a.Await(context.Background())
+	fmt.Println(err)
+	// Output:
+	// exit status 2
+}
+
+func ExampleAwaitable_Chan() {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	a, _ := adapters.NewAwaitable[any](&wg)
+	ch := a.Chan(context.Background())
+	wg.Done()
+	select {
+	case r := <-ch:
+		fmt.Println("done:", r.Err)
+	case <-time.After(time.Second):
+		fmt.Println("timeout")
+	}
+	// Output:
+	// done: <nil>
+}

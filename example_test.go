@@ -1,0 +1,98 @@
+package mixin_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+
+	"github.com/gomixin/mixin"
+	"github.com/gomixin/mixin/validate"
+)
+
+// Compose takes a value it was never compiled against and attaches every
+// behaviour its methods allow.
+func ExampleCompose() {
+	var mu sync.Mutex
+	c, err := mixin.Compose(&mu)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(c.Kinds())
+	l, _ := c.Lock()
+	_ = l.Do(context.Background(), func(context.Context) error {
+		fmt.Println("held:", l.Locked())
+		return nil
+	})
+	fmt.Println("held:", l.Locked())
+	// Output:
+	// [lock]
+	// held: true
+	// held: false
+}
+
+// Require makes kinds mandatory; a value that cannot be all of them is
+// refused with every problem listed at once.
+func ExampleRequire() {
+	var wg sync.WaitGroup
+	_, err := mixin.Compose(&wg, mixin.Require(mixin.KindAwaitable, mixin.KindLock, mixin.KindContext))
+	fmt.Println(errors.Is(err, validate.ErrAbstract))
+	fmt.Printf("%+v\n", err)
+	// Output:
+	// true
+	// mixin: can't compose *sync.WaitGroup: (package sync)
+	//     context: missing abstract method Exit
+	//     lock: missing abstract method Acquire
+	//     lock: missing abstract method Release
+	//     lock: missing abstract method Locked
+}
+
+// A plugin host keeps composed values by name; a second registration under a
+// name is refused, never a silent overwrite.
+func ExampleComposer_Register() {
+	host := mixin.New()
+	_, _ = host.Register("db-lock", &sync.Mutex{}, mixin.Require(mixin.KindLock))
+	_, _ = host.Register("jobs", &sync.WaitGroup{}, mixin.Require(mixin.KindAwaitable))
+	_, err := host.Register("jobs", &sync.WaitGroup{})
+	fmt.Println(errors.Is(err, mixin.ErrDuplicate))
+	for name, c := range host.All() {
+		fmt.Println(name, c.Kinds())
+	}
+	// Output:
+	// true
+	// db-lock [lock]
+	// jobs [awaitable]
+}
+
+type greeterPlugin struct{}
+
+func (greeterPlugin) Greet(ctx context.Context, name string) (string, error) {
+	return "hello, " + name, nil
+}
+
+// Define declares a kind of the plugin host's own: values get the same ABC
+// check as the built-in kinds, and a proxy back.
+func ExampleRegistry_Define() {
+	host := mixin.New()
+	err := host.Registry().Define("greeter", validate.Spec{Methods: []validate.Method{{
+		Name:   "Greet",
+		Shapes: []reflect.Type{validate.Shape[func(context.Context, string) (string, error)]()},
+	}}}, nil)
+	if err != nil {
+		panic(err)
+	}
+	c, err := host.Compose(greeterPlugin{}, mixin.Require("greeter"))
+	if err != nil {
+		panic(err)
+	}
+	p, _ := c.Proxy("greeter")
+	out, err := p.(*mixin.Dynamic).Call("Greet", context.Background(), "gopher")
+	fmt.Println(out[0], err)
+
+	_, err = host.Compose(&sync.Mutex{}, mixin.Require("greeter"))
+	fmt.Println(err)
+	// Output:
+	// hello, gopher <nil>
+	// mixin: can't compose *sync.Mutex as greeter: missing abstract method Greet
+}
