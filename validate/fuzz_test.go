@@ -28,6 +28,7 @@ var palette = []reflect.Type{
 	reflect.TypeFor[[]int](),
 	reflect.TypeFor[func()](),
 	reflect.TypeFor[adapters.Result[int]](),
+	reflect.TypeFor[adapters.Locksmith](),
 }
 
 var names = []string{
@@ -38,7 +39,7 @@ var names = []string{
 
 // builtinSpecs returns the specs of the built-in kinds that adapters defines.
 func builtinSpecs() []validate.Spec {
-	return []validate.Spec{adapters.ContextSpec(), adapters.AwaitableSpec()}
+	return []validate.Spec{adapters.ContextSpec(), adapters.AwaitableSpec(), adapters.LockSpec(), adapters.OwnerLockSpec()}
 }
 
 // decodeMethods turns fuzz bytes into a method table: per method, a name

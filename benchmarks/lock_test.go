@@ -1,0 +1,149 @@
+// Package benchmarks compares the library against the direct calls it wraps
+// and against the peers a Go user would otherwise pick, side by side in one
+// run. It is a module of its own so that the peers never become the
+// library's dependencies.
+package benchmarks
+
+import (
+	"context"
+	"reflect"
+	"sync"
+	"testing"
+
+	"go.uber.org/goleak"
+	"golang.org/x/sync/semaphore"
+
+	"github.com/gomixin/mixin/adapters"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var sink int
+
+func work(context.Context) error { sink++; return nil }
+
+// reflectLock is what a naive dynamic proxy costs: every call through
+// reflect.Value.Call.
+type reflectLock struct{ lock, unlock reflect.Value }
+
+func newReflectLock(v any) reflectLock {
+	rv := reflect.ValueOf(v)
+	return reflectLock{lock: rv.MethodByName("Lock"), unlock: rv.MethodByName("Unlock")}
+}
+
+func (r reflectLock) Do(ctx context.Context, fn func(context.Context) error) error {
+	r.lock.Call(nil)
+	defer r.unlock.Call(nil)
+	return fn(ctx)
+}
+
+// directDo is the same work written by hand: Lock, defer Unlock, call fn.
+func directDo(l sync.Locker, ctx context.Context, fn func(context.Context) error) error {
+	l.Lock()
+	defer l.Unlock()
+	return fn(ctx)
+}
+
+func BenchmarkLockDo(b *testing.B) {
+	ctx := context.Background()
+	b.Run("mixin", func(b *testing.B) {
+		l, err := adapters.NewLock(&sync.Mutex{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = l.Do(ctx, work)
+		}
+	})
+	b.Run("direct", func(b *testing.B) {
+		var mu sync.Locker = &sync.Mutex{}
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = directDo(mu, ctx, work)
+		}
+	})
+	b.Run("reflect-call", func(b *testing.B) {
+		r := newReflectLock(&sync.Mutex{})
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = r.Do(ctx, work)
+		}
+	})
+	b.Run("semaphore", func(b *testing.B) {
+		s := semaphore.NewWeighted(1)
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := s.Acquire(ctx, 1); err != nil {
+				b.Fatal(err)
+			}
+			_ = work(ctx)
+			s.Release(1)
+		}
+	})
+}
+
+func BenchmarkOwnerMutex(b *testing.B) {
+	for _, contended := range []bool{false, true} {
+		name := "uncontended"
+		if contended {
+			name = "contended-8"
+		}
+		b.Run(name, func(b *testing.B) {
+			run := func(b *testing.B, body func(ctx context.Context)) {
+				b.ReportAllocs()
+				if !contended {
+					ctx := adapters.WithTask(context.Background())
+					for b.Loop() {
+						body(ctx)
+					}
+					return
+				}
+				b.SetParallelism(4) // 2 cores x 4 = 8 goroutines
+				b.RunParallel(func(pb *testing.PB) {
+					ctx := adapters.WithTask(context.Background())
+					for pb.Next() {
+						body(ctx)
+					}
+				})
+			}
+			b.Run("mixin", func(b *testing.B) {
+				m := adapters.NewOwnerMutex()
+				run(b, func(ctx context.Context) {
+					if ok, err := m.Acquire(ctx); !ok || err != nil {
+						panic(err)
+					}
+					sink++
+					_ = m.ReleaseUnchecked(ctx)
+				})
+			})
+			b.Run("mixin-proxy", func(b *testing.B) {
+				o, err := adapters.NewOwnerLock(adapters.NewOwnerMutex())
+				if err != nil {
+					b.Fatal(err)
+				}
+				run(b, func(ctx context.Context) {
+					if ok, err := o.Acquire(ctx); !ok || err != nil {
+						panic(err)
+					}
+					sink++
+					_ = o.Release(ctx)
+				})
+			})
+			b.Run("mutex", func(b *testing.B) {
+				var mu sync.Mutex
+				run(b, func(context.Context) { mu.Lock(); sink++; mu.Unlock() })
+			})
+			b.Run("semaphore", func(b *testing.B) {
+				s := semaphore.NewWeighted(1)
+				run(b, func(ctx context.Context) {
+					if err := s.Acquire(ctx, 1); err != nil {
+						panic(err)
+					}
+					sink++
+					s.Release(1)
+				})
+			})
+		})
+	}
+}
