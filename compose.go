@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/gomixin/mixin/adapters"
+	"github.com/gomixin/mixin/internal/reflectx"
 	"github.com/gomixin/mixin/validate"
 )
 
@@ -91,7 +92,7 @@ func (c *Composer) Compose(v any, opts ...ComposeOption) (*Composite, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if v == nil || isNilPointer(v) {
+	if v == nil || reflectx.IsNilPointer(v) {
 		return nil, validate.Check(v, validate.Spec{Name: "any kind"})
 	}
 	for _, k := range append(slices.Clone(cfg.require), cfg.only...) {
@@ -325,4 +326,10 @@ func (c *Composite) Lock() (*adapters.Lock, bool) {
 // OwnerLock returns the owner-lock proxy, if KindOwnerLock is attached.
 func (c *Composite) OwnerLock() (*adapters.OwnerLock, bool) {
 	return typed[*adapters.OwnerLock](c, KindOwnerLock)
+}
+
+// Event returns the event proxy, if KindEvent is attached. Its Set takes
+// any; a value the wrapped Set cannot take is refused (see Event.TrySet).
+func (c *Composite) Event() (*adapters.Event[any], bool) {
+	return typed[*adapters.Event[any]](c, KindEvent)
 }

@@ -13,7 +13,9 @@
 //	                 sync.Locker, ctx lockers                         (LockMixin)
 //	KindOwnerLock    Acquire/Locked/IsOwner/     -> a Lock whose Release checks the owner
 //	                 ReleaseUnchecked                                 (LockWithOwnerMixin)
-//	KindExecContext, KindEvent, KindGroup: see the README for their status.
+//	KindEvent        Clear/Get/IsSet/Set/        -> Wait, Await, WaitForValue, Stream
+//	                 WaitForNext                                      (EventMixin)
+//	KindExecContext, KindGroup: see the README for their status.
 //
 // A worked example, composing a *sync.Mutex and requiring it to be a lock:
 //

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 
+	"github.com/gomixin/mixin/internal/reflectx"
 	"github.com/gomixin/mixin/validate"
 )
 
@@ -71,7 +72,7 @@ func (d *Dynamic) Call(name string, args ...any) ([]any, error) {
 		} else {
 			pt = ft.In(i)
 		}
-		v, err := argValue(a, pt)
+		v, err := reflectx.ArgValue(a, pt)
 		if err != nil {
 			return nil, fmt.Errorf("mixin: %s argument %d: %w", name, i+1, err)
 		}
@@ -83,25 +84,4 @@ func (d *Dynamic) Call(name string, args ...any) ([]any, error) {
 		res[i] = o.Interface()
 	}
 	return res, nil
-}
-
-// argValue converts an argument to a parameter of type t.
-func argValue(a any, t reflect.Type) (reflect.Value, error) {
-	if a == nil {
-		switch t.Kind() {
-		case reflect.Interface, reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan:
-			return reflect.Zero(t), nil
-		}
-		return reflect.Value{}, fmt.Errorf("nil is not a %s", t)
-	}
-	v := reflect.ValueOf(a)
-	if !v.Type().AssignableTo(t) {
-		return reflect.Value{}, fmt.Errorf("%s is not assignable to %s", v.Type(), t)
-	}
-	return v, nil
-}
-
-func isNilPointer(v any) bool {
-	rv := reflect.ValueOf(v)
-	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }

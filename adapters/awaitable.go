@@ -90,15 +90,7 @@ func NewAwaitable[T any](v any) (*Awaitable[T], error) {
 		}); ok {
 			a.wait = x.Wait
 		} else {
-			rm := method(v, m, "Wait")
-			a.wait = func(ctx context.Context) (T, error) {
-				out := rm.Call([]reflect.Value{reflect.ValueOf(&ctx).Elem()})
-				t, err := asT[T](out[0])
-				if err != nil {
-					return t, err
-				}
-				return t, asError(out[1])
-			}
+			a.wait = reflectCtxT[T](v, m, "Wait")
 		}
 	case 1:
 		x := v.(interface{ Wait(context.Context) error })

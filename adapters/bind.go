@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 
+	"github.com/gomixin/mixin/internal/reflectx"
 	"github.com/gomixin/mixin/internal/typecache"
 	"github.com/gomixin/mixin/validate"
 )
@@ -26,7 +27,7 @@ type matchResult struct {
 
 // match checks v against the spec with T fixed to t (nil: free).
 func (k *kindSpec) match(v any, t reflect.Type) (*validate.Match, error) {
-	if v == nil || isNilPointer(v) {
+	if v == nil || reflectx.IsNilPointer(v) {
 		return validate.Bind(v, k.spec)
 	}
 	r := k.cache.Get(typecache.KeyOf(v, t), func() matchResult {
@@ -44,11 +45,6 @@ func (k *kindSpec) copySpec() validate.Spec {
 	s.Methods = append([]validate.Method(nil), s.Methods...)
 	s.Alternatives = append([]validate.Spec(nil), s.Alternatives...)
 	return s
-}
-
-func isNilPointer(v any) bool {
-	rv := reflect.ValueOf(v)
-	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }
 
 // typeArg returns the reflect.Type of a proxy's type argument, nil for any
