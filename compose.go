@@ -154,19 +154,37 @@ func joinRefusals(errs []error) error {
 func noKind(v any, p *plan, only []Kind) error {
 	var near []error
 	var kinds []string
+	seen := map[string]bool{}
 	for _, s := range p.steps {
 		if len(only) > 0 && !slices.Contains(only, s.e.kind) {
 			continue
 		}
 		kinds = append(kinds, string(s.e.kind))
 		if s.err != nil && s.hasAny {
-			near = append(near, s.err)
+			// exec-context repeats context's problems word for word: say them once.
+			if key := problemsKey(s.err); !seen[key] {
+				seen[key] = true
+				near = append(near, s.err)
+			}
 		}
 	}
 	if ae := validate.Join(near...); ae != nil {
 		return ae
 	}
 	return validate.Refuse(v, "any kind", "has none of the methods of the kinds %v", kinds)
+}
+
+// problemsKey identifies a refusal's problems apart from the kind's name.
+func problemsKey(err error) string {
+	var ae *validate.AbstractError
+	if !errors.As(err, &ae) {
+		return err.Error()
+	}
+	key := ""
+	for _, p := range ae.Problems {
+		key += fmt.Sprintf("%s|%s|%d|%s;", p.Form, p.Method, p.Reason, p.Hint)
+	}
+	return key
 }
 
 // Register composes v and keeps it under name, for Lookup, Unregister and
@@ -332,4 +350,16 @@ func (c *Composite) OwnerLock() (*adapters.OwnerLock, bool) {
 // any; a value the wrapped Set cannot take is refused (see Event.TrySet).
 func (c *Composite) Event() (*adapters.Event[any], bool) {
 	return typed[*adapters.Event[any]](c, KindEvent)
+}
+
+// ExecContext returns the executor-backed context proxy, if KindExecContext
+// is attached. It runs on adapters.DefaultPool.
+func (c *Composite) ExecContext() (*adapters.ExecContext[any], bool) {
+	return typed[*adapters.ExecContext[any]](c, KindExecContext)
+}
+
+// Group returns the task-group proxy, if KindGroup is attached: by itself
+// for a value with Setup or Cleanup, for any value when required.
+func (c *Composite) Group() (*adapters.Group, bool) {
+	return typed[*adapters.Group](c, KindGroup)
 }

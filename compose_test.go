@@ -37,11 +37,11 @@ func TestComposeStdlibValues(t *testing.T) {
 		v    any
 		want []mixin.Kind
 	}{
-		{"*os.File", f, []mixin.Kind{mixin.KindContext}},
+		{"*os.File", f, []mixin.Kind{mixin.KindContext, mixin.KindExecContext}},
 		{"*sync.WaitGroup", &sync.WaitGroup{}, []mixin.Kind{mixin.KindAwaitable}},
 		{"*exec.Cmd", cmd, []mixin.Kind{mixin.KindAwaitable}},
 		{"context.Context", ctx, []mixin.Kind{mixin.KindAwaitable}},
-		{"user context", &shop.Session{}, []mixin.Kind{mixin.KindContext}},
+		{"user context", &shop.Session{}, []mixin.Kind{mixin.KindContext, mixin.KindExecContext}},
 		{"user awaitable", shop.NewJob(1), []mixin.Kind{mixin.KindAwaitable}},
 	}
 	for _, tt := range tests {
@@ -144,7 +144,7 @@ func TestOnlyLimitsTheKinds(t *testing.T) {
 	v := &both{WaitGroup: &sync.WaitGroup{}}
 	c, err := mixin.Compose(v)
 	require.NoError(t, err)
-	assert.Equal(t, []mixin.Kind{mixin.KindContext, mixin.KindAwaitable}, c.Kinds())
+	assert.Equal(t, []mixin.Kind{mixin.KindContext, mixin.KindExecContext, mixin.KindAwaitable}, c.Kinds())
 	c, err = mixin.Compose(v, mixin.Only(mixin.KindAwaitable))
 	require.NoError(t, err)
 	assert.Equal(t, []mixin.Kind{mixin.KindAwaitable}, c.Kinds())

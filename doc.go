@@ -15,7 +15,8 @@
 //	                 ReleaseUnchecked                                 (LockWithOwnerMixin)
 //	KindEvent        Clear/Get/IsSet/Set/        -> Wait, Await, WaitForValue, Stream
 //	                 WaitForNext                                      (EventMixin)
-//	KindExecContext, KindGroup: see the README for their status.
+//	KindExecContext  as KindContext              -> Enter and Exit on an Executor (ExecutorRequiredAsyncContextMixin)
+//	KindGroup        optional Setup/Cleanup      -> Enter, Go, Wait, Exit (LoopContextMixin)
 //
 // A worked example, composing a *sync.Mutex and requiring it to be a lock:
 //

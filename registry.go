@@ -81,12 +81,14 @@ func NewRegistry() *Registry {
 func builtins() []*entry {
 	return []*entry{
 		{kind: KindContext, spec: adapters.ContextSpec(), build: func(v any) (any, error) { return adapters.NewContext[any](v) }},
+		{kind: KindExecContext, spec: adapters.ExecContextSpec(), build: func(v any) (any, error) { return adapters.NewExecContext[any](v) }},
 		{kind: KindEvent, spec: adapters.EventSpec(), build: func(v any) (any, error) { return adapters.NewEvent[any](v) }},
 		{kind: KindAwaitable, spec: adapters.AwaitableSpec(), build: func(v any) (any, error) { return adapters.NewAwaitable[any](v) },
 			from: KindEvent, derive: func(p any) (any, error) { return p.(*adapters.Event[any]).AsAwaitable(), nil }},
 		{kind: KindOwnerLock, spec: adapters.OwnerLockSpec(), build: func(v any) (any, error) { return adapters.NewOwnerLock(v) }},
 		{kind: KindLock, spec: adapters.LockSpec(), build: func(v any) (any, error) { return adapters.NewLock(v) },
 			from: KindOwnerLock, derive: func(p any) (any, error) { return p.(*adapters.OwnerLock).AsLock(), nil }},
+		{kind: KindGroup, spec: adapters.GroupSpec(), build: func(v any) (any, error) { return adapters.NewGroup(v) }},
 	}
 }
 

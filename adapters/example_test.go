@@ -141,3 +141,25 @@ func ExampleAwaitable_Chan() {
 	// Output:
 	// done: <nil>
 }
+
+// blockingConn's Enter and Exit block, as a legacy client's connect and
+// close calls do; ExecContext runs them on an executor.
+type blockingConn struct{}
+
+func (blockingConn) Enter() (string, error) { time.Sleep(50 * time.Millisecond); return "conn", nil }
+func (blockingConn) Exit(error) error       { fmt.Println("closed"); return nil }
+
+func ExampleNewExecContext() {
+	x, err := adapters.NewExecContext[string](blockingConn{})
+	if err != nil {
+		panic(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+	defer cancel()
+	_, err = x.Enter(ctx) // the caller leaves at its deadline...
+	fmt.Println(err)
+	time.Sleep(100 * time.Millisecond) // ...and the late Enter is matched by one Exit
+	// Output:
+	// context deadline exceeded
+	// closed
+}

@@ -254,59 +254,16 @@ func (l *Lock) Acquire(ctx context.Context) (bool, error) {
 }
 
 // acquireAbandonable runs a context-less Acquire on a goroutine so that the
-// caller can give up; whichever of the caller and the goroutine comes second
-// sees to it that an acquisition nobody wants is released. A panic in Acquire
-// is re-raised in the caller as a *PanicError while it still waits.
+// caller can give up; an acquisition that completes after it did is released
+// by the proxy. A panic in Acquire is re-raised in the caller as a
+// *PanicError while it still waits.
 func (l *Lock) acquireAbandonable(ctx context.Context) (bool, error) {
-	const (
-		waiting int32 = iota
-		gaveUp
-		delivered
-	)
-	var state atomic.Int32
-	type outcome struct {
-		ok       bool
-		panicked *PanicError
-	}
-	result := make(chan outcome, 1)
-	go func() {
-		var out outcome
-		normal := false
-		defer func() {
-			if !normal {
-				if r := recover(); r != nil {
-					out.panicked = newPanicError(r)
-				}
-			}
-			if !state.CompareAndSwap(waiting, delivered) {
-				// The caller gave up: release what nobody wants. A panic
-				// here has nobody to go to and is dropped.
-				if out.ok {
-					_ = l.release(context.WithoutCancel(ctx))
-				}
-				return
-			}
-			result <- out
-		}()
-		out.ok = l.block()
-		normal = true
-	}()
-	select {
-	case out := <-result:
-		if out.panicked != nil {
-			panic(out.panicked)
+	release := context.WithoutCancel(ctx)
+	return callAbandonable(ctx, goStart, l.block, func(ok bool) {
+		if ok {
+			_ = l.release(release)
 		}
-		return out.ok, nil
-	case <-ctx.Done():
-	}
-	if state.CompareAndSwap(waiting, gaveUp) {
-		return false, ctx.Err()
-	}
-	// The goroutine delivered just as ctx ended: give the lock back.
-	if out := <-result; out.ok {
-		_ = l.release(context.WithoutCancel(ctx))
-	}
-	return false, ctx.Err()
+	})
 }
 
 // acquired records a successful acquisition: the tracked state, and for a

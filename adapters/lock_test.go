@@ -433,3 +433,17 @@ func TestWatchdogOverSyncMutex(t *testing.T) {
 	assert.Equal(t, int32(1), got.Load())
 	assert.True(t, mu.TryLock())
 }
+
+func TestTaskSurvivesDerivedContexts(t *testing.T) {
+	ctx := adapters.WithTask(context.Background())
+	want, ok := adapters.TaskOf(ctx)
+	require.True(t, ok)
+	derived, cancel := context.WithTimeout(context.WithValue(ctx, struct{}{}, 1), time.Second)
+	defer cancel()
+	got, ok := adapters.TaskOf(derived)
+	require.True(t, ok)
+	assert.Equal(t, want, got)
+	assert.Equal(t, 1, derived.Value(struct{}{}))
+	cancel()
+	<-derived.Done() // cancellation still propagates through the task ctx
+}

@@ -23,11 +23,29 @@ type taskKey struct{}
 
 var lastTask atomic.Uint64
 
+// taskCtx carries a task identity: one allocation, and a look-up that boxes
+// nothing (context.WithValue would box the Task).
+type taskCtx struct {
+	context.Context
+	task Task
+}
+
+// Value returns the taskCtx itself for the task key, else asks its parent.
+func (c *taskCtx) Value(key any) any {
+	if key == (taskKey{}) {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
 // WithTask returns a ctx carrying a fresh task identity, distinct from every
 // other in the process. Derived ctxs share it; call WithTask again for a new
 // one.
 func WithTask(ctx context.Context) context.Context {
-	return context.WithValue(ctx, taskKey{}, Task(lastTask.Add(1)))
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return &taskCtx{Context: ctx, task: Task(lastTask.Add(1))}
 }
 
 // TaskOf returns the task identity ctx carries; ok is false when it carries
@@ -36,6 +54,11 @@ func TaskOf(ctx context.Context) (Task, bool) {
 	if ctx == nil {
 		return 0, false
 	}
-	t, ok := ctx.Value(taskKey{}).(Task)
-	return t, ok && t != 0
+	if tc, ok := ctx.(*taskCtx); ok {
+		return tc.task, true
+	}
+	if tc, ok := ctx.Value(taskKey{}).(*taskCtx); ok {
+		return tc.task, true
+	}
+	return 0, false
 }

@@ -6,6 +6,7 @@ replace github.com/gomixin/mixin => ../
 
 require (
 	github.com/gomixin/mixin v0.0.0-00010101000000-000000000000
+	github.com/sourcegraph/conc v0.3.0
 	go.uber.org/goleak v1.3.0
 	golang.org/x/sync v0.25.0
 )

@@ -23,7 +23,7 @@ func TestRunShowsEveryKindWorking(t *testing.T) {
 		"*sync.WaitGroup composes as [awaitable]",
 		"Await after Done: <nil>",
 		"the next Await joins the same Wait: exit status 3",
-		"*os.File composes as [context]",
+		"*os.File composes as [context exec-context]",
 		"writing after Do: true (closed)",
 		"Await returned once it was cancelled: context canceled",
 		"lock: missing abstract method Release (but does have method Unlock)",

@@ -1,0 +1,158 @@
+package adapters
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+)
+
+// Executor runs functions on goroutines: Python's event loop and its
+// executor. Submit must start fn or return an error, and must not call fn
+// once it has returned an error.
+type Executor interface {
+	// Submit starts fn. It returns ctx.Err() when ctx ends before fn could be
+	// started (a full pool), and an error matching ErrClosed after Close.
+	Submit(ctx context.Context, fn func()) error
+}
+
+// ErrClosed is matched by the error of Submit on a closed Pool.
+var ErrClosed = errors.New("mixin: executor closed")
+
+// GoExecutor starts every function on a goroutine of its own, with no limit:
+// a go statement. Its zero value is ready to use; it cannot be closed.
+type GoExecutor struct{}
+
+// Submit starts fn on a new goroutine. It fails only when ctx has already
+// ended.
+func (GoExecutor) Submit(ctx context.Context, fn func()) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	go fn()
+	return nil
+}
+
+// Pool is a bounded Executor: at most Size functions run at once, each on a
+// goroutine of its own; Submit waits for a free place until its ctx ends.
+//
+// Whoever makes a Pool with NewPool owns it and closes it: after Close,
+// Submit returns ErrClosed, and functions already started run to their end
+// (Wait waits for them). A panic in a function is captured, so it cannot
+// crash the process from the pool's goroutine; Wait re-raises the first one
+// as a *PanicError. The shared DefaultPool is never closed. Use NewPool; the
+// zero value is not usable.
+type Pool struct {
+	slots  chan struct{}
+	closed chan struct{}
+	once   sync.Once
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	panic  *PanicError
+}
+
+// PoolOption configures a Pool.
+type PoolOption func(*Pool)
+
+// WithSize sets how many functions may run at once (at least 1). The default
+// is min(32, runtime.NumCPU()+4), as Python's default executor has.
+func WithSize(n int) PoolOption {
+	return func(p *Pool) {
+		if n < 1 {
+			n = 1
+		}
+		p.slots = make(chan struct{}, n)
+	}
+}
+
+// NewPool returns an open Pool.
+func NewPool(opts ...PoolOption) *Pool {
+	p := &Pool{closed: make(chan struct{})}
+	for _, o := range opts {
+		if o != nil {
+			o(p)
+		}
+	}
+	if p.slots == nil {
+		p.slots = make(chan struct{}, min(32, runtime.NumCPU()+4))
+	}
+	return p
+}
+
+var defaultPool = sync.OnceValue(func() *Pool { return NewPool() })
+
+// DefaultPool returns the shared Pool that ExecContext uses when no executor
+// is given. It is never closed.
+func DefaultPool() *Pool { return defaultPool() }
+
+// Size returns how many functions may run at once.
+func (p *Pool) Size() int { return cap(p.slots) }
+
+// Submit starts fn when a place is free. When ctx ends first it returns
+// ctx.Err(); on a closed pool, an error matching ErrClosed. fn never runs
+// after Submit returned an error.
+func (p *Pool) Submit(ctx context.Context, fn func()) error {
+	if p == nil || p.slots == nil {
+		return errUnusable("Pool")
+	}
+	select {
+	case <-p.closed:
+		return ErrClosed
+	default:
+	}
+	select {
+	case p.slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.closed:
+		return ErrClosed
+	}
+	p.wg.Add(1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				p.mu.Lock()
+				if p.panic == nil {
+					p.panic = newPanicError(r)
+				}
+				p.mu.Unlock()
+			}
+			<-p.slots
+			p.wg.Done()
+		}()
+		fn()
+	}()
+	return nil
+}
+
+// Close stops the pool taking work; it does not wait (see Wait). Closing
+// twice is harmless.
+func (p *Pool) Close() {
+	if p == nil || p.closed == nil {
+		return
+	}
+	p.once.Do(func() { close(p.closed) })
+}
+
+// Wait waits until every function started so far has returned, or ctx ends
+// (then ctx.Err()). It re-raises the first panic of a function, as a
+// *PanicError.
+func (p *Pool) Wait(ctx context.Context) error {
+	if p == nil || p.slots == nil {
+		return errUnusable("Pool")
+	}
+	done := make(chan struct{})
+	go func() { p.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	p.mu.Lock()
+	pe := p.panic
+	p.mu.Unlock()
+	if pe != nil {
+		panic(pe)
+	}
+	return nil
+}
