@@ -177,4 +177,3 @@ func TestExecContextRefusals(t *testing.T) {
 	require.ErrorIs(t, err, validate.ErrAbstract)
 	assert.EqualError(t, err, "mixin: can't compose int as exec-context: missing abstract method Exit")
 }
-

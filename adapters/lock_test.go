@@ -438,12 +438,13 @@ func TestTaskSurvivesDerivedContexts(t *testing.T) {
 	ctx := adapters.WithTask(context.Background())
 	want, ok := adapters.TaskOf(ctx)
 	require.True(t, ok)
-	derived, cancel := context.WithTimeout(context.WithValue(ctx, struct{}{}, 1), time.Second)
+	type key struct{}
+	derived, cancel := context.WithTimeout(context.WithValue(ctx, key{}, 1), time.Second)
 	defer cancel()
 	got, ok := adapters.TaskOf(derived)
 	require.True(t, ok)
 	assert.Equal(t, want, got)
-	assert.Equal(t, 1, derived.Value(struct{}{}))
+	assert.Equal(t, 1, derived.Value(key{}))
 	cancel()
 	<-derived.Done() // cancellation still propagates through the task ctx
 }
