@@ -39,7 +39,10 @@ var names = []string{
 
 // builtinSpecs returns the specs of the built-in kinds that adapters defines.
 func builtinSpecs() []validate.Spec {
-	return []validate.Spec{adapters.ContextSpec(), adapters.AwaitableSpec(), adapters.LockSpec(), adapters.OwnerLockSpec()}
+	return []validate.Spec{
+		adapters.ContextSpec(), adapters.ExecContextSpec(), adapters.AwaitableSpec(), adapters.EventSpec(),
+		adapters.LockSpec(), adapters.OwnerLockSpec(), adapters.GroupSpec(),
+	}
 }
 
 // decodeMethods turns fuzz bytes into a method table: per method, a name
