@@ -1,0 +1,79 @@
+package conform
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/gomixin/mixin/adapters"
+)
+
+// Awaitable checks that the values make returns are awaitables: the ABC
+// check, Await waiting until resolve is called ("waits-until-resolved"), then
+// returning ("resolves"; an error result fails unless AllowResultError), and
+// a cancelled Await not spoiling the next one ("cancelled-await-then-await").
+func Awaitable(t testing.TB, make func() (v any, resolve func()), opts ...Option) bool {
+	t.Helper()
+	c := newConfig(opts)
+	mk := func(t testing.TB) (*adapters.Awaitable[any], func()) {
+		v, resolve := make()
+		a, err := adapters.NewAwaitable[any](v)
+		if err != nil {
+			resolve()
+			t.Errorf("not an awaitable: %+v", err)
+			return nil, nil
+		}
+		return a, resolve
+	}
+	if !c.property(t, "abc", func(t testing.TB) {
+		if _, resolve := mk(t); resolve != nil {
+			resolve()
+		}
+	}) {
+		return false
+	}
+	check := func(t testing.TB, a *adapters.Awaitable[any]) {
+		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+		defer cancel()
+		_, err := a.Await(ctx)
+		switch {
+		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
+			t.Errorf("expected Await to return once resolved, it was still waiting after %v", c.timeout)
+		case err != nil && !c.allowErr:
+			t.Errorf("expected Await to resolve without error, got %v (use AllowResultError if errors are results)", err)
+		}
+	}
+	ok := c.property(t, "waits-until-resolved", func(t testing.TB) {
+		a, resolve := mk(t)
+		if a == nil {
+			return
+		}
+		defer resolve()
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		if v, err := a.Await(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("expected Await to wait before resolve, it returned %v, %v", v, err)
+		}
+	})
+	ok = c.property(t, "resolves", func(t testing.TB) {
+		a, resolve := mk(t)
+		if a == nil {
+			return
+		}
+		go func() { time.Sleep(5 * time.Millisecond); resolve() }()
+		check(t, a)
+	}) && ok
+	ok = c.property(t, "cancelled-await-then-await", func(t testing.TB) {
+		a, resolve := mk(t)
+		if a == nil {
+			return
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() { time.Sleep(5 * time.Millisecond); cancel() }()
+		_, _ = a.Await(ctx)
+		resolve()
+		check(t, a)
+	}) && ok
+	return ok
+}

@@ -1,0 +1,128 @@
+package conform
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gomixin/mixin/adapters"
+)
+
+// Event checks that the values newEvent makes are events of T: the ABC
+// check, Get on an empty event ("get-on-empty"), Set, Get, IsSet and Clear
+// agreeing ("set-get-clear"), one Set waking every waiter with its value
+// ("broadcast"), and WaitForNext waiting for the next Set even while a value
+// is held ("wait-for-next-blocks-while-set"). sample returns distinct values
+// of T for i = 0, 1, 2.
+func Event[T any](t testing.TB, newEvent func() any, sample func(i int) T, opts ...Option) bool {
+	t.Helper()
+	c := newConfig(opts)
+	mk := func(t testing.TB) *adapters.Event[T] {
+		e, err := adapters.NewEvent[T](newEvent())
+		if err != nil {
+			t.Errorf("not an event: %+v", err)
+			return nil
+		}
+		return e
+	}
+	if !c.property(t, "abc", func(t testing.TB) { mk(t) }) {
+		return false
+	}
+	same := func(a, b T) bool { return reflect.DeepEqual(a, b) }
+	ok := c.property(t, "get-on-empty", func(t testing.TB) {
+		e := mk(t)
+		if e == nil {
+			return
+		}
+		if e.IsSet() {
+			t.Errorf("expected a new event to be empty, IsSet says true")
+		}
+		if v, err := e.Get(); !errors.Is(err, adapters.ErrNoValue) {
+			t.Errorf("expected Get on an empty event to fail with ErrNoValue, got %v, %v", v, err)
+		}
+	})
+	ok = c.property(t, "set-get-clear", func(t testing.TB) {
+		e := mk(t)
+		if e == nil {
+			return
+		}
+		want := sample(0)
+		if err := e.TrySet(want); err != nil {
+			t.Errorf("expected Set to succeed, got %v", err)
+			return
+		}
+		if !e.IsSet() {
+			t.Errorf("expected IsSet after Set, got false")
+		}
+		if v, err := e.Get(); err != nil || !same(v, want) {
+			t.Errorf("expected Get to return %v after Set, got %v, %v", want, v, err)
+		}
+		e.Clear()
+		if e.IsSet() {
+			t.Errorf("expected IsSet false after Clear, got true")
+		}
+		if _, err := e.Get(); !errors.Is(err, adapters.ErrNoValue) {
+			t.Errorf("expected Get after Clear to fail with ErrNoValue, got %v", err)
+		}
+	}) && ok
+	ok = c.property(t, "broadcast", func(t testing.TB) {
+		e := mk(t)
+		if e == nil {
+			return
+		}
+		want := sample(1)
+		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+		defer cancel()
+		var wg sync.WaitGroup
+		got := make([]T, c.waiters)
+		errs := make([]error, c.waiters)
+		for i := range c.waiters {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got[i], errs[i] = e.WaitForNext(ctx)
+			}()
+		}
+		time.Sleep(20 * time.Millisecond) // let the waiters block
+		_ = e.TrySet(want)
+		wg.Wait()
+		woken := 0
+		for i := range got {
+			if errs[i] == nil && same(got[i], want) {
+				woken++
+			}
+		}
+		if woken != c.waiters {
+			t.Errorf("expected one Set to wake all %d waiters with %v, %d were woken", c.waiters, want, woken)
+		}
+	}) && ok
+	ok = c.property(t, "wait-for-next-blocks-while-set", func(t testing.TB) {
+		e := mk(t)
+		if e == nil {
+			return
+		}
+		_ = e.TrySet(sample(0))
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		if v, err := e.WaitForNext(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("expected WaitForNext to wait for the next Set although a value is held, it returned %v, %v", v, err)
+		}
+		done := make(chan T, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+			defer cancel()
+			v, _ := e.WaitForNext(ctx)
+			done <- v
+		}()
+		time.Sleep(10 * time.Millisecond)
+		want := sample(2)
+		_ = e.TrySet(want)
+		if v := <-done; !same(v, want) {
+			t.Errorf("expected WaitForNext to return the next value %v, got %v", want, v)
+		}
+	}) && ok
+	return ok
+}
