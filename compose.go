@@ -199,7 +199,7 @@ func (c *Composer) Register(name string, v any, opts ...ComposeOption) (*Composi
 	}
 	comp, err := c.Compose(v, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("mixin: register %q: %w", name, err)
+		return nil, &RegisterError{Name: name, Err: err}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -208,6 +208,33 @@ func (c *Composer) Register(name string, v any, opts ...ComposeOption) (*Composi
 	}
 	c.named[name] = comp
 	return comp, nil
+}
+
+// RegisterError is the error of a Register whose value could not be
+// composed: it names the registration and wraps the reason (usually a
+// *validate.AbstractError, which errors.As finds). With %+v it prints the
+// reason's itemised form.
+type RegisterError struct {
+	Name string
+	Err  error
+}
+
+// Error returns `mixin: register "name": ` and the reason.
+func (e *RegisterError) Error() string {
+	return fmt.Sprintf("mixin: register %q: %v", e.Name, e.Err)
+}
+
+// Unwrap returns the reason.
+func (e *RegisterError) Unwrap() error { return e.Err }
+
+// Format prints Error() for %v and %s; %+v puts the reason's %+v form on the
+// lines below.
+func (e *RegisterError) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('+') {
+		fmt.Fprintf(f, "mixin: register %q:\n%+v", e.Name, e.Err)
+		return
+	}
+	_, _ = f.Write([]byte(e.Error()))
 }
 
 // Lookup returns the Composite registered under name.
