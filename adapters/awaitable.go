@@ -46,10 +46,15 @@ func AwaitableSpec() validate.Spec { return awaitableKind.copySpec() }
 // an error matching ErrUnusable.
 type Awaitable[T any] struct {
 	value any
-	wait  func(context.Context) (T, error) // ctx-aware: called in the caller's goroutine
+	waitT waiterT[T]                       // the canonical shape: called directly, one indirect call
+	wait  func(context.Context) (T, error) // other ctx-aware shapes: called in the caller's goroutine
 	done  func() <-chan struct{}           // Done-channel form
 	err   func() error
 	fl    *flight[T] // context-less Wait: one call in flight, shared
+}
+
+type waiterT[T any] interface {
+	Wait(context.Context) (T, error)
 }
 
 // Result is one outcome of an Await, for the channel form.
@@ -85,10 +90,8 @@ func NewAwaitable[T any](v any) (*Awaitable[T], error) {
 	b, _ := m.Method("Wait")
 	switch b.Shape {
 	case 0:
-		if x, ok := v.(interface {
-			Wait(context.Context) (T, error)
-		}); ok {
-			a.wait = x.Wait
+		if x, ok := v.(waiterT[T]); ok {
+			a.waitT = x
 		} else {
 			a.wait = reflectCtxT[T](v, m, "Wait")
 		}
@@ -138,9 +141,10 @@ func (a *Awaitable[T]) Value() any {
 	return a.value
 }
 
-// Await waits for the value and returns what it resolves to. When ctx ends
-// first it returns ctx.Err() at once. A Wait that takes a ctx is called with
-// it. A Wait that takes none runs on its own goroutine when ctx can end; a
+// Await waits for the value and returns what it resolves to. A Wait that
+// takes a ctx is called with it, in the caller's goroutine, and decides
+// itself what an ended ctx means. For the other shapes, when ctx ends first
+// Await returns ctx.Err() at once. A Wait that takes none runs on its own goroutine when ctx can end; a
 // caller that gives up leaves it running, and the next Await joins that call
 // (or takes its result, if nobody did) instead of calling Wait again, so a
 // Wait that must not be called twice (exec.Cmd's) is not. A panic in a
@@ -148,14 +152,18 @@ func (a *Awaitable[T]) Value() any {
 // *PanicError. For the Done-channel form, Await returns the value's Err()
 // once Done is closed (nil without an Err method).
 func (a *Awaitable[T]) Await(ctx context.Context) (T, error) {
+	if a != nil && a.waitT != nil {
+		return a.waitT.Wait(ctx) // the hot path: small enough to inline
+	}
+	return a.await(ctx)
+}
+
+func (a *Awaitable[T]) await(ctx context.Context) (T, error) {
 	var zero T
 	switch {
 	case a == nil:
 		return zero, errUnusable("Awaitable")
 	case a.wait != nil:
-		if err := ctx.Err(); err != nil {
-			return zero, err
-		}
 		return a.wait(ctx)
 	case a.fl != nil:
 		return a.fl.do(ctx)

@@ -61,9 +61,19 @@ func ContextSpec() validate.Spec { return contextKind.copySpec() }
 // wrapped value is. Its zero value is not usable: every method returns an
 // error matching ErrUnusable.
 type Context[T any] struct {
-	value any
-	enter func(context.Context) (T, error) // nil: Enter yields the value
-	exit  func(context.Context, error) (bool, error)
+	value  any
+	enterT enterT[T]                        // the canonical Enter, called directly
+	enter  func(context.Context) (T, error) // other Enter shapes; both nil: Enter yields the value
+	exitC  exitCanon                        // the canonical Exit, called directly
+	exit   func(context.Context, error) (bool, error)
+}
+
+type enterT[T any] interface {
+	Enter(context.Context) (T, error)
+}
+
+type exitCanon interface {
+	Exit(context.Context, error) (bool, error)
 }
 
 // NewContext composes v as a context manager. v needs Exit in one of the
@@ -88,6 +98,14 @@ func NewContext[T any](v any) (*Context[T], error) {
 		return nil, err
 	}
 	c.exit = bindExit(v, m)
+	// The canonical shapes are also kept as interfaces, so that the hot path
+	// makes one indirect call per method, as calling them by hand does.
+	if x, ok := v.(enterT[T]); ok && c.enter != nil {
+		c.enterT = x
+	}
+	if b, _ := m.Method("Exit"); m.Form == 0 && b.Shape == 0 {
+		c.exitC = v.(exitCanon)
+	}
 	return c, nil
 }
 
@@ -182,10 +200,21 @@ func (c *Context[T]) Enter(ctx context.Context) (T, error) {
 		var zero T
 		return zero, errUnusable("Context")
 	}
-	if c.enter == nil {
-		return c.value.(T), nil
+	switch {
+	case c.enterT != nil:
+		return c.enterT.Enter(ctx)
+	case c.enter != nil:
+		return c.enter(ctx)
 	}
-	return c.enter(ctx)
+	return c.value.(T), nil
+}
+
+// callExit calls the value's Exit through the shortest path bound.
+func (c *Context[T]) callExit(ctx context.Context, err error) (bool, error) {
+	if c.exitC != nil {
+		return c.exitC.Exit(ctx, err)
+	}
+	return c.exit(ctx, err)
 }
 
 // Exit exits the context with the error of the body (nil if it succeeded, a
@@ -196,7 +225,7 @@ func (c *Context[T]) Exit(ctx context.Context, err error) error {
 	if c == nil || c.exit == nil {
 		return errUnusable("Context")
 	}
-	suppress, xerr := c.exit(ctx, err)
+	suppress, xerr := c.callExit(ctx, err)
 	return exitResult(err, suppress, xerr)
 }
 
@@ -215,7 +244,7 @@ func exitResult(err error, suppress bool, xerr error) error {
 // exited. If fn panics, Exit gets a *PanicError and the panic goes on after it
 // with its original value, unless Exit suppresses it (then Do returns nil).
 // Do returns fn's error unless suppressed, joined with Exit's own.
-func (c *Context[T]) Do(ctx context.Context, fn func(context.Context, T) error) error {
+func (c *Context[T]) Do(ctx context.Context, fn func(context.Context, T) error) (result error) {
 	if c == nil || c.exit == nil {
 		return errUnusable("Context")
 	}
@@ -226,8 +255,26 @@ func (c *Context[T]) Do(ctx context.Context, fn func(context.Context, T) error) 
 	if err != nil {
 		return err
 	}
-	return guard(func() error { return fn(ctx, val) }, func(err error) (error, bool) {
-		suppress, xerr := c.exit(ctx, err)
-		return exitResult(err, suppress, xerr), suppress
-	})
+	completed := false
+	defer func() {
+		if completed {
+			return
+		}
+		// fn panicked or called runtime.Goexit: Exit sees it, then it goes on
+		// unless Exit suppresses a panic.
+		r := recover()
+		if r == nil {
+			_, _ = c.callExit(ctx, ErrGoexit)
+			return
+		}
+		suppress, xerr := c.callExit(ctx, newPanicError(r))
+		if !suppress {
+			panic(r)
+		}
+		result = xerr
+	}()
+	err = fn(ctx, val)
+	completed = true
+	suppress, xerr := c.callExit(ctx, err)
+	return exitResult(err, suppress, xerr)
 }

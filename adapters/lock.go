@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -105,6 +106,10 @@ type Lock struct {
 	acquire func(context.Context) (bool, error) // ctx-aware Acquire; nil when blocking is set
 	block   func() bool                         // context-less Acquire
 	try     func() bool                         // non-blocking attempt (TryLock), may be nil
+	locker  sync.Locker                         // a sync.Locker with TryLock: called directly
+	tryer   interface{ TryLock() bool }
+	acq     acquirer // the canonical Acquire, called directly
+	rel     releaser // the canonical Release, called directly
 	release func(context.Context) error
 	locked  func() bool                 // nil: the proxy tracks the held state
 	held    atomic.Bool                 // the tracked state, when locked is nil
@@ -116,6 +121,14 @@ type Lock struct {
 	since     atomic.Int64 // when the current hold began (unix nanoseconds), if watched
 	holder    atomic.Uint64
 	unchecked func(context.Context) error // release without ownership check (force-release)
+}
+
+type acquirer interface {
+	Acquire(context.Context) (bool, error)
+}
+
+type releaser interface {
+	Release(context.Context) error
 }
 
 // NewLock composes v as a lock. v needs one of
@@ -158,7 +171,9 @@ func NewLock(v any, opts ...LockOption) (*Lock, error) {
 		})
 		l.block = func() bool { x.Lock(); return true }
 		if _, ok := m.Method("TryLock"); ok {
-			l.try = v.(interface{ TryLock() bool }).TryLock
+			l.tryer = v.(interface{ TryLock() bool })
+			l.try = l.tryer.TryLock
+			l.locker = x
 		}
 		l.release = func(context.Context) error { x.Unlock(); return nil }
 	default:
@@ -173,6 +188,9 @@ func NewLock(v any, opts ...LockOption) (*Lock, error) {
 			return true, nil
 		}
 		l.release = x.Unlock
+	}
+	if b, _ := m.Method("Release"); m.Form == 0 && b.Shape == 0 {
+		l.rel = v.(releaser)
 	}
 	l.unchecked = l.release
 	if _, ok := m.Method("AcknowledgeLocksmith"); ok {
@@ -196,9 +214,8 @@ func (l *Lock) bindAcquire(v any, m *validate.Match) {
 	b, _ := m.Method("Acquire")
 	switch b.Shape {
 	case 0:
-		l.acquire = v.(interface {
-			Acquire(context.Context) (bool, error)
-		}).Acquire
+		l.acq = v.(acquirer)
+		l.acquire = l.acq.Acquire
 	case 1:
 		x := v.(interface{ Acquire(context.Context) error })
 		l.acquire = func(ctx context.Context) (bool, error) {
@@ -227,21 +244,30 @@ func (l *Lock) Value() any {
 // acquired (a value's Acquire may say false). When ctx ends first it returns
 // false and ctx.Err(), and the lock is left free: a context-less Acquire
 // still under way is waited for on its own goroutine and, if it succeeds
-// after the caller gave up, released by the proxy.
+// after the caller gave up, released by the proxy. As with
+// semaphore.Weighted, an ended ctx does not stop an Acquire that succeeds at
+// once (TryLock); a ctx-aware Acquire decides for itself.
 func (l *Lock) Acquire(ctx context.Context) (bool, error) {
+	if l != nil && l.tryer != nil && l.tryer.TryLock() {
+		l.acquired(ctx) // the hot path: small enough to inline
+		return true, nil
+	}
+	return l.acquireSlow(ctx)
+}
+
+func (l *Lock) acquireSlow(ctx context.Context) (bool, error) {
 	if l == nil || l.release == nil {
 		return false, errUnusable("Lock")
-	}
-	if err := ctx.Err(); err != nil {
-		return false, err
 	}
 	var ok bool
 	var err error
 	switch {
+	case l.acq != nil:
+		ok, err = l.acq.Acquire(ctx)
 	case l.acquire != nil:
 		ok, err = l.acquire(ctx)
-	case l.try != nil && l.try():
-		ok = true
+	case ctx.Err() != nil:
+		return false, ctx.Err()
 	case ctx.Done() == nil:
 		ok = l.block()
 	default:
@@ -273,10 +299,20 @@ func (l *Lock) acquired(ctx context.Context) {
 		l.held.Store(true)
 	}
 	if l.watched.Load() {
-		task, _ := TaskOf(ctx)
-		l.holder.Store(uint64(task))
-		l.since.Store(time.Now().UnixNano())
+		l.record(ctx)
 	}
+}
+
+func (l *Lock) unrecord() {
+	l.since.Store(0)
+	l.holder.Store(0)
+}
+
+// record notes when and by which task a watched lock was acquired.
+func (l *Lock) record(ctx context.Context) {
+	task, _ := TaskOf(ctx)
+	l.holder.Store(uint64(task))
+	l.since.Store(time.Now().UnixNano())
 }
 
 // Release releases the lock. For an owner lock it first checks that the ctx's
@@ -292,18 +328,28 @@ func (l *Lock) Release(ctx context.Context) error {
 			return err
 		}
 	}
-	return l.releaseNow(ctx, l.release)
+	return l.releaseNow(ctx, nil)
 }
 
+// releaseNow releases through release, or when nil through the shortest
+// path bound (the value's own Release or Unlock, called directly).
 func (l *Lock) releaseNow(ctx context.Context, release func(context.Context) error) error {
 	if l.locked == nil && !l.held.CompareAndSwap(true, false) {
 		return fmt.Errorf("mixin: %s: %w", l.name, ErrNotLocked)
 	}
 	if l.watched.Load() {
-		l.since.Store(0)
-		l.holder.Store(0)
+		l.unrecord()
 	}
-	return release(ctx)
+	switch {
+	case release != nil:
+		return release(ctx)
+	case l.locker != nil:
+		l.locker.Unlock()
+		return nil
+	case l.rel != nil:
+		return l.rel.Release(ctx)
+	}
+	return l.release(ctx)
 }
 
 // Locked reports whether the lock is held: the value's Locked, or the state
@@ -350,8 +396,12 @@ func (l *Lock) Do(ctx context.Context, fn func(context.Context) error) (err erro
 	if fn == nil {
 		return errNilFunc
 	}
-	if _, err := l.Enter(ctx); err != nil {
+	ok, err := l.Acquire(ctx)
+	if err != nil {
 		return err
+	}
+	if !ok {
+		return fmt.Errorf("mixin: %s: %w", l.name, ErrNotAcquired)
 	}
 	finished := false
 	defer func() {

@@ -236,10 +236,23 @@ func TestLockAcquireWithEndedCtx(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
+	// As with semaphore.Weighted: a free lock is taken at once even so.
 	ok, err := l.Acquire(ctx)
+	require.NoError(t, err)
+	require.True(t, ok)
+	// Held: the ended ctx returns at once, and the lock stays as it was.
+	ok, err = l.Acquire(ctx)
 	assert.False(t, ok)
 	assert.ErrorIs(t, err, context.Canceled)
-	assert.False(t, l.Locked())
+	assert.True(t, l.Locked())
+	require.NoError(t, l.Release(context.Background()))
+
+	b, err := adapters.NewLock(&boolLock{}) // context-less, no TryLock
+	require.NoError(t, err)
+	ok, err = b.Acquire(ctx)
+	assert.False(t, ok)
+	assert.ErrorIs(t, err, context.Canceled, "a blocking Acquire is not started for an ended ctx")
+	assert.False(t, b.Locked())
 }
 
 type panicLock struct{ canonLock }

@@ -51,34 +51,6 @@ func (p *PanicError) Format(f fmt.State, verb rune) {
 	}
 }
 
-// guard runs body and then finish exactly once, whether body returns, panics
-// or calls runtime.Goexit. finish receives body's error, a *PanicError, or
-// ErrGoexit, and returns the final error and whether a panic is swallowed.
-// A panic that is not swallowed is re-raised with its original value after
-// finish; a Goexit always goes on.
-func guard(body func() error, finish func(error) (error, bool)) (result error) {
-	completed := false
-	defer func() {
-		if completed {
-			return
-		}
-		r := recover()
-		if r == nil { // runtime.Goexit: it cannot be stopped, only cleaned up after
-			finish(ErrGoexit)
-			return
-		}
-		res, swallow := finish(newPanicError(r))
-		if !swallow {
-			panic(r)
-		}
-		result = res
-	}()
-	err := body()
-	completed = true
-	result, _ = finish(err)
-	return result
-}
-
 // errUnusable is returned by the methods of a zero or nil proxy.
 func errUnusable(proxy string) error {
 	return fmt.Errorf("mixin: %s used without its constructor (New%s): %w", proxy, proxy, ErrUnusable)
