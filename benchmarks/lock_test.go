@@ -155,9 +155,13 @@ type canonical struct {
 	held bool
 }
 
-func (c *canonical) Acquire(context.Context) (bool, error) { c.mu.Lock(); c.held = true; return true, nil }
-func (c *canonical) Release(context.Context) error         { c.held = false; c.mu.Unlock(); return nil }
-func (c *canonical) Locked() bool                          { return c.held }
+func (c *canonical) Acquire(context.Context) (bool, error) {
+	c.mu.Lock()
+	c.held = true
+	return true, nil
+}
+func (c *canonical) Release(context.Context) error { c.held = false; c.mu.Unlock(); return nil }
+func (c *canonical) Locked() bool                  { return c.held }
 
 // BenchmarkLockDoCanonical is Lock.Do over the canonical shapes, where the
 // proxy adds no atomic operations of its own.
