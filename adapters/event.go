@@ -50,6 +50,7 @@ type Event[T any] struct {
 	value any
 	clear func()
 	get   func() (T, error)
+	getT  getterT[T] // the canonical Get, called directly
 	isSet func() bool
 	set   func(T) error
 	next  func(context.Context) (T, error)
@@ -59,6 +60,8 @@ type Event[T any] struct {
 	mu      sync.Mutex
 	lastErr error // the last Set refused for its dynamic type
 }
+
+type getterT[T any] interface{ Get() (T, error) }
 
 // NewEvent composes v as an event. v needs Clear(), Get() (T, error) or
 // Get() (T, bool), IsSet() bool, Set(T) and WaitForNext(ctx) (T, error); an
@@ -74,6 +77,9 @@ func NewEvent[T any](v any) (*Event[T], error) {
 	e.clear = v.(interface{ Clear() }).Clear
 	e.isSet = v.(interface{ IsSet() bool }).IsSet
 	e.get = bindGet[T](v, m)
+	if x, ok := v.(getterT[T]); ok {
+		e.getT = x
+	}
 	e.set = bindSet[T](v, m)
 	if x, ok := v.(interface {
 		WaitForNext(context.Context) (T, error)
@@ -203,6 +209,9 @@ func (e *Event[T]) Err() error {
 // Get returns the event's value, or an error matching ErrNoValue when it
 // holds none.
 func (e *Event[T]) Get() (T, error) {
+	if e != nil && e.getT != nil {
+		return e.getT.Get() // the hot path: small enough to inline
+	}
 	if !e.usable() {
 		var zero T
 		return zero, errUnusable("Event")
