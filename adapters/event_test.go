@@ -345,3 +345,37 @@ func TestValueEventConcurrentSetsAndWaits(t *testing.T) {
 	assert.Equal(t, int32(50), woke.Load(), "no waiter lost a wake-up")
 	assert.False(t, errors.Is(ctx.Err(), context.DeadlineExceeded))
 }
+
+// Over an event without a Stream of its own, the proxy streams by waiting
+// for each next Set; a setter that waits for the stream to be waiting again
+// sees every value arrive, and breaking out leaves no waiter behind.
+func TestEventStreamOverAUserEvent(t *testing.T) {
+	u := &userEvent{}
+	ev, err := adapters.NewEvent[int](u)
+	require.NoError(t, err)
+	waiting := func() bool { u.mu.Lock(); defer u.mu.Unlock(); return len(u.waits) == 1 }
+	go func() {
+		for i := 1; i <= 5; i++ {
+			if !assert.Eventually(t, waiting, 5*time.Second, 100*time.Microsecond) {
+				return
+			}
+			ev.Set(i)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var got []int
+	for v := range ev.Stream(ctx) {
+		got = append(got, v)
+		if v == 5 {
+			break
+		}
+	}
+	assert.Equal(t, []int{1, 2, 3, 4, 5}, got)
+
+	short, cancelShort := context.WithTimeout(context.Background(), 5*time.Millisecond)
+	defer cancelShort()
+	for range ev.Stream(short) {
+		t.Fatal("nothing is set after the stream starts")
+	}
+}

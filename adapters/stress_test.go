@@ -20,7 +20,7 @@ import (
 
 // The stress suite: go test -run Stress -race ./...
 //
-// Each test drives one kind's proxy from many goroutines for a while (1s by
+// Each test drives one kind's proxy from many goroutines for a while (2s by
 // default, MIXIN_STRESS=10m for longer), with random ctx deadlines and
 // cancellations and with panics and errors injected into the user methods
 // being wrapped, then checks the invariants and that no goroutine leaked.
@@ -34,7 +34,7 @@ func stressFor(t *testing.T) time.Duration {
 	if testing.Short() {
 		return 200 * time.Millisecond
 	}
-	return time.Second
+	return 2 * time.Second
 }
 
 // stats counts what a stress run did, for its log line and the README.
@@ -372,57 +372,107 @@ type waitFunc func() (int, error)
 
 func (f waitFunc) Wait() (int, error) { return f() }
 
+// faultyEvent is a user-written event over a ValueEvent whose Get and
+// WaitForNext sometimes fail and whose Set sometimes panics after setting.
+// It has no Wait or Stream of its own, so the proxy derives them from these.
+type faultyEvent struct {
+	e  *adapters.ValueEvent[int]
+	st *stats
+}
+
+func (f *faultyEvent) Clear()      { f.e.Clear() }
+func (f *faultyEvent) IsSet() bool { return f.e.IsSet() }
+func (f *faultyEvent) Set(v int) {
+	f.e.Set(v)
+	if rand.IntN(25) == 0 {
+		f.st.panics.Add(1)
+		panic("set broke")
+	}
+}
+func (f *faultyEvent) Get() (int, error) {
+	if rand.IntN(20) == 0 {
+		f.st.errs.Add(1)
+		return 0, errInjected
+	}
+	return f.e.Get()
+}
+func (f *faultyEvent) WaitForNext(ctx context.Context) (int, error) {
+	if rand.IntN(20) == 0 {
+		f.st.errs.Add(1)
+		return 0, errInjected
+	}
+	return f.e.WaitForNext(ctx)
+}
+
 func TestStressEvent(t *testing.T) {
-	d := stressFor(t)
-	var st stats
-	e := adapters.NewValueEvent[int]()
-	ev, err := adapters.NewEvent[int](e)
-	require.NoError(t, err)
-	var waiting atomic.Int64
-	run(t, 16, d, func(r *rand.Rand) {
-		st.ops.Add(1)
-		switch r.IntN(6) {
-		case 0:
-			ev.Set(r.IntN(10))
-		case 1:
-			ev.Clear()
-		case 2:
-			ctx, cancel := endingCtx(r)
-			waiting.Add(1)
-			if _, err := ev.WaitForNext(ctx); err != nil {
-				st.cancels.Add(1)
+	for _, faulty := range []bool{false, true} {
+		name := "ValueEvent"
+		if faulty {
+			name = "faulty user event"
+		}
+		t.Run(name, func(t *testing.T) {
+			d := stressFor(t)
+			var st stats
+			var v any = adapters.NewValueEvent[int]()
+			if faulty {
+				v = &faultyEvent{e: adapters.NewValueEvent[int](), st: &st}
 			}
-			waiting.Add(-1)
-			cancel()
-		case 3:
-			ctx, cancel := endingCtx(r)
-			waiting.Add(1)
-			if err := ev.WaitForValue(ctx, r.IntN(10), adapters.SetAtTimeout[int]()); err != nil {
-				st.cancels.Add(1)
-			}
-			waiting.Add(-1)
-			cancel()
-		case 4:
-			ctx, cancel := endingCtx(r)
-			for range ev.Stream(ctx) {
-				if r.IntN(3) == 0 {
-					break
+			ev, err := adapters.NewEvent[int](v)
+			require.NoError(t, err)
+			var waiting, wrong atomic.Int64
+			wait := func(r *rand.Rand, op func(ctx context.Context) error) {
+				ctx, cancel := endingCtx(r)
+				defer cancel()
+				waiting.Add(1)
+				defer waiting.Add(-1)
+				switch err := op(ctx); {
+				case err == nil:
+				case errors.Is(err, errInjected):
+				case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+					st.cancels.Add(1)
+				default:
+					wrong.Add(1)
+					t.Errorf("unexpected error: %v", err)
 				}
 			}
-			cancel()
-		default:
-			ctx, cancel := endingCtx(r)
-			waiting.Add(1)
-			if _, err := ev.Wait(ctx); err != nil {
-				st.cancels.Add(1)
-			}
-			waiting.Add(-1)
-			cancel()
-		}
-	})
-	assert.Zero(t, waiting.Load(), "every waiter returned")
-	goleak.VerifyNone(t)
-	st.log(t, "event", d)
+			run(t, 16, d, func(r *rand.Rand) {
+				st.ops.Add(1)
+				defer func() {
+					// A panic may only come from the faulty Set, through the proxy.
+					if p := recover(); p != nil && (!faulty || p != "set broke") {
+						panic(p)
+					}
+				}()
+				want := r.IntN(10)
+				switch r.IntN(6) {
+				case 0:
+					ev.Set(want)
+				case 1:
+					ev.Clear()
+				case 2:
+					wait(r, func(ctx context.Context) error { _, err := ev.WaitForNext(ctx); return err })
+				case 3:
+					wait(r, func(ctx context.Context) error {
+						return ev.WaitForValue(ctx, want, adapters.SetAtTimeout[int]())
+					})
+				case 4:
+					ctx, cancel := endingCtx(r)
+					for range ev.Stream(ctx) {
+						if r.IntN(3) == 0 {
+							break
+						}
+					}
+					cancel()
+				default:
+					wait(r, func(ctx context.Context) error { _, err := ev.Wait(ctx); return err })
+				}
+			})
+			assert.Zero(t, waiting.Load(), "every waiter returned")
+			assert.Zero(t, wrong.Load(), "every error was the ctx's or an injected one")
+			goleak.VerifyNone(t)
+			st.log(t, "event/"+name, d)
+		})
+	}
 }
 
 func TestStressGroup(t *testing.T) {

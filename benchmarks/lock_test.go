@@ -194,3 +194,43 @@ func BenchmarkLockDoCanonical(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkLockAcquireRelease is the contract's uncontended acquire+release
+// of a Lock over *sync.Mutex, beside the bare mutex and semaphore.Weighted(1).
+func BenchmarkLockAcquireRelease(b *testing.B) {
+	ctx := context.Background()
+	b.Run("mixin", func(b *testing.B) {
+		l, err := adapters.NewLock(&sync.Mutex{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if ok, err := l.Acquire(ctx); !ok || err != nil {
+				b.Fatal(err)
+			}
+			sink++
+			_ = l.Release(ctx)
+		}
+	})
+	b.Run("direct", func(b *testing.B) {
+		var mu sync.Locker = &sync.Mutex{}
+		b.ReportAllocs()
+		for b.Loop() {
+			mu.Lock()
+			sink++
+			mu.Unlock()
+		}
+	})
+	b.Run("semaphore", func(b *testing.B) {
+		s := semaphore.NewWeighted(1)
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := s.Acquire(ctx, 1); err != nil {
+				b.Fatal(err)
+			}
+			sink++
+			s.Release(1)
+		}
+	})
+}
