@@ -251,7 +251,13 @@ func (c *Context[T]) Do(ctx context.Context, fn func(context.Context, T) error) 
 	if fn == nil {
 		return errNilFunc
 	}
-	val, err := c.Enter(ctx)
+	var val T
+	var err error
+	if c.enterT != nil { // the canonical Enter, without Enter's own call frame
+		val, err = c.enterT.Enter(ctx)
+	} else {
+		val, err = c.Enter(ctx)
+	}
 	if err != nil {
 		return err
 	}
@@ -275,6 +281,12 @@ func (c *Context[T]) Do(ctx context.Context, fn func(context.Context, T) error) 
 	}()
 	err = fn(ctx, val)
 	completed = true
-	suppress, xerr := c.callExit(ctx, err)
+	var suppress bool
+	var xerr error
+	if c.exitC != nil {
+		suppress, xerr = c.exitC.Exit(ctx, err)
+	} else {
+		suppress, xerr = c.exit(ctx, err)
+	}
 	return exitResult(err, suppress, xerr)
 }
