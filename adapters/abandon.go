@@ -10,9 +10,9 @@ import (
 // that gives up gets ctx.Err() at once; whichever of the caller and fn comes
 // second calls undo with fn's result, so that what fn acquired or entered for
 // a caller that left is given back exactly once. A panic in fn is re-raised
-// in a waiting caller as a *PanicError; a caller that already left cannot
-// receive it, and it is dropped. If start fails, its error is returned and fn
-// never runs.
+// in a waiting caller as a *PanicError, and a runtime.Goexit in fn reaches it
+// as ErrGoexit; a caller that already left cannot receive either, and it is
+// dropped. If start fails, its error is returned and fn never runs.
 func callAbandonable[R any](ctx context.Context, start func(func()) error, fn func() R, undo func(R)) (R, error) {
 	const (
 		waiting int32 = iota
@@ -21,29 +21,26 @@ func callAbandonable[R any](ctx context.Context, start func(func()) error, fn fu
 	)
 	type outcome struct {
 		r        R
+		err      error // ErrGoexit when fn called runtime.Goexit
 		panicked *PanicError
 	}
 	var state atomic.Int32
 	result := make(chan outcome, 1)
 	err := start(func() {
 		var out outcome
-		normal := false
-		defer func() {
-			if !normal {
-				if p := recover(); p != nil {
-					out.panicked = newPanicError(p)
-				}
+		guard(func() { out.r = fn() }, func(pe *PanicError, goexit bool) {
+			out.panicked = pe
+			if goexit {
+				out.err = ErrGoexit
 			}
 			if !state.CompareAndSwap(waiting, delivered) {
-				if out.panicked == nil {
+				if out.panicked == nil && out.err == nil { // fn returned: give back what it got
 					undo(out.r)
 				}
 				return
 			}
 			result <- out
-		}()
-		out.r = fn()
-		normal = true
+		})
 	})
 	var zero R
 	if err != nil {
@@ -54,14 +51,14 @@ func callAbandonable[R any](ctx context.Context, start func(func()) error, fn fu
 		if out.panicked != nil {
 			panic(out.panicked)
 		}
-		return out.r, nil
+		return out.r, out.err
 	case <-ctx.Done():
 	}
 	if state.CompareAndSwap(waiting, gaveUp) {
 		return zero, ctx.Err()
 	}
 	// fn delivered just as ctx ended: the caller leaves, so undo it here.
-	if out := <-result; out.panicked == nil {
+	if out := <-result; out.panicked == nil && out.err == nil {
 		undo(out.r)
 	}
 	return zero, ctx.Err()

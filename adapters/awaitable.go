@@ -262,19 +262,11 @@ func (f *flight[T]) do(ctx context.Context) (T, error) {
 
 // run calls fn and publishes its outcome, also when fn panics or exits the goroutine.
 func (f *flight[T]) run(c *call[T]) {
-	var (
-		val    T
-		err    error
-		normal bool
-	)
-	defer func() {
-		var pe *PanicError
-		if !normal {
-			if r := recover(); r != nil {
-				pe = newPanicError(r)
-			} else {
-				err = ErrGoexit
-			}
+	var val T
+	var err error
+	guard(func() { val, err = f.fn() }, func(pe *PanicError, goexit bool) {
+		if goexit {
+			err = ErrGoexit
 		}
 		f.mu.Lock()
 		c.val, c.err, c.panicked, c.finished = val, err, pe, true
@@ -283,9 +275,7 @@ func (f *flight[T]) run(c *call[T]) {
 		}
 		f.mu.Unlock()
 		close(c.done)
-	}()
-	val, err = f.fn()
-	normal = true
+	})
 }
 
 func (c *call[T]) result() (T, error) {

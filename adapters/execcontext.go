@@ -122,14 +122,15 @@ func NewExecContext[T any](v any, opts ...ExecOption) (*ExecContext[T], error) {
 func (x *ExecContext[T]) run(ctx context.Context, fn func()) error {
 	done := make(chan struct{})
 	var pe *PanicError
+	var exited error
 	err := x.exec.Submit(context.WithoutCancel(ctx), func() {
-		defer close(done)
-		defer func() {
-			if r := recover(); r != nil {
-				pe = newPanicError(r)
+		guard(fn, func(p *PanicError, goexit bool) {
+			pe = p
+			if goexit {
+				exited = ErrGoexit
 			}
-		}()
-		fn()
+			close(done)
+		})
 	})
 	if err != nil {
 		return err
@@ -139,7 +140,7 @@ func (x *ExecContext[T]) run(ctx context.Context, fn func()) error {
 		if pe != nil {
 			panic(pe)
 		}
-		return nil
+		return exited
 	case <-ctx.Done():
 		return ctx.Err()
 	}

@@ -108,21 +108,24 @@ func (p *Pool) Submit(ctx context.Context, fn func()) error {
 		return ErrClosed
 	}
 	p.wg.Add(1)
-	go func() {
-		defer func() {
-			if r := recover(); r != nil {
-				p.mu.Lock()
-				if p.panic == nil {
-					p.panic = newPanicError(r)
-				}
-				p.mu.Unlock()
-			}
-			<-p.slots
-			p.wg.Done()
-		}()
-		fn()
-	}()
+	go p.run(fn)
 	return nil
+}
+
+// run runs fn on the pool's goroutine and frees its place when it ends.
+func (p *Pool) run(fn func()) { guard(fn, p.settle) }
+
+// settle records the first panic of the pool's functions and frees a place.
+func (p *Pool) settle(pe *PanicError, _ bool) {
+	if pe != nil {
+		p.mu.Lock()
+		if p.panic == nil {
+			p.panic = pe
+		}
+		p.mu.Unlock()
+	}
+	<-p.slots
+	p.wg.Done()
 }
 
 // Close stops the pool taking work; it does not wait (see Wait). Closing

@@ -193,20 +193,12 @@ func (g *Group) Go(fn func(ctx context.Context) error) {
 
 func (g *Group) runTask(ctx context.Context, fn func(context.Context) error) {
 	var err error
-	normal := false
-	defer func() {
-		var pe *PanicError
-		if !normal {
-			if r := recover(); r != nil {
-				pe = newPanicError(r)
-			} else {
-				err = ErrGoexit
-			}
+	guard(func() { err = fn(ctx) }, func(pe *PanicError, goexit bool) {
+		if goexit {
+			err = ErrGoexit
 		}
 		g.finish(err, pe)
-	}()
-	err = fn(ctx)
-	normal = true
+	})
 }
 
 // finish records a task's outcome. Cancellation errors of tasks that return

@@ -6,8 +6,10 @@ import (
 	"runtime/debug"
 )
 
-// ErrGoexit is the error a proxy passes on (to a context's Exit, out of a
-// Group) when user code called runtime.Goexit instead of returning.
+// ErrGoexit is the error a proxy passes on when user code called
+// runtime.Goexit instead of returning: to a context's Exit, out of a Group,
+// and to a caller waiting for work the proxy ran on another goroutine (a
+// context-less Acquire or Wait, an ExecContext's Enter, Exit or Runner work).
 var ErrGoexit = errors.New("mixin: runtime.Goexit called")
 
 // PanicError carries a panic as a value: what was thrown and the stack of the
@@ -19,6 +21,27 @@ type PanicError struct {
 	Value any
 	// Stack is the stack of the panicking goroutine, as debug.Stack gives it.
 	Stack []byte
+}
+
+// guard runs fn, then settle with how fn ended: pe is its panic as a
+// *PanicError, goexit is true when it called runtime.Goexit, both zero when
+// it returned. settle runs from a deferred call in all three cases; after a
+// Goexit the goroutine goes on exiting once settle returns. Every place that
+// runs user code on a goroutine of its own settles through here.
+func guard(fn func(), settle func(pe *PanicError, goexit bool)) {
+	normal := false
+	defer func() {
+		switch r := recover(); {
+		case normal:
+			settle(nil, false)
+		case r != nil:
+			settle(newPanicError(r), false)
+		default:
+			settle(nil, true)
+		}
+	}()
+	fn()
+	normal = true
 }
 
 func newPanicError(v any) *PanicError {
