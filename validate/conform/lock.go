@@ -82,8 +82,7 @@ func lockProperties(t testing.TB, c *config, mk func(testing.TB) *adapters.Lock)
 		if l.Locked() {
 			t.Errorf("expected a new lock to be free, Locked says held")
 		}
-		if got, err := l.Acquire(ctx); err != nil || !got {
-			t.Errorf("expected Acquire on a free lock to succeed, got %v, %v", got, err)
+		if !acquireFree(t, l, ctx) {
 			return
 		}
 		if !l.Locked() {
@@ -102,8 +101,7 @@ func lockProperties(t testing.TB, c *config, mk func(testing.TB) *adapters.Lock)
 			return
 		}
 		holder := adapters.WithTask(context.Background())
-		if got, err := l.Acquire(holder); err != nil || !got {
-			t.Errorf("expected Acquire on a free lock to succeed, got %v, %v", got, err)
+		if !acquireFree(t, l, holder) {
 			return
 		}
 		acquired := make(chan error, 1)
@@ -139,8 +137,7 @@ func lockProperties(t testing.TB, c *config, mk func(testing.TB) *adapters.Lock)
 			return
 		}
 		holder := adapters.WithTask(context.Background())
-		if got, err := l.Acquire(holder); err != nil || !got {
-			t.Errorf("expected Acquire on a free lock to succeed, got %v, %v", got, err)
+		if !acquireFree(t, l, holder) {
 			return
 		}
 		short, cancel := context.WithTimeout(adapters.WithTask(context.Background()), 10*time.Millisecond)
@@ -196,8 +193,7 @@ func OwnerLock(t testing.TB, newLock func() any, opts ...Option) bool {
 			return
 		}
 		a, b := adapters.WithTask(context.Background()), adapters.WithTask(context.Background())
-		if got, err := o.Acquire(a); err != nil || !got {
-			t.Errorf("expected Acquire on a free lock to succeed, got %v, %v", got, err)
+		if !acquireFree(t, o, a) {
 			return
 		}
 		if !o.IsOwner(a) {
@@ -217,8 +213,7 @@ func OwnerLock(t testing.TB, newLock func() any, opts ...Option) bool {
 			return
 		}
 		a, b := adapters.WithTask(context.Background()), adapters.WithTask(context.Background())
-		if got, err := o.Acquire(a); err != nil || !got {
-			t.Errorf("expected Acquire on a free lock to succeed, got %v, %v", got, err)
+		if !acquireFree(t, o, a) {
 			return
 		}
 		if err := o.Release(b); !errors.Is(err, adapters.ErrNotOwner) {
@@ -232,4 +227,17 @@ func OwnerLock(t testing.TB, newLock func() any, opts ...Option) bool {
 		}
 	}) && ok
 	return ok
+}
+
+// acquireFree acquires a lock the property expects to be free, and reports
+// a failure when it cannot.
+func acquireFree(t testing.TB, l interface {
+	Acquire(context.Context) (bool, error)
+}, ctx context.Context) bool {
+	t.Helper()
+	if got, err := l.Acquire(ctx); err != nil || !got {
+		t.Errorf("expected Acquire on a free lock to succeed, got %v, %v", got, err)
+		return false
+	}
+	return true
 }
