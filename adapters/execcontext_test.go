@@ -51,13 +51,7 @@ func TestPoolBoundsConcurrency(t *testing.T) {
 	var cur, peak atomic.Int32
 	for range 30 {
 		require.NoError(t, p.Submit(context.Background(), func() {
-			n := cur.Add(1)
-			for {
-				m := peak.Load()
-				if n <= m || peak.CompareAndSwap(m, n) {
-					break
-				}
-			}
+			raise32(&peak, cur.Add(1))
 			time.Sleep(time.Millisecond)
 			cur.Add(-1)
 		}))

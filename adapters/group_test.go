@@ -172,13 +172,7 @@ func TestGroupOnABoundedPool(t *testing.T) {
 	var cur, peak atomic.Int32
 	for range 20 {
 		g.Go(func(context.Context) error {
-			n := cur.Add(1)
-			for {
-				m := peak.Load()
-				if n <= m || peak.CompareAndSwap(m, n) {
-					break
-				}
-			}
+			raise32(&peak, cur.Add(1))
 			time.Sleep(time.Millisecond)
 			cur.Add(-1)
 			return nil

@@ -100,13 +100,7 @@ func TestLockDoIsMutuallyExclusiveForEveryShape(t *testing.T) {
 					ctx := adapters.WithTask(context.Background())
 					for range 50 {
 						err := l.Do(ctx, func(context.Context) error {
-							n := inside.Add(1)
-							for {
-								m := maxInside.Load()
-								if n <= m || maxInside.CompareAndSwap(m, n) {
-									break
-								}
-							}
+							raise32(&maxInside, inside.Add(1))
 							assert.True(t, l.Locked())
 							total.Add(1)
 							inside.Add(-1)

@@ -195,15 +195,6 @@ func TestStressLock(t *testing.T) {
 	}
 }
 
-func raise32(m *atomic.Int32, n int32) {
-	for {
-		cur := m.Load()
-		if n <= cur || m.CompareAndSwap(cur, n) {
-			return
-		}
-	}
-}
-
 func TestStressOwnerMutex(t *testing.T) {
 	d := stressFor(t)
 	var st stats
