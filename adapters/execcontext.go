@@ -79,17 +79,14 @@ func NewExecContext[T any](v any, opts ...ExecOption) (*ExecContext[T], error) {
 	exit := bindExit(v, m)
 	c := &Context[T]{value: v}
 	c.exit = func(ctx context.Context, err error) (bool, error) {
-		type res struct {
-			suppress bool
-			err      error
-		}
-		var r res
-		// Scheduled even when ctx has ended, so that an Enter is never left
-		// without its Exit; waited for only until ctx ends.
-		if serr := x.runner(ctx, func() { r.suppress, r.err = exit(ctx, err) }); serr != nil {
+		var suppress bool
+		var xerr error
+		// Never lost: an Enter must not be left without its Exit, so Exit
+		// still runs when ctx ends before it could start (see exitLater).
+		if serr := x.do(ctx, func() { suppress, xerr = exit(ctx, err) }, true); serr != nil {
 			return false, serr
 		}
-		return r.suppress, r.err
+		return suppress, xerr
 	}
 	if enter != nil {
 		c.enter = func(ctx context.Context) (T, error) {
@@ -117,13 +114,21 @@ func NewExecContext[T any](v any, opts ...ExecOption) (*ExecContext[T], error) {
 	return x, nil
 }
 
-// run submits fn without regard to ctx (so that it is never lost) and waits
-// for it until ctx ends. The submission itself waits for a place in the pool.
+// run is the Runner: it runs fn on the executor and waits for it. When ctx
+// ends before fn could start (a full pool), fn does not run.
 func (x *ExecContext[T]) run(ctx context.Context, fn func()) error {
+	return x.do(ctx, fn, false)
+}
+
+// do submits fn and waits for it until ctx ends. A caller whose ctx ends
+// while it waits for a place leaves at once with ctx.Err(); when mustRun is
+// set, fn is then submitted later on the caller's behalf (exitLater) rather
+// than dropped, and on a closed executor it runs on a goroutine of its own.
+func (x *ExecContext[T]) do(ctx context.Context, fn func(), mustRun bool) error {
 	done := make(chan struct{})
 	var pe *PanicError
 	var exited error
-	err := x.exec.Submit(context.WithoutCancel(ctx), func() {
+	job := func() {
 		guard(fn, func(p *PanicError, goexit bool) {
 			pe = p
 			if goexit {
@@ -131,9 +136,17 @@ func (x *ExecContext[T]) run(ctx context.Context, fn func()) error {
 			}
 			close(done)
 		})
-	})
-	if err != nil {
+	}
+	err := x.exec.Submit(ctx, job)
+	switch {
+	case err == nil:
+	case !mustRun:
 		return err
+	case ctx.Err() != nil:
+		go exitLater(x.exec, context.WithoutCancel(ctx), job)
+		return ctx.Err()
+	default: // the executor refuses work (closed): run it anyway
+		go job()
 	}
 	select {
 	case <-done:
@@ -146,10 +159,22 @@ func (x *ExecContext[T]) run(ctx context.Context, fn func()) error {
 	}
 }
 
+// exitLater submits an Exit whose caller could not wait for a place, waiting
+// as long as the place takes; an executor that refuses it outright (closed)
+// has it run on a goroutine of its own. A panic in it has nobody to go to and
+// is dropped.
+func exitLater(exec Executor, ctx context.Context, job func()) {
+	if exec.Submit(ctx, job) != nil {
+		job()
+	}
+}
+
 func (x *ExecContext[T]) usable() bool { return x != nil && x.c != nil }
 
 // Runner returns the func that runs work on this context's executor, made
-// once per proxy (Python's cached runner property). A panic in the work is
+// once per proxy (Python's cached runner property). It waits for the work
+// until its ctx ends; work that could not start before then (a full pool)
+// does not run, and work already running goes on. A panic in the work is
 // re-raised in the caller as a *PanicError.
 func (x *ExecContext[T]) Runner() Runner {
 	if !x.usable() {
@@ -188,7 +213,8 @@ func (x *ExecContext[T]) Enter(ctx context.Context) (T, error) {
 
 // Exit runs the value's Exit (or Close) on the executor with err, and returns
 // as Context.Exit does. When ctx ends first it returns ctx.Err() at once; the
-// Exit still runs.
+// Exit still runs, as soon as the executor has a place for it, and on a
+// goroutine of its own when the executor is closed.
 func (x *ExecContext[T]) Exit(ctx context.Context, err error) error {
 	if !x.usable() {
 		return errUnusable("ExecContext")

@@ -40,13 +40,15 @@ func (GoExecutor) Submit(ctx context.Context, fn func()) error {
 // Submit returns ErrClosed, and functions already started run to their end
 // (Wait waits for them). A panic in a function is captured, so it cannot
 // crash the process from the pool's goroutine; Wait re-raises the first one
-// as a *PanicError. The shared DefaultPool is never closed. Use NewPool; the
-// zero value is not usable.
+// as a *PanicError. Submit and Wait may be called concurrently from any
+// goroutines. The shared DefaultPool is never closed: its Close does nothing.
+// Use NewPool; the zero value is not usable.
 type Pool struct {
 	slots  chan struct{}
 	closed chan struct{}
 	once   sync.Once
-	wg     sync.WaitGroup
+	shared bool // DefaultPool: Close does nothing
+	run    idle
 	mu     sync.Mutex
 	panic  *PanicError
 }
@@ -79,18 +81,24 @@ func NewPool(opts ...PoolOption) *Pool {
 	return p
 }
 
-var defaultPool = sync.OnceValue(func() *Pool { return NewPool() })
+var defaultPool = sync.OnceValue(func() *Pool {
+	p := NewPool()
+	p.shared = true
+	return p
+})
 
 // DefaultPool returns the shared Pool that ExecContext uses when no executor
-// is given. It is never closed.
+// is given. It is never closed: its Close does nothing, so that no caller can
+// break every composed exec-context of the process.
 func DefaultPool() *Pool { return defaultPool() }
 
 // Size returns how many functions may run at once.
 func (p *Pool) Size() int { return cap(p.slots) }
 
-// Submit starts fn when a place is free. When ctx ends first it returns
-// ctx.Err(); on a closed pool, an error matching ErrClosed. fn never runs
-// after Submit returned an error.
+// Submit starts fn when a place is free. When ctx has ended, or ends before a
+// place is free, it returns ctx.Err() and fn does not run, even when a place
+// is free; on a closed pool, an error matching ErrClosed. fn never runs after
+// Submit returned an error.
 func (p *Pool) Submit(ctx context.Context, fn func()) error {
 	if p == nil || p.slots == nil {
 		return errUnusable("Pool")
@@ -100,6 +108,9 @@ func (p *Pool) Submit(ctx context.Context, fn func()) error {
 		return ErrClosed
 	default:
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	select {
 	case p.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -107,13 +118,13 @@ func (p *Pool) Submit(ctx context.Context, fn func()) error {
 	case <-p.closed:
 		return ErrClosed
 	}
-	p.wg.Add(1)
-	go p.run(fn)
+	p.run.add()
+	go p.start(fn)
 	return nil
 }
 
-// run runs fn on the pool's goroutine and frees its place when it ends.
-func (p *Pool) run(fn func()) { guard(fn, p.settle) }
+// start runs fn on the pool's goroutine and frees its place when it ends.
+func (p *Pool) start(fn func()) { guard(fn, p.settle) }
 
 // settle records the first panic of the pool's functions and frees a place.
 func (p *Pool) settle(pe *PanicError, _ bool) {
@@ -125,34 +136,32 @@ func (p *Pool) settle(pe *PanicError, _ bool) {
 		p.mu.Unlock()
 	}
 	<-p.slots
-	p.wg.Done()
+	p.run.done()
 }
 
 // Close stops the pool taking work; it does not wait (see Wait). Closing
-// twice is harmless.
+// twice is harmless; closing DefaultPool does nothing.
 func (p *Pool) Close() {
-	if p == nil || p.closed == nil {
+	if p == nil || p.closed == nil || p.shared {
 		return
 	}
 	p.once.Do(func() { close(p.closed) })
 }
 
-// Wait waits until every function started so far has returned, or ctx ends
-// (then ctx.Err()). It re-raises the first panic of a function, as a
-// *PanicError.
+// Wait waits until no function of the pool runs, or ctx ends (then
+// ctx.Err()); functions submitted meanwhile are waited for too. It re-raises
+// the first panic of a function, as a *PanicError, once. A Wait that gives up
+// leaves no goroutine behind.
 func (p *Pool) Wait(ctx context.Context) error {
 	if p == nil || p.slots == nil {
 		return errUnusable("Pool")
 	}
-	done := make(chan struct{})
-	go func() { p.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := p.run.wait(ctx); err != nil {
+		return err
 	}
 	p.mu.Lock()
 	pe := p.panic
+	p.panic = nil
 	p.mu.Unlock()
 	if pe != nil {
 		panic(pe)

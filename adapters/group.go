@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
-	"sync/atomic"
 
 	"github.com/gomixin/mixin/validate"
 )
@@ -65,24 +64,26 @@ var ErrStillRunning = errors.New("mixin: group tasks still running")
 // own, and Exit runs Cleanup, cancels every running task and waits for all of
 // them. The first task that fails or panics cancels its siblings unless
 // ContinueOnError is given. A panic in a task is captured on its goroutine
-// and re-raised from Exit or Wait in the caller's, after the other tasks have
-// returned.
+// and re-raised once, from Exit or Wait in the caller's goroutine, after the
+// other tasks have returned.
 //
-// A Group is safe for concurrent use. Make one with NewGroup; the zero Group
-// is also ready to use: a bare group on goroutines, entered by its first Go
-// if Enter was not called.
+// A Group is safe for concurrent use: Go may be called while another
+// goroutine is in Wait or Exit (a task started during Exit is cancelled at
+// once and waited for). Make one with NewGroup; the zero Group is also ready
+// to use: a bare group on goroutines, whose tasks get a Background ctx until
+// Enter gives it one.
 type Group struct {
 	value   any
 	setup   func(context.Context) error
 	cleanup func(context.Context) error
 	cfg     groupConfig
 
-	once    sync.Once
 	mu      sync.Mutex
-	ctx     context.Context
+	ctx     context.Context // nil until Enter or the first Go
 	cancel  context.CancelCauseFunc
-	wg      sync.WaitGroup
-	running atomic.Int64
+	entered bool // Enter made ctx (not the first Go)
+	cleaned bool // Cleanup ran since the last Enter
+	tasks   idle
 	errs    []error
 	panic   *PanicError
 	failed  bool // a task failed or panicked: later cancellation errors are its doing
@@ -139,14 +140,26 @@ func bindHook(v any, m *validate.Match, name string) func(context.Context) error
 	return func(context.Context) error { x.Cleanup(); return nil }
 }
 
-// init makes the group's ctx, once.
-func (g *Group) init(parent context.Context) {
-	g.once.Do(func() {
-		if g.cfg.exec == nil {
-			g.cfg.exec = GoExecutor{}
-		}
-		g.ctx, g.cancel = context.WithCancelCause(parent)
-	})
+// groupCtx returns the ctx tasks run under, making it from Background when
+// neither Enter nor an earlier Go did.
+func (g *Group) groupCtx() context.Context {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.ctxLocked()
+}
+
+func (g *Group) ctxLocked() context.Context {
+	if g.ctx == nil {
+		g.ctx, g.cancel = context.WithCancelCause(context.Background())
+	}
+	return g.ctx
+}
+
+func (g *Group) executor() Executor {
+	if g.cfg.exec == nil {
+		return GoExecutor{}
+	}
+	return g.cfg.exec
 }
 
 // Value returns the wrapped value (nil for a bare group).
@@ -159,7 +172,8 @@ func (g *Group) Value() any {
 
 // Enter runs the value's Setup with ctx and makes the group's ctx from ctx:
 // tasks end when it does. If Setup fails, its error is returned and the
-// group is not entered.
+// group is not entered. Tasks started by Go before Enter keep running, and
+// are cancelled when Enter's ctx ends, as the later ones are.
 func (g *Group) Enter(ctx context.Context) error {
 	if g == nil {
 		return errUnusable("Group")
@@ -169,25 +183,41 @@ func (g *Group) Enter(ctx context.Context) error {
 			return err
 		}
 	}
-	g.init(ctx)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.cleaned = false
+	if g.entered {
+		return nil
+	}
+	g.entered = true
+	if g.ctx == nil {
+		g.ctx, g.cancel = context.WithCancelCause(ctx)
+		return nil
+	}
+	// Go ran first, under a Background ctx: link that one to Enter's, so
+	// that ending Enter's ctx (or Exit) cancels the earlier tasks too.
+	earlyCancel := g.cancel
+	g.ctx, g.cancel = context.WithCancelCause(ctx)
+	late := g.ctx
+	context.AfterFunc(late, func() { earlyCancel(context.Cause(late)) })
 	return nil
 }
 
 // Go starts fn on the group's executor with the group's ctx, given a task
 // identity of its own (TaskOf works inside). On a bounded executor it waits
 // for a place; if the group's ctx ends first, fn does not run and the group
-// records the reason as its error.
+// records the reason as its error. Go may be called concurrently with Wait
+// and Exit.
 func (g *Group) Go(fn func(ctx context.Context) error) {
 	if g == nil || fn == nil {
 		return
 	}
-	g.init(context.Background())
-	g.wg.Add(1)
-	g.running.Add(1)
-	ctx := WithTask(g.ctx)
-	err := g.cfg.exec.Submit(g.ctx, func() { g.runTask(ctx, fn) })
+	gctx := g.groupCtx()
+	g.tasks.add()
+	ctx := WithTask(gctx)
+	err := g.executor().Submit(gctx, func() { g.runTask(ctx, fn) })
 	if err != nil {
-		g.finish(fmt.Errorf("mixin: group task not started: %w", err), nil)
+		g.finish(gctx, fmt.Errorf("mixin: group task not started: %w", err), nil)
 	}
 }
 
@@ -197,15 +227,16 @@ func (g *Group) runTask(ctx context.Context, fn func(context.Context) error) {
 		if goexit {
 			err = ErrGoexit
 		}
-		g.finish(err, pe)
+		g.finish(ctx, err, pe)
 	})
 }
 
-// finish records a task's outcome. Cancellation errors of tasks that return
-// after the group's ctx was cancelled are the group's doing and left out.
-func (g *Group) finish(err error, pe *PanicError) {
-	defer g.wg.Done()
-	defer g.running.Add(-1)
+// finish records a task's outcome. A task that returns only cancellation
+// errors after the group's ctx was cancelled (by Exit, or by a sibling's
+// failure) returns what the group caused, and is left out; an error that
+// carries anything else is kept.
+func (g *Group) finish(ctx context.Context, err error, pe *PanicError) {
+	defer g.tasks.done()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	switch {
@@ -215,8 +246,8 @@ func (g *Group) finish(err error, pe *PanicError) {
 		}
 	case err == nil:
 		return
-	case g.ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, errExitCancel)) &&
-		(context.Cause(g.ctx) == errExitCancel || g.failed):
+	case ctx.Err() != nil && onlyCancellation(err) &&
+		(errors.Is(context.Cause(ctx), errExitCancel) || g.failed):
 		return // a cancellation the group caused
 	default:
 		g.errs = append(g.errs, err)
@@ -227,12 +258,33 @@ func (g *Group) finish(err error, pe *PanicError) {
 	}
 }
 
+// onlyCancellation reports whether err is made of cancellation errors only:
+// context.Canceled or the group's exit cause, however wrapped or joined.
+func onlyCancellation(err error) bool {
+	switch x := err.(type) {
+	case nil:
+		return true
+	case interface{ Unwrap() []error }:
+		for _, e := range x.Unwrap() {
+			if !onlyCancellation(e) {
+				return false
+			}
+		}
+		return len(x.Unwrap()) > 0
+	case interface{ Unwrap() error }:
+		if inner := x.Unwrap(); inner != nil {
+			return onlyCancellation(inner)
+		}
+	}
+	return err == context.Canceled || err == errExitCancel
+}
+
 // RunningTasks returns how many tasks have started and not yet returned.
 func (g *Group) RunningTasks() int {
 	if g == nil {
 		return 0
 	}
-	return int(g.running.Load())
+	return g.tasks.count()
 }
 
 // Loop returns the executor the tasks run on.
@@ -240,28 +292,33 @@ func (g *Group) Loop() Executor {
 	if g == nil {
 		return nil
 	}
-	g.init(context.Background())
-	return g.cfg.exec
+	return g.executor()
 }
 
-// Wait waits, without cancelling, until every task has returned, and returns
-// their errors joined (nil if none failed). When ctx ends first it returns an
-// error matching ErrStillRunning and ctx's error. A task's panic is re-raised
-// here, as a *PanicError, once all tasks have returned.
+// Wait waits, without cancelling, until no task runs, and returns their
+// errors joined (nil if none failed). When every task has already returned,
+// it returns their outcome even if ctx has ended; when ctx ends first, an
+// error matching ErrStillRunning and ctx's error. A task's panic is
+// re-raised, as a *PanicError, by the first Wait or Exit to see it. A Wait
+// that gives up leaves no goroutine behind.
 func (g *Group) Wait(ctx context.Context) error {
 	if g == nil {
 		return errUnusable("Group")
 	}
-	g.init(context.Background())
-	done := make(chan struct{})
-	go func() { g.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return fmt.Errorf("%w: %d still running: %w", ErrStillRunning, g.RunningTasks(), ctx.Err())
+	return g.wait(ctx, false)
+}
+
+// wait waits for the tasks; take clears the errors it returns (Exit's).
+func (g *Group) wait(ctx context.Context, take bool) error {
+	if err := g.tasks.wait(ctx); err != nil {
+		return fmt.Errorf("%w: %d still running: %w", ErrStillRunning, g.RunningTasks(), err)
 	}
 	g.mu.Lock()
 	pe, errs := g.panic, errors.Join(g.errs...)
+	g.panic = nil
+	if take {
+		g.errs = nil
+	}
 	g.mu.Unlock()
 	if pe != nil {
 		panic(pe)
@@ -269,24 +326,30 @@ func (g *Group) Wait(ctx context.Context) error {
 	return errs
 }
 
-// Exit runs the value's Cleanup, cancels every running task, and waits until
-// all have returned. It returns err (the body's), the tasks' errors and
-// Cleanup's error joined, leaving out the cancellation errors it caused.
-// When ctx ends while tasks ignore their cancellation, it returns an error
-// matching ErrStillRunning that says how many are left, instead of hanging.
-// A task's panic is re-raised here, as a *PanicError.
+// Exit runs the value's Cleanup (once per Enter: a second Exit does not run
+// it again), cancels every running task, and waits until all have returned.
+// It returns err (the body's), the tasks' errors and Cleanup's error joined,
+// leaving out the cancellation errors it caused; the tasks' errors are
+// returned once, so a second Exit does not repeat them. When ctx ends while
+// tasks ignore their cancellation, it returns an error matching
+// ErrStillRunning that says how many are left, instead of hanging. A task's
+// panic is re-raised here, as a *PanicError, unless a Wait already did.
 func (g *Group) Exit(ctx context.Context, err error) error {
 	if g == nil {
 		return errUnusable("Group")
 	}
-	g.init(context.Background())
+	g.mu.Lock()
+	runCleanup := g.cleanup != nil && !g.cleaned
+	g.cleaned = true
+	g.mu.Unlock()
 	var cerr error
-	if g.cleanup != nil {
+	if runCleanup {
 		cerr = g.cleanup(ctx)
 	}
 	g.mu.Lock()
+	g.ctxLocked()
 	g.cancel(errExitCancel)
 	g.mu.Unlock()
-	werr := g.Wait(ctx)
+	werr := g.wait(ctx, true)
 	return errors.Join(err, werr, cerr)
 }
