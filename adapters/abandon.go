@@ -2,6 +2,8 @@ package adapters
 
 import (
 	"context"
+	"slices"
+	"sync"
 	"sync/atomic"
 )
 
@@ -64,5 +66,100 @@ func callAbandonable[R any](ctx context.Context, start func(func()) error, fn fu
 	return zero, ctx.Err()
 }
 
-// goStart starts fn on a goroutine of its own.
-func goStart(fn func()) error { go fn(); return nil }
+// acquireQueue runs a lock's context-less, blocking acquire for callers that
+// may give up. One goroutine per lock makes the blocking calls, one at a time,
+// and hands each acquisition to the longest-waiting caller still there; one
+// nobody is left to receive is released. So callers that give up leave no
+// goroutine each behind (ten thousand timed-out Acquires on a held
+// sync.Mutex leave one), and a lock acquired for nobody is never left held.
+// The zero value is ready to use.
+type acquireQueue struct {
+	mu      sync.Mutex
+	waiters []chan acquired // FIFO; each buffered, so delivery never blocks
+	running bool            // the acquiring goroutine exists
+}
+
+type acquired struct {
+	ok       bool
+	err      error // ErrGoexit when the acquire called runtime.Goexit
+	panicked *PanicError
+}
+
+// acquire waits for the queue's goroutine to acquire on this caller's behalf,
+// or for ctx to end (then false and ctx.Err(), the lock not held by it). A
+// panic in block reaches the caller it was made for as a *PanicError; one
+// made for nobody is dropped.
+func (q *acquireQueue) acquire(ctx context.Context, block func() bool, giveBack func()) (bool, error) {
+	w := make(chan acquired, 1)
+	q.mu.Lock()
+	q.waiters = append(q.waiters, w)
+	if !q.running {
+		q.running = true
+		go q.loop(block, giveBack)
+	}
+	q.mu.Unlock()
+	select {
+	case r := <-w:
+		if r.panicked != nil {
+			panic(r.panicked)
+		}
+		return r.ok, r.err
+	case <-ctx.Done():
+	}
+	q.mu.Lock()
+	if i := slices.Index(q.waiters, w); i >= 0 {
+		q.waiters = slices.Delete(q.waiters, i, i+1)
+		q.mu.Unlock()
+		return false, ctx.Err()
+	}
+	q.mu.Unlock()
+	// Delivered just as ctx ended: this caller leaves, so give it back.
+	if r := <-w; r.ok && r.err == nil && r.panicked == nil {
+		giveBack()
+	}
+	return false, ctx.Err()
+}
+
+// loop acquires while callers wait.
+func (q *acquireQueue) loop(block func() bool, giveBack func()) {
+	for q.wanted() {
+		guard(func() { q.deliver(acquired{ok: block()}, giveBack) }, func(pe *PanicError, goexit bool) {
+			switch {
+			case pe != nil:
+				q.deliver(acquired{panicked: pe}, giveBack)
+			case goexit: // this goroutine is ending: hand on to a new one
+				q.deliver(acquired{err: ErrGoexit}, giveBack)
+				q.mu.Lock()
+				if q.running = len(q.waiters) > 0; q.running {
+					go q.loop(block, giveBack)
+				}
+				q.mu.Unlock()
+			}
+		})
+	}
+}
+
+// wanted reports whether a caller waits; if none, the goroutine stops.
+func (q *acquireQueue) wanted() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.running = len(q.waiters) > 0
+	return q.running
+}
+
+// deliver hands one outcome to the longest-waiting caller, or gives back an
+// acquisition nobody waits for any more.
+func (q *acquireQueue) deliver(r acquired, giveBack func()) {
+	q.mu.Lock()
+	if len(q.waiters) == 0 {
+		q.mu.Unlock()
+		if r.ok && r.err == nil && r.panicked == nil {
+			giveBack()
+		}
+		return
+	}
+	w := q.waiters[0]
+	q.waiters = q.waiters[1:]
+	q.mu.Unlock()
+	w <- r
+}

@@ -82,7 +82,19 @@ func LockSpec() validate.Spec { return lockKind.copySpec() }
 type LockOption func(*lockConfig)
 
 type lockConfig struct {
-	factory func(v any) any
+	factory        func(v any) any
+	releaseTimeout time.Duration
+}
+
+// DefaultReleaseTimeout bounds a release made on behalf of a caller whose ctx
+// has ended (see Lock.Release), unless WithReleaseTimeout sets another bound.
+const DefaultReleaseTimeout = 10 * time.Second
+
+// WithReleaseTimeout bounds the releases a Lock makes with a ctx of its own
+// because the caller's has ended (see Lock.Release); d <= 0 keeps
+// DefaultReleaseTimeout.
+func WithReleaseTimeout(d time.Duration) LockOption {
+	return func(c *lockConfig) { c.releaseTimeout = d }
 }
 
 // WithLockFactory sets what Enter returns once the lock is acquired (Python's
@@ -116,6 +128,8 @@ type Lock struct {
 	check   func(context.Context) error // ownership check before release, may be nil
 	factory func(v any) any
 	ack     func(Locksmith) bool
+	timeout time.Duration // bound of a release made with a ctx of the proxy's own
+	queue   acquireQueue  // context-less acquires whose callers may give up
 
 	watched   atomic.Bool  // a Watchdog watches this lock: record acquisitions
 	since     atomic.Int64 // when the current hold began (unix nanoseconds), if watched
@@ -206,7 +220,10 @@ func newLockProxy(v any, opts []LockOption) *Lock {
 			o(&cfg)
 		}
 	}
-	return &Lock{value: v, name: reflect.TypeOf(v).String(), factory: cfg.factory}
+	if cfg.releaseTimeout <= 0 {
+		cfg.releaseTimeout = DefaultReleaseTimeout
+	}
+	return &Lock{value: v, name: reflect.TypeOf(v).String(), factory: cfg.factory, timeout: cfg.releaseTimeout}
 }
 
 // bindAcquire binds the Acquire shapes shared by Lock and OwnerLock.
@@ -271,7 +288,12 @@ func (l *Lock) acquireSlow(ctx context.Context) (bool, error) {
 	case ctx.Done() == nil:
 		ok = l.block()
 	default:
-		ok, err = l.acquireAbandonable(ctx)
+		ok, err = l.queue.acquire(ctx, l.block, l.giveBack)
+	}
+	if ok && err != nil {
+		// Held, but with an error: a caller that checks the error first (as
+		// Go code does) would never release it, so give it back here.
+		return false, errors.Join(err, l.call(ctx, l.release))
 	}
 	if ok {
 		l.acquired(ctx)
@@ -279,18 +301,8 @@ func (l *Lock) acquireSlow(ctx context.Context) (bool, error) {
 	return ok, err
 }
 
-// acquireAbandonable runs a context-less Acquire on a goroutine so that the
-// caller can give up; an acquisition that completes after it did is released
-// by the proxy. A panic in Acquire is re-raised in the caller as a
-// *PanicError while it still waits.
-func (l *Lock) acquireAbandonable(ctx context.Context) (bool, error) {
-	release := context.WithoutCancel(ctx)
-	return callAbandonable(ctx, goStart, l.block, func(ok bool) {
-		if ok {
-			_ = l.release(release)
-		}
-	})
-}
+// giveBack releases an acquisition nobody received (its caller gave up).
+func (l *Lock) giveBack() { _ = l.call(context.Background(), l.release) }
 
 // acquired records a successful acquisition: the tracked state, and for a
 // watched lock when and by which task.
@@ -319,16 +331,59 @@ func (l *Lock) record(ctx context.Context) {
 // task holds it (ErrNotOwner otherwise). For a lock whose held state the
 // proxy tracks, releasing one the proxy did not acquire returns ErrNotLocked
 // instead of calling Unlock (which would crash on a sync.Mutex).
+//
+// A release is never made with an ended ctx, which a ctx-honouring unlock
+// (etcd's) would refuse, leaving the lock held with nobody able to release
+// it: when ctx has ended before or during the release, the value's release
+// (and an owner lock's check) runs with context.WithoutCancel(ctx), bounded
+// by the release timeout (WithReleaseTimeout, DefaultReleaseTimeout).
 func (l *Lock) Release(ctx context.Context) error {
 	if l == nil || l.release == nil {
 		return errUnusable("Lock")
 	}
 	if l.check != nil {
-		if err := l.check(ctx); err != nil {
+		if err := l.checkOwner(ctx); err != nil {
 			return err
 		}
 	}
 	return l.releaseNow(ctx, nil)
+}
+
+// checkOwner runs the owner check with a live ctx.
+func (l *Lock) checkOwner(ctx context.Context) error {
+	if ctx.Err() == nil {
+		return l.check(ctx)
+	}
+	rctx, cancel := l.detached(ctx)
+	defer cancel()
+	return l.check(rctx)
+}
+
+// detached returns a ctx with ctx's values that has not ended, bounded by the
+// release timeout.
+func (l *Lock) detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), l.timeout)
+}
+
+// call runs a release with ctx while ctx lives; when ctx has ended, or ends
+// during the release and the release gives up with its error, it runs it
+// (again) with a detached ctx.
+func (l *Lock) call(ctx context.Context, release func(context.Context) error) error {
+	if ctx.Err() == nil {
+		err := release(ctx)
+		if !gaveUp(ctx, err) {
+			return err
+		}
+	}
+	rctx, cancel := l.detached(ctx)
+	defer cancel()
+	return release(rctx)
+}
+
+// gaveUp reports whether a release failed because its ctx ended.
+func gaveUp(ctx context.Context, err error) bool {
+	return err != nil && ctx.Err() != nil &&
+		(errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
 }
 
 // releaseNow releases through release, or when nil through the shortest
@@ -342,14 +397,21 @@ func (l *Lock) releaseNow(ctx context.Context, release func(context.Context) err
 	}
 	switch {
 	case release != nil:
-		return release(ctx)
+		return l.call(ctx, release)
 	case l.locker != nil:
 		l.locker.Unlock()
 		return nil
 	case l.rel != nil:
-		return l.rel.Release(ctx)
+		if ctx.Err() == nil { // the hot path: the canonical Release, called directly
+			if err := l.rel.Release(ctx); !gaveUp(ctx, err) {
+				return err
+			}
+		}
+		rctx, cancel := l.detached(ctx)
+		defer cancel()
+		return l.rel.Release(rctx)
 	}
-	return l.release(ctx)
+	return l.call(ctx, l.release)
 }
 
 // Locked reports whether the lock is held: the value's Locked, or the state
@@ -376,9 +438,23 @@ func (l *Lock) Enter(ctx context.Context) (any, error) {
 		return nil, fmt.Errorf("mixin: %s: %w", l.name, ErrNotAcquired)
 	}
 	if l.factory != nil {
-		return l.factory(l.value), nil
+		return l.produce(ctx), nil
 	}
 	return nil, nil
+}
+
+// produce calls the lock factory; if it panics, the lock is released before
+// the panic goes on.
+func (l *Lock) produce(ctx context.Context) any {
+	ok := false
+	defer func() {
+		if !ok {
+			_ = l.releaseNow(ctx, l.unchecked)
+		}
+	}()
+	v := l.factory(l.value)
+	ok = true
+	return v
 }
 
 // Exit releases the lock. It returns err (the body's), joined with the
