@@ -54,7 +54,10 @@ type Event[T any] struct {
 	isSet func() bool
 	set   func(T) error
 	next  func(context.Context) (T, error)
-	wait  func(context.Context) (T, error) // the value's own Wait, may be nil
+	wait  func(context.Context) (T, error)               // the value's own Wait, may be nil
+	until func(context.Context, func(T) bool) (T, error) // the value's own WaitUntil, may be nil
+	seq   func(context.Context) iter.Seq[T]              // the value's own Stream, may be nil
+	param reflect.Type                                   // the dynamic type Set takes, when T is an interface type
 	name  string
 
 	mu      sync.Mutex
@@ -62,6 +65,22 @@ type Event[T any] struct {
 }
 
 type getterT[T any] interface{ Get() (T, error) }
+
+// untiler and streamer are the optional methods the proxy uses when the value
+// has them: ValueEvent has both, and any event of the user's may.
+type untiler[T any] interface {
+	WaitUntil(context.Context, func(T) bool) (T, error)
+}
+
+type streamer[T any] interface {
+	Stream(context.Context) iter.Seq[T]
+}
+
+// anyFollower is a ValueEvent of any T, for an Event[any] over it.
+type anyFollower interface {
+	waitUntilAny(context.Context, func(any) bool) (any, error)
+	streamAny(context.Context) iter.Seq[any]
+}
 
 // NewEvent composes v as an event. v needs Clear(), Get() (T, error) or
 // Get() (T, bool), IsSet() bool, Set(T) and WaitForNext(ctx) (T, error); an
@@ -97,7 +116,49 @@ func NewEvent[T any](v any) (*Event[T], error) {
 			e.wait = reflectCtxT[T](v, m, "Wait")
 		}
 	}
+	e.bindFollowers(v)
+	if _, ok := v.(interface{ Set(T) }); !ok {
+		e.param = method(v, m, "Set").Type().In(0)
+	}
 	return e, nil
+}
+
+// bindFollowers binds the value's WaitUntil and Stream: its own when their T
+// is the proxy's, a ValueEvent's through any when the proxy's T is an
+// interface type.
+func (e *Event[T]) bindFollowers(v any) {
+	if x, ok := v.(untiler[T]); ok {
+		e.until = x.WaitUntil
+	}
+	if x, ok := v.(streamer[T]); ok {
+		e.seq = x.Stream
+	}
+	f, ok := v.(anyFollower)
+	if !ok || reflect.TypeFor[T]().Kind() != reflect.Interface {
+		return
+	}
+	if e.until == nil {
+		e.until = func(ctx context.Context, match func(T) bool) (T, error) {
+			got, err := f.waitUntilAny(ctx, func(x any) bool {
+				t, ok := x.(T)
+				return ok && match(t)
+			})
+			t, _ := got.(T)
+			return t, err
+		}
+	}
+	if e.seq == nil {
+		e.seq = func(ctx context.Context) iter.Seq[T] {
+			return func(yield func(T) bool) {
+				for x := range f.streamAny(ctx) {
+					t, _ := x.(T)
+					if !yield(t) {
+						return
+					}
+				}
+			}
+		}
+	}
 }
 
 func bindGet[T any](v any, m *validate.Match) func() (T, error) {
@@ -299,7 +360,13 @@ var ErrNotComparable = errors.New("mixin: values are not comparable (give WithEq
 // when a Set sets it. When ctx ends first it returns ctx.Err(); with
 // SetAtTimeout, a deadline first sets v. Values are compared with WithEqual's
 // func, else ==; a type == cannot compare is an error matching
-// ErrNotComparable, not a panic.
+// ErrNotComparable, not a panic, and a v of a dynamic type the wrapped Set
+// cannot take (the event could never hold it) one matching ErrType.
+//
+// Over an event with WaitUntil(ctx, func(T) bool) (T, error) (ValueEvent
+// has it), the read and the wait are one step and no Set is missed. Over an
+// event without, it reads, then waits for each next Set: a Set in between
+// can be missed.
 func (e *Event[T]) WaitForValue(ctx context.Context, v T, opts ...WaitOption[T]) error {
 	if !e.usable() {
 		return errUnusable("Event")
@@ -317,17 +384,36 @@ func (e *Event[T]) WaitForValue(ctx context.Context, v T, opts ...WaitOption[T])
 			return fmt.Errorf("mixin: WaitForValue on %s: %w", e.name, err)
 		}
 	}
+	if e.param != nil {
+		if _, err := reflectx.ArgValue(any(v), e.param); err != nil {
+			// Set only takes e.param: the event can never hold v.
+			return fmt.Errorf("mixin: WaitForValue on %s: %v: %w", e.name, err, ErrType)
+		}
+	}
+	var err error
+	if e.until != nil { // read and wait in one step
+		_, err = e.until(ctx, func(got T) bool { return eq(got, v) })
+	} else {
+		err = e.waitForValue(ctx, v, eq)
+	}
+	if err != nil && cfg.setAtTimeout && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		if serr := e.set(v); serr != nil {
+			return errors.Join(err, serr)
+		}
+	}
+	return err
+}
+
+// waitForValue is WaitForValue over an event without WaitUntil: it reads,
+// then waits for each next Set, so a Set between the read and the wait (or
+// between two waits) can be missed.
+func (e *Event[T]) waitForValue(ctx context.Context, v T, eq func(a, b T) bool) error {
 	if cur, err := e.get(); err == nil && eq(cur, v) {
 		return nil
 	}
 	for {
 		got, err := e.next(ctx)
 		if err != nil {
-			if cfg.setAtTimeout && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				if serr := e.set(v); serr != nil {
-					return errors.Join(err, serr)
-				}
-			}
 			return err
 		}
 		if eq(got, v) {
@@ -359,14 +445,14 @@ func defaultEqual[T any](v T) (func(a, b T) bool, error) {
 }
 
 // Stream yields each value set, as observed, until ctx ends or the loop
-// breaks (Python's stream_history_for); it starts no goroutine. Over a
-// ValueEvent of the same T, no value set during the stream is skipped; over
-// other events, values set while the loop body runs may be.
+// breaks (Python's stream_history_for); it starts no goroutine. It uses the
+// value's own Stream(ctx) iter.Seq[T] when it has one: over a ValueEvent
+// (of any T, also through the Composer's Event[any]) no value set during the
+// stream is skipped. Over other events, values set while the loop body runs
+// may be.
 func (e *Event[T]) Stream(ctx context.Context) iter.Seq[T] {
-	if s, ok := e.Value().(interface {
-		Stream(context.Context) iter.Seq[T]
-	}); ok && e.usable() {
-		return s.Stream(ctx)
+	if e.usable() && e.seq != nil {
+		return e.seq(ctx)
 	}
 	return func(yield func(T) bool) {
 		if !e.usable() {

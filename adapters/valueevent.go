@@ -114,33 +114,87 @@ func (g *generation[T]) wait(ctx context.Context) (T, error) {
 	}
 }
 
+// follow registers a follower (a Stream or a WaitUntil): from now on every
+// Set links the generation after the one it closes, so the follower sees
+// every value. It returns the value held now (nil when empty) and the
+// generation the next Set closes; unfollow undoes it.
+func (e *ValueEvent[T]) follow() (*box[T], *generation[T]) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.streams++
+	return e.cur.Load(), e.pendingLocked()
+}
+
+func (e *ValueEvent[T]) unfollow() {
+	e.mu.Lock()
+	e.streams--
+	e.mu.Unlock()
+}
+
+// after returns the generation after g, which a follower waits on next.
+func (e *ValueEvent[T]) after(g *generation[T]) *generation[T] {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if g.next == nil { // set before this follower's first Set linked it
+		return e.pendingLocked()
+	}
+	return g.next
+}
+
 // Stream yields every value set from the moment it starts until ctx ends or
 // the loop breaks, in order, none skipped: a consumer slower than the setters
 // sees each value late, not never (the values wait in memory meanwhile). It
 // starts no goroutine.
 func (e *ValueEvent[T]) Stream(ctx context.Context) iter.Seq[T] {
 	return func(yield func(T) bool) {
-		e.mu.Lock()
-		e.streams++
-		g := e.pendingLocked()
-		e.mu.Unlock()
-		defer func() {
-			e.mu.Lock()
-			e.streams--
-			e.mu.Unlock()
-		}()
+		_, g := e.follow()
+		defer e.unfollow()
 		for {
 			v, err := g.wait(ctx)
 			if err != nil || !yield(v) {
 				return
 			}
-			e.mu.Lock()
-			next := g.next
-			if next == nil { // set before this stream's first Set linked it
-				next = e.pendingLocked()
+			g = e.after(g)
+		}
+	}
+}
+
+// WaitUntil returns the first value for which match is true: the value held
+// now, if it matches, else the first value set later that does; ctx.Err()
+// when ctx ends first. Reading the value held and waiting for the next Set
+// are one step, and no Set is missed while it waits, however quickly values
+// follow each other. match runs in the caller's goroutine, never under the
+// event's lock.
+func (e *ValueEvent[T]) WaitUntil(ctx context.Context, match func(T) bool) (T, error) {
+	b, g := e.follow()
+	defer e.unfollow()
+	if b != nil && match(b.v) {
+		return b.v, nil
+	}
+	for {
+		v, err := g.wait(ctx)
+		if err != nil {
+			return v, err
+		}
+		if match(v) {
+			return v, nil
+		}
+		g = e.after(g)
+	}
+}
+
+// waitUntilAny and streamAny serve an Event proxy whose T is an interface
+// type (the Composer's Event[any]) over a ValueEvent of a concrete T.
+func (e *ValueEvent[T]) waitUntilAny(ctx context.Context, match func(any) bool) (any, error) {
+	return e.WaitUntil(ctx, func(v T) bool { return match(v) })
+}
+
+func (e *ValueEvent[T]) streamAny(ctx context.Context) iter.Seq[any] {
+	return func(yield func(any) bool) {
+		for v := range e.Stream(ctx) {
+			if !yield(v) {
+				return
 			}
-			e.mu.Unlock()
-			g = next
 		}
 	}
 }
