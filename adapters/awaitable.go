@@ -63,6 +63,17 @@ type Result[T any] struct {
 	Err   error
 }
 
+// AwaitOption configures an Awaitable.
+type AwaitOption func(*awaitConfig)
+
+type awaitConfig struct{ repeat bool }
+
+// RepeatWait makes a context-less Wait that returns a result be called again
+// by each Await once the previous call has finished, instead of being called
+// once and its outcome kept (see NewAwaitable): for values whose Wait may be
+// called any number of times and may give a new result each time.
+func RepeatWait() AwaitOption { return func(c *awaitConfig) { c.repeat = true } }
+
 // NewAwaitable composes v as an awaitable. v needs Wait in one of the shapes
 //
 //	Wait(ctx context.Context) (T, error)
@@ -74,10 +85,23 @@ type Result[T any] struct {
 //
 // or Done() <-chan struct{} with an optional Err() error (context.Context).
 // A value that does not fit is refused with a *validate.AbstractError.
-func NewAwaitable[T any](v any) (*Awaitable[T], error) {
+//
+// A context-less Wait that returns a result (Wait() error, Wait() T,
+// Wait() (T, error)) is a future, as exec.Cmd's and os.Process's are: it is
+// called once, and every Await, however late, gets the outcome of that call
+// (exec.Cmd's Wait called twice would say "Wait was already called").
+// RepeatWait calls it again for each Await instead. Wait() with no result
+// (sync.WaitGroup) is called again by each Await once the last call ended.
+func NewAwaitable[T any](v any, opts ...AwaitOption) (*Awaitable[T], error) {
 	m, err := awaitableKind.match(v, typeArg[T]())
 	if err != nil {
 		return nil, err
+	}
+	var cfg awaitConfig
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
 	}
 	a := &Awaitable[T]{value: v}
 	if m.Form == 1 {
@@ -99,7 +123,8 @@ func NewAwaitable[T any](v any) (*Awaitable[T], error) {
 		x := v.(interface{ Wait(context.Context) error })
 		a.wait = func(ctx context.Context) (T, error) { var zero T; return zero, x.Wait(ctx) }
 	default:
-		a.fl = &flight[T]{fn: blockingWait[T](v, m, b.Shape)}
+		const noResult = 5 // Wait()
+		a.fl = &flight[T]{fn: blockingWait[T](v, m, b.Shape), keep: b.Shape != noResult && !cfg.repeat}
 	}
 	return a, nil
 }
@@ -203,9 +228,10 @@ func (a *Awaitable[T]) Chan(ctx context.Context) <-chan Result[T] {
 // give up: at most one call runs at a time, and a result nobody received is
 // kept for the next caller.
 type flight[T any] struct {
-	fn  func() (T, error)
-	mu  sync.Mutex
-	cur *call[T]
+	fn   func() (T, error)
+	keep bool // a future: the first call's outcome is every caller's
+	mu   sync.Mutex
+	cur  *call[T]
 }
 
 type call[T any] struct {
@@ -221,8 +247,10 @@ func (f *flight[T]) do(ctx context.Context) (T, error) {
 	f.mu.Lock()
 	c := f.cur
 	switch {
-	case c != nil && c.finished: // a result its callers gave up on
-		f.cur = nil
+	case c != nil && c.finished: // a future's outcome, or a result its callers gave up on
+		if !f.keep {
+			f.cur = nil
+		}
 		f.mu.Unlock()
 		return c.result()
 	case c == nil:
@@ -270,7 +298,7 @@ func (f *flight[T]) run(c *call[T]) {
 		}
 		f.mu.Lock()
 		c.val, c.err, c.panicked, c.finished = val, err, pe, true
-		if c.waiters > 0 {
+		if c.waiters > 0 && !f.keep {
 			f.cur = nil
 		}
 		f.mu.Unlock()

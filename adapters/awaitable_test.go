@@ -87,25 +87,37 @@ func TestAwaitJoinsTheCallInFlight(t *testing.T) {
 }
 
 func TestAwaitResultNobodyReceivedGoesToTheNextCaller(t *testing.T) {
-	job := shop.NewJob(7)
-	a, err := adapters.NewAwaitable[int](job)
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
-	defer cancel()
-	_, err = a.Await(ctx)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	close(job.Release)
-	require.Eventually(t, func() bool { return job.CallCount() == 1 }, time.Second, time.Millisecond)
-	time.Sleep(5 * time.Millisecond) // let the abandoned call finish
-	v, err := a.Await(context.Background())
-	require.NoError(t, err)
-	assert.Equal(t, 7, v)
-	assert.Equal(t, 1, job.CallCount(), "the kept result was handed over, Wait not called again")
+	for _, tc := range []struct {
+		name      string
+		opts      []adapters.AwaitOption
+		lastCalls int
+		why       string
+	}{
+		{"future", nil, 1, "a future's outcome is every later caller's: Wait is not called again"},
+		{"RepeatWait", []adapters.AwaitOption{adapters.RepeatWait()}, 2, "once handed over, the next Await calls Wait anew"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			job := shop.NewJob(7)
+			a, err := adapters.NewAwaitable[int](job, tc.opts...)
+			require.NoError(t, err)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+			defer cancel()
+			_, err = a.Await(ctx)
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			close(job.Release)
+			require.Eventually(t, func() bool { return job.CallCount() == 1 }, time.Second, time.Millisecond)
+			time.Sleep(5 * time.Millisecond) // let the abandoned call finish
+			v, err := a.Await(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, 7, v)
+			assert.Equal(t, 1, job.CallCount(), "the kept result was handed over, Wait not called again")
 
-	v, err = a.Await(context.Background())
-	require.NoError(t, err)
-	assert.Equal(t, 7, v)
-	assert.Equal(t, 2, job.CallCount(), "once handed over, the next Await calls Wait anew")
+			v, err = a.Await(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, 7, v)
+			assert.Equal(t, tc.lastCalls, job.CallCount(), tc.why)
+		})
+	}
 }
 
 func TestAwaitContextContext(t *testing.T) {

@@ -330,7 +330,7 @@ func TestStressAwaitable(t *testing.T) {
 		}
 		return int(n), nil
 	})
-	a, err := adapters.NewAwaitable[int](w)
+	a, err := adapters.NewAwaitable[int](w, adapters.RepeatWait())
 	require.NoError(t, err)
 	run(t, 16, d, func(r *rand.Rand) {
 		ctx, cancel := randomCtx(r)
