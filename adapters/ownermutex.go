@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // OwnerMutex is a ready-made owner lock: a mutex held by a task identity
@@ -14,14 +15,32 @@ import (
 //
 // Acquire and ReleaseUnchecked need a ctx carrying a task identity and return
 // an error matching ErrNoTask otherwise. The lock is not reentrant: a task
-// that acquires twice waits for itself until its ctx ends. Waiters are not
-// served in order. Use NewOwnerMutex; the zero value is also ready to use.
+// that acquires twice waits for itself until its ctx ends.
+//
+// Like sync.Mutex, it has two modes. Normally a release frees the mutex and
+// wakes one waiter, and a task arriving just then may take it first (fast
+// under load). Once a waiter has waited longer than StarvationThreshold, a
+// release hands the mutex to the longest-waiting task directly, in order,
+// until no waiter has waited that long: a task that acquires and releases in
+// a loop cannot starve the others. Use NewOwnerMutex; the zero value is also
+// ready to use.
 type OwnerMutex struct {
 	state   atomic.Int32  // 0 free, 1 held
-	owner   atomic.Uint64 // the holder's Task, 0 while free or being handed over
+	owner   atomic.Uint64 // the holder's Task, 0 while free
 	nwait   atomic.Int32  // len(waiters), read without mu by releasers
 	mu      sync.Mutex
-	waiters []chan struct{}
+	waiters []*ownerWaiter
+}
+
+// StarvationThreshold is how long a waiter of an OwnerMutex waits before
+// releases hand the mutex over in order (sync.Mutex uses the same bound).
+const StarvationThreshold = time.Millisecond
+
+type ownerWaiter struct {
+	wake   chan struct{} // closed when woken
+	task   Task
+	since  time.Time
+	handed bool // woken with the mutex handed over (state stayed 1); under mu
 }
 
 // NewOwnerMutex returns a free OwnerMutex.
@@ -29,8 +48,9 @@ func NewOwnerMutex() *OwnerMutex { return &OwnerMutex{} }
 
 // Acquire waits until the mutex is free and takes it for the ctx's task. It
 // returns true when acquired; false and ctx.Err() when ctx ends first (the
-// mutex is then not held by this caller, and no wake-up is lost); false and
-// an error matching ErrNoTask when ctx carries no task identity.
+// mutex is then not held by this caller, and no wake-up or hand-over is
+// lost); false and an error matching ErrNoTask when ctx carries no task
+// identity.
 func (m *OwnerMutex) Acquire(ctx context.Context) (bool, error) {
 	task, ok := TaskOf(ctx)
 	if !ok {
@@ -40,6 +60,7 @@ func (m *OwnerMutex) Acquire(ctx context.Context) (bool, error) {
 		m.owner.Store(uint64(task))
 		return true, nil
 	}
+	var since time.Time // when this task began to wait, kept across wake-ups
 	for {
 		if err := ctx.Err(); err != nil {
 			return false, err
@@ -50,19 +71,30 @@ func (m *OwnerMutex) Acquire(ctx context.Context) (bool, error) {
 			m.owner.Store(uint64(task))
 			return true, nil
 		}
-		wake := make(chan struct{})
-		m.waiters = append(m.waiters, wake)
+		if since.IsZero() {
+			since = time.Now()
+		}
+		w := &ownerWaiter{wake: make(chan struct{}), task: task, since: since}
+		m.waiters = append(m.waiters, w)
 		m.nwait.Add(1)
 		m.mu.Unlock()
 		// A release between our failed CAS and the registration above would
 		// have found nwait 0; try once more now that we are registered.
 		if m.state.CompareAndSwap(0, 1) {
-			m.leave(wake)
+			// (A hand-over keeps the mutex held, so none reached us: our CAS
+			// could not have succeeded after one.)
+			m.leave(w)
 			m.owner.Store(uint64(task))
 			return true, nil
 		}
 		select {
-		case <-wake:
+		case <-w.wake:
+			m.mu.Lock()
+			handed := w.handed
+			m.mu.Unlock()
+			if handed { // the releaser made us the owner
+				return true, nil
+			}
 			// Woken: try before looking at ctx, so that a wake-up is never
 			// consumed without the lock being taken or passed on.
 			if m.state.CompareAndSwap(0, 1) {
@@ -71,38 +103,49 @@ func (m *OwnerMutex) Acquire(ctx context.Context) (bool, error) {
 			}
 			continue
 		case <-ctx.Done():
-			m.leave(wake)
+			if m.leave(w) { // handed the mutex as ctx ended: pass it on
+				_ = m.ReleaseUnchecked(ctx)
+			}
 			return false, ctx.Err()
 		}
 	}
 }
 
-// leave removes a waiter that stops waiting. If it was woken meanwhile, the
-// wake-up is passed on to the next waiter so that none is lost.
-func (m *OwnerMutex) leave(wake chan struct{}) {
+// leave removes a waiter that stops waiting, and reports whether the mutex
+// was handed to it meanwhile (the caller then holds it). If it was woken
+// without a hand-over, the wake-up is passed on to the next waiter so that
+// none is lost.
+func (m *OwnerMutex) leave(w *ownerWaiter) bool {
 	m.mu.Lock()
-	for i, w := range m.waiters {
-		if w == wake {
+	defer m.mu.Unlock()
+	for i, x := range m.waiters {
+		if x == w {
 			m.waiters = append(m.waiters[:i], m.waiters[i+1:]...)
 			m.nwait.Add(-1)
-			m.mu.Unlock()
-			return
+			return false
 		}
+	}
+	if w.handed {
+		return true
 	}
 	// Not in the list: a releaser already took it out and closed it.
 	m.wakeOneLocked()
-	m.mu.Unlock()
+	return false
 }
 
-func (m *OwnerMutex) wakeOneLocked() {
-	if len(m.waiters) == 0 {
-		return
-	}
+// popLocked takes the longest-waiting waiter out of the list. m.mu is held.
+func (m *OwnerMutex) popLocked() *ownerWaiter {
 	w := m.waiters[0]
 	m.waiters[0] = nil
 	m.waiters = m.waiters[1:]
 	m.nwait.Add(-1)
-	close(w)
+	return w
+}
+
+func (m *OwnerMutex) wakeOneLocked() {
+	if len(m.waiters) > 0 {
+		close(m.popLocked().wake)
+	}
 }
 
 // Locked reports whether the mutex is held.
@@ -116,17 +159,38 @@ func (m *OwnerMutex) IsOwner(ctx context.Context) bool {
 }
 
 // ReleaseUnchecked frees the mutex without checking who holds it (Python's
-// _release); the owner-lock proxy's Release checks IsOwner first. It returns
-// an error matching ErrNotLocked when the mutex is free.
+// _release); the owner-lock proxy's Release checks IsOwner first. When a
+// waiter has waited longer than StarvationThreshold, the mutex goes straight
+// to the longest-waiting one instead of being freed. It returns an error
+// matching ErrNotLocked when the mutex is free.
 func (m *OwnerMutex) ReleaseUnchecked(context.Context) error {
-	m.owner.Store(0)
-	if !m.state.CompareAndSwap(1, 0) {
-		return fmt.Errorf("mixin: *adapters.OwnerMutex: %w", ErrNotLocked)
-	}
-	if m.nwait.Load() > 0 {
-		m.mu.Lock()
+	if m.nwait.Load() == 0 { // the fast path: nobody waits
+		m.owner.Store(0)
+		if !m.state.CompareAndSwap(1, 0) {
+			return fmt.Errorf("mixin: *adapters.OwnerMutex: %w", ErrNotLocked)
+		}
+		if m.nwait.Load() == 0 {
+			return nil
+		}
+		m.mu.Lock() // a waiter came as we freed it: wake one
 		m.wakeOneLocked()
 		m.mu.Unlock()
+		return nil
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.state.Load() != 1 {
+		return fmt.Errorf("mixin: *adapters.OwnerMutex: %w", ErrNotLocked)
+	}
+	if len(m.waiters) > 0 && time.Since(m.waiters[0].since) > StarvationThreshold {
+		w := m.popLocked() // hand over: the mutex stays held, by w's task
+		m.owner.Store(uint64(w.task))
+		w.handed = true
+		close(w.wake)
+		return nil
+	}
+	m.owner.Store(0)
+	m.state.Store(0)
+	m.wakeOneLocked()
 	return nil
 }
