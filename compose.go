@@ -102,21 +102,37 @@ func (c *Composer) Compose(v any, opts ...ComposeOption) (*Composite, error) {
 	}
 	p := c.reg.planFor(v)
 	comp := &Composite{value: v}
-	var refusals []error
+	// Kinds that a wanted kind derives from are built even when Only leaves
+	// them out (a lock over an owner lock), but not attached.
+	parents := map[Kind]bool{}
+	for _, s := range p.steps {
+		if s.e.from != "" && (slices.Contains(cfg.only, s.e.kind) || slices.Contains(cfg.require, s.e.kind)) {
+			parents[s.e.from] = true
+		}
+	}
+	hidden := map[Kind]any{}
+	var refusals, adaptErrs []error
 	for _, s := range p.steps {
 		kind := s.e.kind
 		required := slices.Contains(cfg.require, kind)
-		if len(cfg.only) > 0 && !slices.Contains(cfg.only, kind) && !required {
+		filtered := len(cfg.only) > 0 && !slices.Contains(cfg.only, kind) && !required
+		if filtered && !(parents[kind] && s.auto) {
 			continue
 		}
-		if !required && !s.auto && !comp.derivable(s.e) {
+		if !required && !s.auto && !comp.derivable(s.e, hidden) {
 			continue
 		}
-		proxy, err := comp.build(v, s)
+		proxy, err := comp.build(v, s, hidden)
 		if err != nil {
 			if required {
 				refusals = append(refusals, err)
+			} else if s.adapt != nil {
+				adaptErrs = append(adaptErrs, err)
 			}
+			continue
+		}
+		if filtered {
+			hidden[kind] = proxy
 			continue
 		}
 		comp.attach(kind, proxy)
@@ -125,6 +141,9 @@ func (c *Composer) Compose(v any, opts ...ComposeOption) (*Composite, error) {
 		return nil, joinRefusals(refusals)
 	}
 	if len(comp.kinds) == 0 {
+		if len(adaptErrs) > 0 { // the type's own adapters failed: say so first
+			return nil, errors.Join(append(adaptErrs, noKind(v, p, cfg.only))...)
+		}
 		return nil, noKind(v, p, cfg.only)
 	}
 	return comp, nil
@@ -313,18 +332,34 @@ func (c *Composite) attach(kind Kind, proxy any) {
 	c.proxies = append(c.proxies, proxy)
 }
 
-func (c *Composite) derivable(e *entry) bool {
-	return e.derive != nil && c.Has(e.from)
+func (c *Composite) derivable(e *entry, hidden map[Kind]any) bool {
+	if e.derive == nil {
+		return false
+	}
+	_, ok := c.parent(e.from, hidden)
+	return ok
+}
+
+// parent returns the proxy of kind, attached or built only to derive from.
+func (c *Composite) parent(kind Kind, hidden map[Kind]any) (any, bool) {
+	if p, ok := c.Proxy(kind); ok {
+		return p, true
+	}
+	p, ok := hidden[kind]
+	return p, ok
 }
 
 // build makes one kind's proxy: through the type's adapter, derived from a
 // parent kind's proxy, or from the value itself.
-func (c *Composite) build(v any, s step) (any, error) {
+func (c *Composite) build(v any, s step, hidden map[Kind]any) (any, error) {
 	e := s.e
 	if s.adapt != nil {
 		a, err := s.adapt(v)
 		if err != nil {
-			return nil, fmt.Errorf("mixin: adapter of %T as %s: %w", v, e.kind, err)
+			return nil, fmt.Errorf("mixin: the adapter of %T as %s failed: %w", v, e.kind, err)
+		}
+		if a == nil || reflectx.IsNilPointer(a) {
+			return nil, fmt.Errorf("mixin: the adapter of %T as %s returned nil (%T)", v, e.kind, a)
 		}
 		if err := validate.Check(a, e.spec); err != nil {
 			return nil, err
@@ -332,7 +367,7 @@ func (c *Composite) build(v any, s step) (any, error) {
 		return e.build(a)
 	}
 	if e.derive != nil {
-		if parent, ok := c.Proxy(e.from); ok {
+		if parent, ok := c.parent(e.from, hidden); ok {
 			return e.derive(parent)
 		}
 	}

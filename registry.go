@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 
 	"github.com/gomixin/mixin/adapters"
@@ -104,6 +105,7 @@ func (r *Registry) Define(kind Kind, spec validate.Spec, build BuildFunc) error 
 	if len(spec.Methods) == 0 && len(spec.Alternatives) == 0 {
 		return fmt.Errorf("mixin: Define %q: the spec has no methods", kind)
 	}
+	spec = copySpec(spec) // the caller's slices stay the caller's
 	if spec.Name == "" {
 		spec.Name = string(kind)
 	}
@@ -133,6 +135,11 @@ func (r *Registry) Adapt(t reflect.Type, kind Kind, adapt AdaptFunc) error {
 	if t == nil || adapt == nil {
 		return errors.New("mixin: Adapt needs a type and an adapter func")
 	}
+	if t.Kind() == reflect.Interface {
+		// A value's dynamic type is never an interface type: such an
+		// adapter could never match.
+		return fmt.Errorf("mixin: Adapt %s as %q: %s is an interface type, and values are matched by their concrete type: adapt each concrete type", t, kind, t)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, ok := r.byKind[kind]; !ok {
@@ -141,10 +148,14 @@ func (r *Registry) Adapt(t reflect.Type, kind Kind, adapt AdaptFunc) error {
 	if _, ok := r.adapts[t][kind]; ok {
 		return fmt.Errorf("mixin: adapter of %s as %q: %w", t, kind, ErrDuplicate)
 	}
-	if r.adapts[t] == nil {
-		r.adapts[t] = map[Kind]AdaptFunc{}
+	// Copy on write: plans being computed read the map they were given
+	// outside the lock, so a published map is never written again.
+	m := make(map[Kind]AdaptFunc, len(r.adapts[t])+1)
+	for k, a := range r.adapts[t] {
+		m[k] = a
 	}
-	r.adapts[t][kind] = adapt
+	m[kind] = adapt
+	r.adapts[t] = m
 	r.plans = new(typecache.Cache[*plan])
 	return nil
 }
@@ -160,7 +171,8 @@ func (r *Registry) Kinds() []Kind {
 	return out
 }
 
-// Spec returns the abstract methods of a kind.
+// Spec returns the abstract methods of a kind: a copy, which the caller may
+// edit without changing the kind.
 func (r *Registry) Spec(kind Kind) (validate.Spec, bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
@@ -168,7 +180,21 @@ func (r *Registry) Spec(kind Kind) (validate.Spec, bool) {
 	if !ok {
 		return validate.Spec{}, false
 	}
-	return e.spec, true
+	return copySpec(e.spec), true
+}
+
+// copySpec copies a spec down to its methods' shape and hint slices.
+func copySpec(s validate.Spec) validate.Spec {
+	s.Methods = slices.Clone(s.Methods)
+	for i := range s.Methods {
+		s.Methods[i].Shapes = slices.Clone(s.Methods[i].Shapes)
+		s.Methods[i].Hints = slices.Clone(s.Methods[i].Hints)
+	}
+	s.Alternatives = slices.Clone(s.Alternatives)
+	for i := range s.Alternatives {
+		s.Alternatives[i] = copySpec(s.Alternatives[i])
+	}
+	return s
 }
 
 // plan is what the registry found for one dynamic type: per kind, whether it

@@ -118,7 +118,7 @@ func Missing(v any, spec Spec) []string {
 	var out []string
 	for _, form := range spec.forms() {
 		for _, m := range form.Methods {
-			if bad[m.Name] {
+			if bad[m.Name] && !m.Optional {
 				out = appendOnce(out, m.Name)
 			}
 		}
@@ -145,26 +145,37 @@ func infoFor(v any, kinds ...string) (*typeInfo, error) {
 // the first form that fits, or the problems of the closest form.
 func bindInfo(info *typeInfo, spec *Spec) (*Match, []Problem) {
 	forms := spec.forms()
-	best, bestScore := []Problem(nil), -1
+	best, bestScore := []Problem(nil), formScore{-1, -1}
 	for fi, form := range forms {
 		m, probs, score := bindForm(info, spec, &form)
 		if len(probs) == 0 {
 			m.Form = fi
 			return m, nil
 		}
-		if score > bestScore {
+		if score.beats(bestScore) {
 			best, bestScore = probs, score
 		}
 	}
 	return nil, best
 }
 
-// bindForm matches one form. score counts the form's methods the type has by
-// name, so that the closest form is the one reported.
-func bindForm(info *typeInfo, spec *Spec, form *Spec) (*Match, []Problem, int) {
+// formScore says how close a type comes to a form: how many of the form's
+// methods it has by name, then how much of their signatures already fits
+// (each fitting method weighs its parameters and results). The
+// second breaks ties, so that a value with Lock(ctx) error and Unlock() is
+// told to add ctx to Unlock (the ctx locker it almost is) rather than to drop
+// it from Lock.
+type formScore struct{ names, fit int }
+
+func (a formScore) beats(b formScore) bool {
+	return a.names > b.names || (a.names == b.names && a.fit > b.fit)
+}
+
+// bindForm matches one form.
+func bindForm(info *typeInfo, spec *Spec, form *Spec) (*Match, []Problem, formScore) {
 	m := &Match{Type: info.t, methods: make([]Bound, 0, len(form.Methods))}
 	var missing, bad, ptr []Problem
-	score := 0
+	var score formScore
 	var bound reflect.Type
 	from := ""
 	for _, meth := range form.Methods {
@@ -172,7 +183,7 @@ func bindForm(info *typeInfo, spec *Spec, form *Spec) (*Match, []Problem, int) {
 		if !ok {
 			m.methods = append(m.methods, Bound{Name: meth.Name, Index: -1, Shape: -1})
 			if sig, isPtr := info.ptrOnly[meth.Name]; isPtr {
-				score++
+				score.names++
 				if meth.Optional && !fitsAny(sig, meth.Shapes, spec.T) {
 					continue
 				}
@@ -184,7 +195,7 @@ func bindForm(info *typeInfo, spec *Spec, form *Spec) (*Match, []Problem, int) {
 			}
 			continue
 		}
-		score++
+		score.names++
 		shape, nb := -1, bound
 		for si, s := range meth.Shapes {
 			if b, ok := fits(mi.sig, s, bound, spec.T); ok {
@@ -208,6 +219,7 @@ func bindForm(info *typeInfo, spec *Spec, form *Spec) (*Match, []Problem, int) {
 			m.methods = append(m.methods, Bound{Name: meth.Name, Index: mi.index, Shape: -1})
 			continue
 		}
+		score.fit += mi.sig.NumIn() + mi.sig.NumOut()
 		if bound == nil && nb != nil {
 			from = meth.Name
 		}

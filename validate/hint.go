@@ -8,7 +8,9 @@ import "strings"
 // Release?"). It is empty when nothing is close.
 func hintFor(info *typeInfo, form *Spec, m Method) string {
 	for _, h := range m.Hints {
-		if _, ok := info.methods[h]; ok {
+		if _, ok := info.methods[h]; ok && !formHas(form, h) {
+			// (a hint that serves another abstract method, Set for IsSet,
+			// is no near miss)
 			return "but does have method " + h
 		}
 	}
