@@ -3,16 +3,20 @@ package mixin_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gomixin/mixin"
 	"github.com/gomixin/mixin/adapters"
+	"github.com/gomixin/mixin/internal/stresstest"
 	"github.com/gomixin/mixin/validate"
 )
 
@@ -148,4 +152,44 @@ func TestMessagesThatMisled(t *testing.T) {
 	// sync.Mutex{} as a value: its methods have pointer receivers.
 	assert.Equal(t, []string{"Lock", "Unlock"}, validate.Missing(reflect.Zero(reflect.TypeFor[sync.Mutex]()).Interface(), adapters.LockSpec()),
 		"optional TryLock is not an abstract method")
+}
+
+// The stress set-up for Adapt and Define while other goroutines compose:
+// every Compose that starts after an Adapt returned sees its adapter.
+func TestStressAdaptAndDefineDuringCompose(t *testing.T) {
+	d := stresstest.Duration(t)
+	types := []reflect.Type{reflect.TypeFor[*adaptee](), reflect.TypeFor[*adaptedCloser](), reflect.TypeFor[*ctxLockPlainUnlock]()}
+	values := []any{&adaptee{}, &adaptedCloser{}, &ctxLockPlainUnlock{}}
+	lock := func(any) (any, error) { return &adaptedLock{}, nil }
+	var composes, adapts int
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); {
+		c := mixin.New()
+		var adapted [3]atomic.Bool
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for i, typ := range types {
+				assert.NoError(t, c.Registry().Adapt(typ, mixin.KindLock, lock))
+				adapted[i].Store(true)
+				assert.NoError(t, c.Registry().Define(mixin.Kind(fmt.Sprintf("user-%d", i)),
+					validate.Spec{Methods: []validate.Method{{Name: "Nope", Shapes: []reflect.Type{validate.Shape[func()]()}}}}, nil))
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for n := range 60 {
+				i := n % len(values)
+				was := adapted[i].Load()
+				comp, err := c.Compose(values[i])
+				if was && assert.NoError(t, err) {
+					assert.True(t, comp.Has(mixin.KindLock), "an Adapt that returned before Compose began was not seen")
+				}
+				composes++
+			}
+		}()
+		wg.Wait()
+		adapts += len(types)
+	}
+	t.Logf("registry/Adapt and Define during Compose: %d composes beside %d adapts in %v; every adapter seen once declared", composes, adapts, d)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -17,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/gomixin/mixin/adapters"
+	"github.com/gomixin/mixin/internal/stresstest"
 )
 
 // The stress suite: go test -run Stress -race ./...
@@ -26,17 +26,7 @@ import (
 // cancellations and with panics and errors injected into the user methods
 // being wrapped, then checks the invariants and that no goroutine leaked.
 
-func stressFor(t *testing.T) time.Duration {
-	if s := os.Getenv("MIXIN_STRESS"); s != "" {
-		d, err := time.ParseDuration(s)
-		require.NoError(t, err, "MIXIN_STRESS must be a duration, e.g. 10m")
-		return d
-	}
-	if testing.Short() {
-		return 200 * time.Millisecond
-	}
-	return 2 * time.Second
-}
+func stressFor(t *testing.T) time.Duration { return stresstest.Duration(t) }
 
 // stats counts what a stress run did, for its log line and the README.
 type stats struct {
