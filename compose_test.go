@@ -309,7 +309,7 @@ func TestAdaptAForeignType(t *testing.T) {
 	c := mixin.New()
 	_, err := c.Compose(&legacyResource{})
 	require.Error(t, err, "nothing attaches by itself")
-	assert.ErrorContains(t, err, "missing abstract method Exit (but does have method Shutdown)")
+	assert.ErrorContains(t, err, "as context (as a graceful server): Shutdown has signature func(bool), want func(context.Context) error")
 
 	typ := reflect.TypeFor[*legacyResource]()
 	adapt := func(v any) (any, error) { return resourceAdapter{v.(*legacyResource)}, nil }

@@ -8,46 +8,130 @@ import (
 	"github.com/gomixin/mixin/validate"
 )
 
-// The Context kind: Python's AsyncContextMixin. Abstract: Exit (or io.Closer's
-// Close); optional: Enter.
-var contextKind = &kindSpec{spec: validate.Spec{
-	Name: "context",
-	Methods: []validate.Method{
-		exitMethod,
-		enterMethod,
-	},
-	Alternatives: []validate.Spec{{
-		Name: "io.Closer",
-		Methods: []validate.Method{
-			{Name: "Close", Shapes: []reflect.Type{
-				validate.Shape[func() error](),
-				validate.Shape[func()](),
-			}},
-			enterMethod,
-		},
-	}},
-}}
+// exitFunc is the canonical form of a context's Exit.
+type exitFunc = func(ctx context.Context, err error) (suppress bool, _ error)
 
-var exitMethod = validate.Method{
-	Name: "Exit",
-	Shapes: []reflect.Type{
-		validate.Shape[func(context.Context, error) (bool, error)](),
-		validate.Shape[func(error) bool](),
-		validate.Shape[func(error) error](),
-		validate.Shape[func(error)](),
-	},
-	Hints: []string{"Close", "Stop", "Shutdown"},
+var (
+	exitMethod = abstract([]string{"Close", "Stop", "Shutdown"},
+		row(func(x interface {
+			Exit(context.Context, error) (bool, error)
+		}) exitFunc {
+			return x.Exit
+		}),
+		row(func(x interface{ Exit(error) bool }) exitFunc {
+			return func(_ context.Context, err error) (bool, error) { return x.Exit(err), nil }
+		}),
+		row(func(x interface{ Exit(error) error }) exitFunc {
+			return func(_ context.Context, err error) (bool, error) { return false, x.Exit(err) }
+		}),
+		row(func(x interface{ Exit(error) }) exitFunc {
+			return func(_ context.Context, err error) (bool, error) { x.Exit(err); return false, nil }
+		}),
+	)
+	// closeMethod is io.Closer's Close, which never suppresses.
+	closeMethod = abstract(nil,
+		row(func(x interface{ Close() error }) func() error { return x.Close }),
+		row(func(x interface{ Close() }) func() error { return func() error { x.Close(); return nil } }),
+	)
+	closeOptional = optional(closeMethod.shapes...)
+	// shutdownMethod is a graceful shutdown bounded by a ctx (http.Server).
+	shutdownMethod = abstract(nil,
+		row(func(x interface{ Shutdown(context.Context) error }) func(context.Context) error { return x.Shutdown }),
+	)
+	// gracefulStopMethod and stopMethod are grpc.Server's.
+	gracefulStopMethod = abstract(nil, row(func(x interface{ GracefulStop() }) func() { return x.GracefulStop }))
+	stopMethod         = abstract(nil, row(func(x interface{ Stop() }) func() { return x.Stop }))
+)
+
+// enterMethod is the optional Enter, in the shapes that yield a T.
+func enterMethod[T any]() methodRows[func(context.Context) (T, error)] {
+	return cachedForT[T]("Enter", func() methodRows[func(context.Context) (T, error)] {
+		return optional(
+			row(func(x interface {
+				Enter(context.Context) (T, error)
+			}) func(context.Context) (T, error) {
+				return x.Enter
+			}).orReflect(func(rm reflect.Value) func(context.Context) (T, error) {
+				return func(ctx context.Context) (T, error) { return callT[T](rm, ctxArg(ctx)) }
+			}),
+			row(func(x interface{ Enter() (T, error) }) func(context.Context) (T, error) {
+				return func(context.Context) (T, error) { return x.Enter() }
+			}).orReflect(func(rm reflect.Value) func(context.Context) (T, error) {
+				return func(context.Context) (T, error) { return callT[T](rm) }
+			}),
+			row(func(x interface{ Enter() T }) func(context.Context) (T, error) {
+				return func(context.Context) (T, error) { return x.Enter(), nil }
+			}).orReflect(func(rm reflect.Value) func(context.Context) (T, error) {
+				return func(context.Context) (T, error) { return callT[T](rm) }
+			}),
+		)
+	})
 }
 
-var enterMethod = validate.Method{
-	Name: "Enter",
-	Shapes: []reflect.Type{
-		validate.Shape[func(context.Context) (validate.T, error)](),
-		validate.Shape[func() (validate.T, error)](),
-		validate.Shape[func() validate.T](),
-	},
-	Optional: true,
+// contextForms are the method sets a context manager may have, each with
+// how its Exit is made.
+var contextForms = func() []form[exitFunc] {
+	enter := enterMethod[validate.T]().spec()
+	return []form[exitFunc]{
+		{"", methods(exitMethod.spec(), enter), func(v any, m *validate.Match) exitFunc {
+			return exitMethod.must(v, m)
+		}},
+		{"a graceful server", methods(shutdownMethod.spec(), closeOptional.spec(), enter), bindShutdown},
+		{"a graceful stopper", methods(gracefulStopMethod.spec(), stopMethod.spec(), enter), bindGracefulStop},
+		{"io.Closer", methods(closeMethod.spec(), enter), func(v any, m *validate.Match) exitFunc {
+			closeFn := closeMethod.must(v, m)
+			return func(context.Context, error) (bool, error) { return false, closeFn() }
+		}},
+		{"a stopper", methods(stopMethod.spec(), enter), func(v any, m *validate.Match) exitFunc {
+			stop := stopMethod.must(v, m)
+			return func(context.Context, error) (bool, error) { stop(); return false, nil }
+		}},
+	}
+}()
+
+// bindShutdown makes Exit a graceful shutdown bounded by Exit's ctx
+// (http.Server's Shutdown); when the ctx ends first and the value has Close,
+// Close cuts what is left, and Exit returns the ctx's error joined with
+// Close's.
+func bindShutdown(v any, m *validate.Match) exitFunc {
+	shutdown := shutdownMethod.must(v, m)
+	closeFn, hasClose := closeOptional.bind(v, m)
+	return func(ctx context.Context, _ error) (bool, error) {
+		err := shutdown(ctx)
+		if err != nil && hasClose && ctx.Err() != nil {
+			return false, errors.Join(err, closeFn())
+		}
+		return false, err
+	}
 }
+
+// bindGracefulStop makes Exit a graceful stop on a goroutine of its own
+// (grpc.Server's GracefulStop), and Stop when Exit's ctx ends first; Exit
+// returns once the stop has finished, with the ctx's error if it had to cut.
+func bindGracefulStop(v any, m *validate.Match) exitFunc {
+	graceful, stop := gracefulStopMethod.must(v, m), stopMethod.must(v, m)
+	return func(ctx context.Context, _ error) (bool, error) {
+		if ctx.Done() == nil {
+			graceful()
+			return false, nil
+		}
+		done := make(chan struct{})
+		go func() { defer close(done); graceful() }()
+		select {
+		case <-done:
+			return false, nil
+		case <-ctx.Done():
+		}
+		stop()
+		<-done
+		return false, ctx.Err()
+	}
+}
+
+// The Context kind: Python's AsyncContextMixin. Abstract: Exit, or a
+// graceful shutdown (Shutdown with optional Close; GracefulStop and Stop), or
+// io.Closer's Close, or Stop; optional: Enter.
+var contextKind = &kindSpec{spec: specOf("context", contextForms...)}
 
 // ContextSpec returns the abstract methods of the context kind: Exit in one of
 // its shapes, or io.Closer's Close, and an optional Enter.
@@ -84,10 +168,20 @@ type exitCanon interface {
 //	Exit(err error) error
 //	Exit(err error)
 //
-// or io.Closer's Close() error (or Close()), which never suppresses. Enter is
-// optional, as Enter(ctx) (T, error), Enter() (T, error) or Enter() T; without
-// it, Enter yields v itself, which must then be a T. A value that does not fit
-// is refused with a *validate.AbstractError naming every problem.
+// or, tried in this order, one of the method sets Go values close with, none
+// of which suppresses:
+//
+//	Shutdown(ctx) error, optional Close() error   (http.Server) a graceful shutdown bounded by
+//	                                             Exit's ctx, then Close if the ctx ended first
+//	GracefulStop(), Stop()                        (grpc.Server) a graceful stop, then Stop if
+//	                                             Exit's ctx ends first
+//	Close() error | Close()                       (io.Closer)
+//	Stop()                                        (time.Ticker)
+//
+// Enter is optional, as Enter(ctx) (T, error), Enter() (T, error) or
+// Enter() T; without it, Enter yields v itself, which must then be a T. A
+// value that does not fit is refused with a *validate.AbstractError naming
+// every problem.
 func NewContext[T any](v any) (*Context[T], error) {
 	m, err := contextKind.match(v, typeArg[T]())
 	if err != nil {
@@ -103,85 +197,27 @@ func NewContext[T any](v any) (*Context[T], error) {
 	if x, ok := v.(enterT[T]); ok && c.enter != nil {
 		c.enterT = x
 	}
-	if b, _ := m.Method("Exit"); m.Form == 0 && b.Shape == 0 {
-		c.exitC = v.(exitCanon)
+	if x, ok := v.(exitCanon); ok && m.Form == 0 {
+		c.exitC = x // the first Exit shape is tried first: this is it
 	}
 	return c, nil
 }
 
-// bindExit returns the value's Exit (or Close) as the canonical func.
-func bindExit(v any, m *validate.Match) func(context.Context, error) (bool, error) {
-	if m.Form == 1 { // io.Closer
-		if b, _ := m.Method("Close"); b.Shape == 0 {
-			x := v.(interface{ Close() error })
-			return func(context.Context, error) (bool, error) { return false, x.Close() }
-		}
-		x := v.(interface{ Close() })
-		return func(context.Context, error) (bool, error) { x.Close(); return false, nil }
-	}
-	b, _ := m.Method("Exit")
-	switch b.Shape {
-	case 0:
-		return v.(interface {
-			Exit(context.Context, error) (bool, error)
-		}).Exit
-	case 1:
-		x := v.(interface{ Exit(error) bool })
-		return func(_ context.Context, err error) (bool, error) { return x.Exit(err), nil }
-	case 2:
-		x := v.(interface{ Exit(error) error })
-		return func(_ context.Context, err error) (bool, error) { return false, x.Exit(err) }
-	default:
-		x := v.(interface{ Exit(error) })
-		return func(_ context.Context, err error) (bool, error) { x.Exit(err); return false, nil }
-	}
-}
+// bindExit returns the value's Exit (or what stands for it) as the canonical
+// func.
+func bindExit(v any, m *validate.Match) exitFunc { return bindForm(contextForms, v, m) }
 
 // bindEnter returns the value's Enter as the canonical func, or nil when the
 // value has none (then v itself must be a T).
 func bindEnter[T any](v any, m *validate.Match) (func(context.Context) (T, error), error) {
-	b, ok := m.Method("Enter")
-	if !ok {
-		if _, isT := v.(T); !isT {
-			return nil, validate.Refuse(v, "context", "has no Enter, so Enter would yield the value itself, which is not a %s", reflect.TypeFor[T]())
-		}
-		return nil, nil
+	enter, ok := enterMethod[T]().bind(v, m)
+	if ok {
+		return enter, nil
 	}
-	switch b.Shape {
-	case 0:
-		if x, ok := v.(interface {
-			Enter(context.Context) (T, error)
-		}); ok {
-			return x.Enter, nil
-		}
-	case 1:
-		if x, ok := v.(interface{ Enter() (T, error) }); ok {
-			return func(context.Context) (T, error) { return x.Enter() }, nil
-		}
-	case 2:
-		if x, ok := v.(interface{ Enter() T }); ok {
-			return func(context.Context) (T, error) { return x.Enter(), nil }, nil
-		}
+	if _, isT := v.(T); !isT {
+		return nil, validate.Refuse(v, "context", "has no Enter, so Enter would yield the value itself, which is not a %s", reflect.TypeFor[T]())
 	}
-	// The method returns a type other than T itself (a Context[any] over
-	// Enter() *os.File): call it through reflection.
-	rm := method(v, m, "Enter")
-	shape := b.Shape
-	return func(ctx context.Context) (T, error) {
-		var in []reflect.Value
-		if shape == 0 {
-			in = []reflect.Value{reflect.ValueOf(&ctx).Elem()}
-		}
-		out := rm.Call(in)
-		t, err := asT[T](out[0])
-		if err != nil {
-			return t, err
-		}
-		if len(out) == 2 {
-			return t, asError(out[1])
-		}
-		return t, nil
-	}, nil
+	return nil, nil
 }
 
 // Value returns the wrapped value.

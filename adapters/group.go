@@ -4,28 +4,33 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gomixin/mixin/validate"
+)
+
+// hook is the canonical form of Setup and Cleanup.
+type hook = func(context.Context) error
+
+var (
+	setupMethod = optional(
+		row(func(x interface{ Setup(context.Context) error }) hook { return x.Setup }),
+		row(func(x interface{ Setup() error }) hook { return func(context.Context) error { return x.Setup() } }),
+		row(func(x interface{ Setup() }) hook { return func(context.Context) error { x.Setup(); return nil } }),
+	)
+	cleanupMethod = optional(
+		row(func(x interface{ Cleanup(context.Context) error }) hook { return x.Cleanup }),
+		row(func(x interface{ Cleanup() error }) hook { return func(context.Context) error { return x.Cleanup() } }),
+		row(func(x interface{ Cleanup() }) hook { return func(context.Context) error { x.Cleanup(); return nil } }),
+	)
 )
 
 // The Group kind: Python's LoopContextMixin. Setup and Cleanup are optional;
 // the Composer attaches a group by itself only to values that have one.
 var groupKind = &kindSpec{spec: validate.Spec{
-	Name: "group",
-	Methods: []validate.Method{
-		{Name: "Setup", Shapes: []reflect.Type{
-			validate.Shape[func(context.Context) error](),
-			validate.Shape[func() error](),
-			validate.Shape[func()](),
-		}, Optional: true},
-		{Name: "Cleanup", Shapes: []reflect.Type{
-			validate.Shape[func(context.Context) error](),
-			validate.Shape[func() error](),
-			validate.Shape[func()](),
-		}, Optional: true},
-	},
+	Name:    "group",
+	Methods: []validate.Method{setupMethod.spec(), cleanupMethod.spec()},
 }}
 
 // GroupSpec returns the methods of the group kind: optional Setup and
@@ -79,9 +84,8 @@ type Group struct {
 	cfg     groupConfig
 
 	mu      sync.Mutex
-	ctx     context.Context // nil until Enter or the first Go
-	cancel  context.CancelCauseFunc
-	entered bool // Enter made ctx (not the first Go)
+	run     atomic.Pointer[groupRun] // nil until Enter or the first Go; replaced under mu
+	entered bool                     // Enter made run (not the first Go)
 	cleaned bool // Cleanup ran since the last Enter
 	tasks   idle
 	errs    []error
@@ -107,52 +111,40 @@ func NewGroup(v any, opts ...GroupOption) (*Group, error) {
 	if err != nil {
 		return nil, err
 	}
-	g.setup = bindHook(v, m, "Setup")
-	g.cleanup = bindHook(v, m, "Cleanup")
+	g.setup, _ = setupMethod.bind(v, m)
+	g.cleanup, _ = cleanupMethod.bind(v, m)
 	return g, nil
 }
 
-// bindHook binds an optional Setup or Cleanup; nil when absent.
-func bindHook(v any, m *validate.Match, name string) func(context.Context) error {
-	b, ok := m.Method(name)
-	if !ok {
-		return nil
-	}
-	if name == "Setup" {
-		switch b.Shape {
-		case 0:
-			return v.(interface{ Setup(context.Context) error }).Setup
-		case 1:
-			x := v.(interface{ Setup() error })
-			return func(context.Context) error { return x.Setup() }
-		}
-		x := v.(interface{ Setup() })
-		return func(context.Context) error { x.Setup(); return nil }
-	}
-	switch b.Shape {
-	case 0:
-		return v.(interface{ Cleanup(context.Context) error }).Cleanup
-	case 1:
-		x := v.(interface{ Cleanup() error })
-		return func(context.Context) error { return x.Cleanup() }
-	}
-	x := v.(interface{ Cleanup() })
-	return func(context.Context) error { x.Cleanup(); return nil }
+// groupRun is the ctx tasks run under and its cancel.
+type groupRun struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
 }
 
-// groupCtx returns the ctx tasks run under, making it from Background when
+func newRun(parent context.Context) *groupRun {
+	ctx, cancel := context.WithCancelCause(parent)
+	return &groupRun{ctx, cancel}
+}
+
+// current returns the run tasks start under, making it from Background when
 // neither Enter nor an earlier Go did.
-func (g *Group) groupCtx() context.Context {
+func (g *Group) current() *groupRun {
+	if r := g.run.Load(); r != nil {
+		return r
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.ctxLocked()
+	return g.runLocked()
 }
 
-func (g *Group) ctxLocked() context.Context {
-	if g.ctx == nil {
-		g.ctx, g.cancel = context.WithCancelCause(context.Background())
+func (g *Group) runLocked() *groupRun {
+	r := g.run.Load()
+	if r == nil {
+		r = newRun(context.Background())
+		g.run.Store(r)
 	}
-	return g.ctx
+	return r
 }
 
 func (g *Group) executor() Executor {
@@ -190,16 +182,14 @@ func (g *Group) Enter(ctx context.Context) error {
 		return nil
 	}
 	g.entered = true
-	if g.ctx == nil {
-		g.ctx, g.cancel = context.WithCancelCause(ctx)
-		return nil
+	early := g.run.Load()
+	late := newRun(ctx)
+	g.run.Store(late)
+	if early != nil {
+		// Go ran first, under a Background ctx: link that one to Enter's, so
+		// that ending Enter's ctx (or Exit) cancels the earlier tasks too.
+		context.AfterFunc(late.ctx, func() { early.cancel(context.Cause(late.ctx)) })
 	}
-	// Go ran first, under a Background ctx: link that one to Enter's, so
-	// that ending Enter's ctx (or Exit) cancels the earlier tasks too.
-	earlyCancel := g.cancel
-	g.ctx, g.cancel = context.WithCancelCause(ctx)
-	late := g.ctx
-	context.AfterFunc(late, func() { earlyCancel(context.Cause(late)) })
 	return nil
 }
 
@@ -212,22 +202,22 @@ func (g *Group) Go(fn func(ctx context.Context) error) {
 	if g == nil || fn == nil {
 		return
 	}
-	gctx := g.groupCtx()
+	r := g.current()
 	g.tasks.add()
-	ctx := WithTask(gctx)
-	err := g.executor().Submit(gctx, func() { g.runTask(ctx, fn) })
+	ctx := WithTask(r.ctx)
+	err := g.executor().Submit(r.ctx, func() { g.runTask(ctx, r, fn) })
 	if err != nil {
-		g.finish(gctx, fmt.Errorf("mixin: group task not started: %w", err), nil)
+		g.finish(ctx, r, fmt.Errorf("mixin: group task not started: %w", err), nil)
 	}
 }
 
-func (g *Group) runTask(ctx context.Context, fn func(context.Context) error) {
+func (g *Group) runTask(ctx context.Context, r *groupRun, fn func(context.Context) error) {
 	var err error
 	guard(func() { err = fn(ctx) }, func(pe *PanicError, goexit bool) {
 		if goexit {
 			err = ErrGoexit
 		}
-		g.finish(ctx, err, pe)
+		g.finish(ctx, r, err, pe)
 	})
 }
 
@@ -235,7 +225,7 @@ func (g *Group) runTask(ctx context.Context, fn func(context.Context) error) {
 // errors after the group's ctx was cancelled (by Exit, or by a sibling's
 // failure) returns what the group caused, and is left out; an error that
 // carries anything else is kept.
-func (g *Group) finish(ctx context.Context, err error, pe *PanicError) {
+func (g *Group) finish(ctx context.Context, _ *groupRun, err error, pe *PanicError) {
 	defer g.tasks.done()
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -254,7 +244,8 @@ func (g *Group) finish(ctx context.Context, err error, pe *PanicError) {
 	}
 	if !g.cfg.keepGoing && !g.failed {
 		g.failed = true
-		g.cancel(fmt.Errorf("mixin: a sibling task failed: %w", context.Canceled))
+		// (an earlier run, from before Enter, is linked to the current one)
+		g.runLocked().cancel(fmt.Errorf("mixin: a sibling task failed: %w", context.Canceled))
 	}
 }
 
@@ -347,8 +338,7 @@ func (g *Group) Exit(ctx context.Context, err error) error {
 		cerr = g.cleanup(ctx)
 	}
 	g.mu.Lock()
-	g.ctxLocked()
-	g.cancel(errExitCancel)
+	g.runLocked().cancel(errExitCancel)
 	g.mu.Unlock()
 	werr := g.wait(ctx, true)
 	return errors.Join(err, werr, cerr)
