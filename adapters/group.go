@@ -86,7 +86,7 @@ type Group struct {
 	mu      sync.Mutex
 	run     atomic.Pointer[groupRun] // nil until Enter or the first Go; replaced under mu
 	entered bool                     // Enter made run (not the first Go)
-	cleaned bool // Cleanup ran since the last Enter
+	cleaned bool                     // Cleanup ran since the last Enter
 	tasks   idle
 	errs    []error
 	panic   *PanicError
