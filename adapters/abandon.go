@@ -81,7 +81,7 @@ type acquireQueue struct {
 
 type acquired struct {
 	ok       bool
-	err      error // ErrGoexit when the acquire called runtime.Goexit
+	err      error // the acquire's, or ErrGoexit when it called runtime.Goexit
 	panicked *PanicError
 }
 
@@ -89,7 +89,7 @@ type acquired struct {
 // or for ctx to end (then false and ctx.Err(), the lock not held by it). A
 // panic in block reaches the caller it was made for as a *PanicError; one
 // made for nobody is dropped.
-func (q *acquireQueue) acquire(ctx context.Context, block func() bool, giveBack func()) (bool, error) {
+func (q *acquireQueue) acquire(ctx context.Context, block func() (bool, error), giveBack func()) (bool, error) {
 	w := make(chan acquired, 1)
 	q.mu.Lock()
 	q.waiters = append(q.waiters, w)
@@ -114,16 +114,19 @@ func (q *acquireQueue) acquire(ctx context.Context, block func() bool, giveBack 
 	}
 	q.mu.Unlock()
 	// Delivered just as ctx ended: this caller leaves, so give it back.
-	if r := <-w; r.ok && r.err == nil && r.panicked == nil {
+	if r := <-w; r.ok && r.panicked == nil {
 		giveBack()
 	}
 	return false, ctx.Err()
 }
 
 // loop acquires while callers wait.
-func (q *acquireQueue) loop(block func() bool, giveBack func()) {
+func (q *acquireQueue) loop(block func() (bool, error), giveBack func()) {
 	for q.wanted() {
-		guard(func() { q.deliver(acquired{ok: block()}, giveBack) }, func(pe *PanicError, goexit bool) {
+		guard(func() {
+			ok, err := block()
+			q.deliver(acquired{ok: ok, err: err}, giveBack)
+		}, func(pe *PanicError, goexit bool) {
 			switch {
 			case pe != nil:
 				q.deliver(acquired{panicked: pe}, giveBack)
@@ -153,7 +156,7 @@ func (q *acquireQueue) deliver(r acquired, giveBack func()) {
 	q.mu.Lock()
 	if len(q.waiters) == 0 {
 		q.mu.Unlock()
-		if r.ok && r.err == nil && r.panicked == nil {
+		if r.ok && r.panicked == nil {
 			giveBack()
 		}
 		return

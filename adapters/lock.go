@@ -21,61 +21,192 @@ var ErrNotAcquired = errors.New("mixin: failed to acquire lock")
 // acquire it: releasing it would crash the process (sync.Mutex) or lie.
 var ErrNotLocked = errors.New("mixin: release of an unlocked lock")
 
-var acquireMethod = validate.Method{
-	Name: "Acquire",
-	Shapes: []reflect.Type{
-		validate.Shape[func(context.Context) (bool, error)](),
-		validate.Shape[func(context.Context) error](),
-		validate.Shape[func() bool](),
-		validate.Shape[func()](),
-	},
-	Hints: []string{"Lock", "TryLock", "Take"},
+// ErrLockLost is matched by the error of Release (and Exit and Do) when the
+// value's unlock reports that the lock was no longer held by this holder
+// (redsync's Unlock returning false: its lease had expired and another may
+// hold it now). It is never reported as a success.
+var ErrLockLost = errors.New("mixin: lock lost before release")
+
+// acquireFn is what an Acquire shape binds to: a ctx-aware acquire, or a
+// blocking one the proxy makes cancellable; direct is the canonical shape,
+// called without the extra func.
+type acquireFn struct {
+	ctx    func(context.Context) (bool, error)
+	block  func() (bool, error)
+	direct acquirer
 }
 
-var lockedMethod = validate.Method{
-	Name:   "Locked",
-	Shapes: []reflect.Type{validate.Shape[func() bool]()},
-	Hints:  []string{"IsLocked", "Held"},
+// releaseFn is what a Release shape binds to; direct is the canonical shape.
+type releaseFn struct {
+	fn     func(context.Context) error
+	direct releaser
 }
 
-var ackMethod = validate.Method{
-	Name:     "AcknowledgeLocksmith",
-	Shapes:   []reflect.Type{validate.Shape[func(Locksmith) bool]()},
-	Optional: true,
+// ctxAcquire adapts an acquire that reports failure as an error.
+func ctxAcquire(lock func(context.Context) error) acquireFn {
+	return acquireFn{ctx: func(ctx context.Context) (bool, error) {
+		if err := lock(ctx); err != nil {
+			return false, err
+		}
+		return true, nil
+	}}
+}
+
+// blockingAcquire adapts a context-less acquire that reports failure as an
+// error (flock's Lock() error).
+func blockingAcquire(lock func() error) acquireFn {
+	return acquireFn{block: func() (bool, error) {
+		if err := lock(); err != nil {
+			return false, err
+		}
+		return true, nil
+	}}
+}
+
+// lostIfFalse adapts an unlock that reports whether the lock was still held
+// (redsync's): false is ErrLockLost, joined with the unlock's own error.
+func lostIfFalse(unlock func(context.Context) (bool, error)) releaseFn {
+	return releaseFn{fn: func(ctx context.Context) error {
+		ok, err := unlock(ctx)
+		switch {
+		case ok:
+			return err
+		case err != nil:
+			return fmt.Errorf("%w: %w", ErrLockLost, err)
+		}
+		return ErrLockLost
+	}}
+}
+
+func noCtx(release func() error) releaseFn {
+	return releaseFn{fn: func(context.Context) error { return release() }}
+}
+
+var (
+	acquireMethod = abstract([]string{"Lock", "TryLock", "Take"},
+		row(func(x acquirer) acquireFn { return acquireFn{ctx: x.Acquire, direct: x} }),
+		row(func(x interface{ Acquire(context.Context) error }) acquireFn { return ctxAcquire(x.Acquire) }),
+		row(func(x interface{ Acquire() bool }) acquireFn {
+			return acquireFn{block: func() (bool, error) { return x.Acquire(), nil }}
+		}),
+		row(func(x interface{ Acquire() }) acquireFn {
+			return acquireFn{block: func() (bool, error) { x.Acquire(); return true, nil }}
+		}),
+	)
+	releaseMethod = abstract([]string{"Unlock", "Free"},
+		row(func(x releaser) releaseFn { return releaseFn{fn: x.Release, direct: x} }),
+		row(func(x interface{ Release() error }) releaseFn { return noCtx(x.Release) }),
+		row(func(x interface{ Release() }) releaseFn { return noCtx(func() error { x.Release(); return nil }) }),
+	)
+	lockedRow     = row(func(x interface{ Locked() bool }) func() bool { return x.Locked })
+	lockedMethod  = abstract([]string{"IsLocked", "Held"}, lockedRow)
+	lockedOptinal = optional(lockedRow)
+	ackMethod     = optional(row(func(x interface {
+		AcknowledgeLocksmith(Locksmith) bool
+	}) func(Locksmith) bool {
+		return x.AcknowledgeLocksmith
+	}))
+
+	// sync.Locker's, and TryLock of sync.Mutex and sync.RWMutex.
+	lockMethod    = abstract(nil, row(func(x interface{ Lock() }) func() { return x.Lock }))
+	unlockMethod  = abstract(nil, row(func(x interface{ Unlock() }) func() { return x.Unlock }))
+	tryLockMethod = optional(row(func(x interface{ TryLock() bool }) interface{ TryLock() bool } { return x }))
+
+	// Lock(ctx) error with Unlock(ctx) error or Unlock(ctx) (bool, error)
+	// (etcd's concurrency.Mutex).
+	ctxLockMethod   = abstract(nil, row(func(x interface{ Lock(context.Context) error }) acquireFn { return ctxAcquire(x.Lock) }))
+	ctxUnlockMethod = abstract(nil,
+		row(func(x interface{ Unlock(context.Context) error }) releaseFn { return releaseFn{fn: x.Unlock} }),
+		row(func(x interface {
+			Unlock(context.Context) (bool, error)
+		}) releaseFn {
+			return lostIfFalse(x.Unlock)
+		}),
+	)
+
+	// LockContext(ctx) error with UnlockContext(ctx) (bool, error) or
+	// UnlockContext(ctx) error (redsync's Mutex).
+	lockContextMethod   = abstract(nil, row(func(x interface{ LockContext(context.Context) error }) acquireFn { return ctxAcquire(x.LockContext) }))
+	unlockContextMethod = abstract(nil,
+		row(func(x interface {
+			UnlockContext(context.Context) (bool, error)
+		}) releaseFn {
+			return lostIfFalse(x.UnlockContext)
+		}),
+		row(func(x interface{ UnlockContext(context.Context) error }) releaseFn {
+			return releaseFn{fn: x.UnlockContext}
+		}),
+	)
+
+	// Lock() error with Unlock() error or Unlock() (bool, error), optional
+	// TryLock() (bool, error) and Locked() bool (gofrs/flock's Flock).
+	errLockMethod   = abstract(nil, row(func(x interface{ Lock() error }) acquireFn { return blockingAcquire(x.Lock) }))
+	errUnlockMethod = abstract(nil,
+		row(func(x interface{ Unlock() error }) releaseFn { return noCtx(x.Unlock) }),
+		row(func(x interface{ Unlock() (bool, error) }) releaseFn {
+			return lostIfFalse(func(context.Context) (bool, error) { return x.Unlock() })
+		}),
+	)
+	errTryLockMethod = optional(row(func(x interface{ TryLock() (bool, error) }) func() (bool, error) { return x.TryLock }))
+)
+
+// lockFuncs is what a lock's form binds: the canonical Acquire, Release and
+// Locked (nil: the proxy tracks the held state), and the fast paths the
+// value offers.
+type lockFuncs struct {
+	acquire acquireFn
+	release releaseFn
+	locked  func() bool
+	tryer   interface{ TryLock() bool } // sync.Mutex's: the hot path, with locker
+	locker  sync.Locker
+	try     func() (bool, error) // a non-blocking attempt tried before blocking
+}
+
+// lockForms are the method sets a lock may have, tried in this order, each
+// with how it is bound.
+var lockForms = []form[lockFuncs]{
+	{"", methods(acquireMethod.spec(), releaseMethod.spec(), lockedMethod.spec(), ackMethod.spec()),
+		func(v any, m *validate.Match) lockFuncs {
+			return lockFuncs{acquire: acquireMethod.must(v, m), release: releaseMethod.must(v, m), locked: lockedMethod.must(v, m)}
+		}},
+	{"sync.Locker", methods(lockMethod.spec(), unlockMethod.spec(), tryLockMethod.spec(), ackMethod.spec()),
+		func(v any, m *validate.Match) lockFuncs {
+			lock, unlock := lockMethod.must(v, m), unlockMethod.must(v, m)
+			f := lockFuncs{
+				acquire: acquireFn{block: func() (bool, error) { lock(); return true, nil }},
+				release: noCtx(func() error { unlock(); return nil }),
+			}
+			if t, ok := tryLockMethod.bind(v, m); ok {
+				f.tryer, f.locker = t, v.(sync.Locker)
+			}
+			return f
+		}},
+	{"a ctx locker", methods(ctxLockMethod.spec(), ctxUnlockMethod.spec(), ackMethod.spec()),
+		func(v any, m *validate.Match) lockFuncs {
+			return lockFuncs{acquire: ctxLockMethod.must(v, m), release: ctxUnlockMethod.must(v, m)}
+		}},
+	{"a ctx locker (LockContext)", methods(lockContextMethod.spec(), unlockContextMethod.spec(), ackMethod.spec()),
+		func(v any, m *validate.Match) lockFuncs {
+			return lockFuncs{acquire: lockContextMethod.must(v, m), release: unlockContextMethod.must(v, m)}
+		}},
+	{"an error locker", methods(errLockMethod.spec(), errUnlockMethod.spec(), errTryLockMethod.spec(), lockedOptinal.spec(), ackMethod.spec()),
+		func(v any, m *validate.Match) lockFuncs {
+			f := lockFuncs{acquire: errLockMethod.must(v, m), release: errUnlockMethod.must(v, m)}
+			f.try, _ = errTryLockMethod.bind(v, m)
+			f.locked, _ = lockedOptinal.bind(v, m)
+			return f
+		}},
 }
 
 // The Lock kind: Python's LockMixin. Abstract: Acquire, Release, Locked; or
-// a sync.Locker; or a ctx locker.
-var lockKind = &kindSpec{spec: validate.Spec{
-	Name: "lock",
-	Methods: []validate.Method{
-		acquireMethod,
-		{Name: "Release", Shapes: []reflect.Type{
-			validate.Shape[func(context.Context) error](),
-			validate.Shape[func() error](),
-			validate.Shape[func()](),
-		}, Hints: []string{"Unlock", "Free"}},
-		lockedMethod,
-		ackMethod,
-	},
-	Alternatives: []validate.Spec{
-		{Name: "sync.Locker", Methods: []validate.Method{
-			{Name: "Lock", Shapes: []reflect.Type{validate.Shape[func()]()}},
-			{Name: "Unlock", Shapes: []reflect.Type{validate.Shape[func()]()}},
-			{Name: "TryLock", Shapes: []reflect.Type{validate.Shape[func() bool]()}, Optional: true},
-			ackMethod,
-		}},
-		{Name: "a ctx locker", Methods: []validate.Method{
-			{Name: "Lock", Shapes: []reflect.Type{validate.Shape[func(context.Context) error]()}},
-			{Name: "Unlock", Shapes: []reflect.Type{validate.Shape[func(context.Context) error]()}},
-			ackMethod,
-		}},
-	},
-}}
+// one of the lockers Go code holds (sync.Locker, ctx lockers, error lockers).
+var lockKind = &kindSpec{spec: specOf("lock", lockForms...)}
 
 // LockSpec returns the abstract methods of the lock kind: Acquire, Release
 // and Locked in one of their shapes; or sync.Locker's Lock and Unlock (with
-// TryLock used when present); or Lock(ctx) error and Unlock(ctx) error.
+// TryLock used when present); or Lock(ctx) error and Unlock(ctx); or
+// LockContext(ctx) error and UnlockContext(ctx); or Lock() error and
+// Unlock() (see NewLock).
 func LockSpec() validate.Spec { return lockKind.copySpec() }
 
 // LockOption configures a Lock or OwnerLock.
@@ -116,8 +247,8 @@ type Lock struct {
 	value   any
 	name    string                              // the value's type, for messages
 	acquire func(context.Context) (bool, error) // ctx-aware Acquire; nil when blocking is set
-	block   func() bool                         // context-less Acquire
-	try     func() bool                         // non-blocking attempt (TryLock), may be nil
+	block   func() (bool, error)                // context-less Acquire
+	try     func() (bool, error)                // non-blocking attempt tried first, may be nil
 	locker  sync.Locker                         // a sync.Locker with TryLock: called directly
 	tryer   interface{ TryLock() bool }
 	acq     acquirer // the canonical Acquire, called directly
@@ -145,71 +276,37 @@ type releaser interface {
 	Release(context.Context) error
 }
 
-// NewLock composes v as a lock. v needs one of
+// NewLock composes v as a lock. v needs, tried in this order, one of
 //
 //	Acquire(ctx) (bool, error) | Acquire(ctx) error | Acquire() bool | Acquire()
 //	Release(ctx) error | Release() error | Release()
 //	Locked() bool
 //
-// or sync.Locker's Lock() and Unlock() (TryLock() bool is used when present),
-// or Lock(ctx) error and Unlock(ctx) error. For the last two the proxy tracks
-// whether the lock is held, so Locked is exact only when every acquisition
-// goes through the proxy. An optional AcknowledgeLocksmith(Locksmith) bool is
-// asked before a Watchdog watches the lock. A value that does not fit is
-// refused with a *validate.AbstractError naming every problem.
+//	Lock(), Unlock(), optional TryLock() bool                  (sync.Locker: sync.Mutex, sync.RWMutex)
+//	Lock(ctx) error, Unlock(ctx) error | (bool, error)          (etcd's concurrency.Mutex)
+//	LockContext(ctx) error, UnlockContext(ctx) (bool, error) | error   (redsync's Mutex)
+//	Lock() error, Unlock() error | (bool, error),
+//	    optional TryLock() (bool, error), Locked() bool         (gofrs/flock's Flock)
+//
+// An unlock that reports false (the lock was no longer this holder's) makes
+// Release return an error matching ErrLockLost. Where the value has no
+// Locked, the proxy tracks whether the lock is held, so Locked is exact only
+// when every acquisition goes through the proxy. A TryLock is tried before a
+// blocking acquire. An optional AcknowledgeLocksmith(Locksmith) bool is asked
+// before a Watchdog watches the lock. A value that does not fit is refused
+// with a *validate.AbstractError naming every problem.
 func NewLock(v any, opts ...LockOption) (*Lock, error) {
 	m, err := lockKind.match(v, nil)
 	if err != nil {
 		return nil, err
 	}
 	l := newLockProxy(v, opts)
-	switch m.Form {
-	case 0:
-		l.bindAcquire(v, m)
-		b, _ := m.Method("Release")
-		switch b.Shape {
-		case 0:
-			l.release = v.(interface{ Release(context.Context) error }).Release
-		case 1:
-			x := v.(interface{ Release() error })
-			l.release = func(context.Context) error { return x.Release() }
-		default:
-			x := v.(interface{ Release() })
-			l.release = func(context.Context) error { x.Release(); return nil }
-		}
-		l.locked = v.(interface{ Locked() bool }).Locked
-	case 1:
-		x := v.(interface {
-			Lock()
-			Unlock()
-		})
-		l.block = func() bool { x.Lock(); return true }
-		if _, ok := m.Method("TryLock"); ok {
-			l.tryer = v.(interface{ TryLock() bool })
-			l.try = l.tryer.TryLock
-			l.locker = x
-		}
-		l.release = func(context.Context) error { x.Unlock(); return nil }
-	default:
-		x := v.(interface {
-			Lock(context.Context) error
-			Unlock(context.Context) error
-		})
-		l.acquire = func(ctx context.Context) (bool, error) {
-			if err := x.Lock(ctx); err != nil {
-				return false, err
-			}
-			return true, nil
-		}
-		l.release = x.Unlock
-	}
-	if b, _ := m.Method("Release"); m.Form == 0 && b.Shape == 0 {
-		l.rel = v.(releaser)
-	}
+	f := bindForm(lockForms, v, m)
+	l.bindAcquire(f.acquire)
+	l.release, l.rel = f.release.fn, f.release.direct
+	l.locked, l.tryer, l.locker, l.try = f.locked, f.tryer, f.locker, f.try
 	l.unchecked = l.release
-	if _, ok := m.Method("AcknowledgeLocksmith"); ok {
-		l.ack = v.(interface{ AcknowledgeLocksmith(Locksmith) bool }).AcknowledgeLocksmith
-	}
+	l.ack, _ = ackMethod.bind(v, m)
 	return l, nil
 }
 
@@ -226,27 +323,9 @@ func newLockProxy(v any, opts []LockOption) *Lock {
 	return &Lock{value: v, name: reflect.TypeOf(v).String(), factory: cfg.factory, timeout: cfg.releaseTimeout}
 }
 
-// bindAcquire binds the Acquire shapes shared by Lock and OwnerLock.
-func (l *Lock) bindAcquire(v any, m *validate.Match) {
-	b, _ := m.Method("Acquire")
-	switch b.Shape {
-	case 0:
-		l.acq = v.(acquirer)
-		l.acquire = l.acq.Acquire
-	case 1:
-		x := v.(interface{ Acquire(context.Context) error })
-		l.acquire = func(ctx context.Context) (bool, error) {
-			if err := x.Acquire(ctx); err != nil {
-				return false, err
-			}
-			return true, nil
-		}
-	case 2:
-		l.block = v.(interface{ Acquire() bool }).Acquire
-	default:
-		x := v.(interface{ Acquire() })
-		l.block = func() bool { x.Acquire(); return true }
-	}
+// bindAcquire takes a bound Acquire, shared by Lock and OwnerLock.
+func (l *Lock) bindAcquire(a acquireFn) {
+	l.acquire, l.block, l.acq = a.ctx, a.block, a.direct
 }
 
 // Value returns the wrapped value.
@@ -283,10 +362,11 @@ func (l *Lock) acquireSlow(ctx context.Context) (bool, error) {
 		ok, err = l.acq.Acquire(ctx)
 	case l.acquire != nil:
 		ok, err = l.acquire(ctx)
+	case l.try != nil && l.tryFirst(&ok, &err):
 	case ctx.Err() != nil:
 		return false, ctx.Err()
 	case ctx.Done() == nil:
-		ok = l.block()
+		ok, err = l.block()
 	default:
 		ok, err = l.queue.acquire(ctx, l.block, l.giveBack)
 	}
@@ -299,6 +379,13 @@ func (l *Lock) acquireSlow(ctx context.Context) (bool, error) {
 		l.acquired(ctx)
 	}
 	return ok, err
+}
+
+// tryFirst makes the non-blocking attempt; it reports whether that settled
+// the acquire (acquired, or failed with an error).
+func (l *Lock) tryFirst(ok *bool, err *error) bool {
+	*ok, *err = l.try()
+	return *ok || *err != nil
 }
 
 // giveBack releases an acquisition nobody received (its caller gave up).

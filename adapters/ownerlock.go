@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 
 	"github.com/gomixin/mixin/validate"
 )
@@ -14,21 +13,30 @@ import (
 // task'). The message names the Go type.
 var ErrNotOwner = errors.New("mixin: lock is not acquired by current task")
 
+var (
+	isOwnerMethod = abstract([]string{"Owner", "HeldBy"},
+		row(func(x interface{ IsOwner(context.Context) bool }) func(context.Context) bool { return x.IsOwner }))
+	releaseUncheckedMethod = abstract([]string{"Release", "Unlock"},
+		row(func(x interface {
+			ReleaseUnchecked(context.Context) error
+		}) func(context.Context) error {
+			return x.ReleaseUnchecked
+		}),
+		row(func(x interface{ ReleaseUnchecked() error }) func(context.Context) error {
+			return func(context.Context) error { return x.ReleaseUnchecked() }
+		}),
+		row(func(x interface{ ReleaseUnchecked() }) func(context.Context) error {
+			return func(context.Context) error { x.ReleaseUnchecked(); return nil }
+		}),
+	)
+)
+
 // The OwnerLock kind: Python's LockWithOwnerMixin. Abstract: Acquire, Locked,
 // IsOwner and ReleaseUnchecked (Python's _release).
 var ownerLockKind = &kindSpec{spec: validate.Spec{
 	Name: "owner-lock",
-	Methods: []validate.Method{
-		acquireMethod,
-		lockedMethod,
-		{Name: "IsOwner", Shapes: []reflect.Type{validate.Shape[func(context.Context) bool]()}, Hints: []string{"Owner", "HeldBy"}},
-		{Name: "ReleaseUnchecked", Shapes: []reflect.Type{
-			validate.Shape[func(context.Context) error](),
-			validate.Shape[func() error](),
-			validate.Shape[func()](),
-		}, Hints: []string{"Release", "Unlock"}},
-		ackMethod,
-	},
+	Methods: methods(acquireMethod.spec(), lockedMethod.spec(), isOwnerMethod.spec(),
+		releaseUncheckedMethod.spec(), ackMethod.spec()),
 }}
 
 // OwnerLockSpec returns the abstract methods of the owner-lock kind: Lock's
@@ -59,26 +67,12 @@ func NewOwnerLock(v any, opts ...LockOption) (*OwnerLock, error) {
 		return nil, err
 	}
 	l := newLockProxy(v, opts)
-	l.bindAcquire(v, m)
-	l.locked = v.(interface{ Locked() bool }).Locked
-	b, _ := m.Method("ReleaseUnchecked")
-	switch b.Shape {
-	case 0:
-		l.release = v.(interface {
-			ReleaseUnchecked(context.Context) error
-		}).ReleaseUnchecked
-	case 1:
-		x := v.(interface{ ReleaseUnchecked() error })
-		l.release = func(context.Context) error { return x.ReleaseUnchecked() }
-	default:
-		x := v.(interface{ ReleaseUnchecked() })
-		l.release = func(context.Context) error { x.ReleaseUnchecked(); return nil }
-	}
+	l.bindAcquire(acquireMethod.must(v, m))
+	l.locked = lockedMethod.must(v, m)
+	l.release = releaseUncheckedMethod.must(v, m)
 	l.unchecked = l.release
-	if _, ok := m.Method("AcknowledgeLocksmith"); ok {
-		l.ack = v.(interface{ AcknowledgeLocksmith(Locksmith) bool }).AcknowledgeLocksmith
-	}
-	o := &OwnerLock{l: l, isOwner: v.(interface{ IsOwner(context.Context) bool }).IsOwner}
+	l.ack, _ = ackMethod.bind(v, m)
+	o := &OwnerLock{l: l, isOwner: isOwnerMethod.must(v, m)}
 	l.check = o.checkOwner
 	return o, nil
 }
