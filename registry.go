@@ -190,6 +190,7 @@ func copySpec(s validate.Spec) validate.Spec {
 		s.Methods[i].Shapes = slices.Clone(s.Methods[i].Shapes)
 		s.Methods[i].Hints = slices.Clone(s.Methods[i].Hints)
 	}
+	s.Refused = slices.Clone(s.Refused)
 	s.Alternatives = slices.Clone(s.Alternatives)
 	for i := range s.Alternatives {
 		s.Alternatives[i] = copySpec(s.Alternatives[i])
@@ -246,14 +247,15 @@ func requiredCount(s validate.Spec) int {
 }
 
 // nearMiss reports whether a refusal shows the value was meant to be of the
-// kind: a wrong signature, a pointer receiver, or a hinted name.
+// kind (see validate.Problem.Near): a wrong signature, a pointer receiver, a
+// typo, a refused type; not a method that merely has a hinted name.
 func nearMiss(err error) bool {
 	var ae *validate.AbstractError
 	if !errors.As(err, &ae) {
 		return false
 	}
 	for _, p := range ae.Problems {
-		if p.Reason != validate.ReasonMissing || p.Hint != "" {
+		if p.Near() {
 			return true
 		}
 	}

@@ -8,31 +8,84 @@ import (
 	"github.com/gomixin/mixin/validate"
 )
 
+// waitFn is what an awaitable's form binds: the canonical Wait called
+// directly, another ctx-aware Wait, a context-less one (future: its outcome
+// is kept for every later Await), or a Done channel with an optional Err.
+type waitFn[T any] struct {
+	direct   waiterT[T]
+	ctx      func(context.Context) (T, error)
+	blocking func() (T, error)
+	future   bool
+	done     func() <-chan struct{}
+	err      func() error
+}
+
+// waitMethod is Wait in the shapes an awaitable accepts, Wait() error before
+// Wait() T so that T does not bind to error.
+func waitMethod[T any]() methodRows[waitFn[T]] {
+	return cachedForT[T]("Wait", func() methodRows[waitFn[T]] {
+		blocking := func(rm reflect.Value) waitFn[T] {
+			return waitFn[T]{blocking: func() (T, error) { return callT[T](rm) }, future: true}
+		}
+		return abstract([]string{"Done", "Join", "Result"},
+			row(func(x waiterT[T]) waitFn[T] { return waitFn[T]{direct: x} }).
+				orReflect(func(rm reflect.Value) waitFn[T] {
+					return waitFn[T]{ctx: func(ctx context.Context) (T, error) { return callT[T](rm, ctxArg(ctx)) }}
+				}),
+			row(func(x interface{ Wait(context.Context) error }) waitFn[T] {
+				return waitFn[T]{ctx: func(ctx context.Context) (T, error) { var zero T; return zero, x.Wait(ctx) }}
+			}),
+			row(func(x interface{ Wait() (T, error) }) waitFn[T] {
+				return waitFn[T]{blocking: x.Wait, future: true}
+			}).orReflect(blocking),
+			row(func(x interface{ Wait() error }) waitFn[T] {
+				return waitFn[T]{blocking: func() (T, error) { var zero T; return zero, x.Wait() }, future: true}
+			}),
+			row(func(x interface{ Wait() T }) waitFn[T] {
+				return waitFn[T]{blocking: func() (T, error) { return x.Wait(), nil }, future: true}
+			}).orReflect(blocking),
+			row(func(x interface{ Wait() }) waitFn[T] {
+				return waitFn[T]{blocking: func() (T, error) { var zero T; x.Wait(); return zero, nil }}
+			}),
+		)
+	})
+}
+
+var (
+	doneMethod = abstract(nil, row(func(x interface{ Done() <-chan struct{} }) func() <-chan struct{} { return x.Done }))
+	errMethod  = optional(row(func(x interface{ Err() error }) func() error { return x.Err }))
+)
+
+// awaitableForms are the method sets an awaitable may have.
+func awaitableForms[T any]() []form[waitFn[T]] {
+	return cachedForT[T]("awaitable", func() []form[waitFn[T]] {
+		wait := waitMethod[T]()
+		return []form[waitFn[T]]{
+			{"", methods(waitMethod[validate.T]().spec()), func(v any, m *validate.Match) waitFn[T] {
+				return wait.must(v, m)
+			}},
+			{"a Done channel", methods(doneMethod.spec(), errMethod.spec()), func(v any, m *validate.Match) waitFn[T] {
+				f := waitFn[T]{done: doneMethod.must(v, m)}
+				f.err, _ = errMethod.bind(v, m)
+				return f
+			}},
+		}
+	})
+}
+
 // The Awaitable kind: Python's AwaitableMixin. Abstract: Wait, or a Done
-// channel (context.Context's shape).
-var awaitableKind = &kindSpec{spec: validate.Spec{
-	Name: "awaitable",
-	Methods: []validate.Method{{
-		Name: "Wait",
-		Shapes: []reflect.Type{
-			validate.Shape[func(context.Context) (validate.T, error)](),
-			validate.Shape[func(context.Context) error](),
-			validate.Shape[func() (validate.T, error)](),
-			// Wait() error before Wait() T, or T would bind to error.
-			validate.Shape[func() error](),
-			validate.Shape[func() validate.T](),
-			validate.Shape[func()](),
-		},
-		Hints: []string{"Done", "Join", "Result"},
-	}},
-	Alternatives: []validate.Spec{{
-		Name: "a Done channel",
-		Methods: []validate.Method{
-			{Name: "Done", Shapes: []reflect.Type{validate.Shape[func() <-chan struct{}]()}},
-			{Name: "Err", Shapes: []reflect.Type{validate.Shape[func() error]()}, Optional: true},
-		},
-	}},
-}}
+// channel (context.Context's shape). *sync.Cond is refused: its Wait must be
+// called with its L held, which a proxy cannot do (the process would die with
+// "sync: unlock of unlocked mutex").
+var awaitableKind = &kindSpec{spec: func() validate.Spec {
+	s := specOf("awaitable", awaitableForms[validate.T]()...)
+	s.Refused = []validate.Refusal{{
+		Type: reflect.TypeFor[*sync.Cond](),
+		Why: "*sync.Cond's Wait must be called with its L held and in a loop that checks the condition, " +
+			"which a proxy cannot do; an event (adapters.NewValueEvent) does this job",
+	}}
+	return s
+}()}
 
 // AwaitableSpec returns the abstract methods of the awaitable kind: Wait in
 // one of its shapes, or Done() <-chan struct{} with an optional Err() error.
@@ -103,59 +156,12 @@ func NewAwaitable[T any](v any, opts ...AwaitOption) (*Awaitable[T], error) {
 			o(&cfg)
 		}
 	}
-	a := &Awaitable[T]{value: v}
-	if m.Form == 1 {
-		a.done = v.(interface{ Done() <-chan struct{} }).Done
-		if _, ok := m.Method("Err"); ok {
-			a.err = v.(interface{ Err() error }).Err
-		}
-		return a, nil
-	}
-	b, _ := m.Method("Wait")
-	switch b.Shape {
-	case 0:
-		if x, ok := v.(waiterT[T]); ok {
-			a.waitT = x
-		} else {
-			a.wait = reflectCtxT[T](v, m, "Wait")
-		}
-	case 1:
-		x := v.(interface{ Wait(context.Context) error })
-		a.wait = func(ctx context.Context) (T, error) { var zero T; return zero, x.Wait(ctx) }
-	default:
-		const noResult = 5 // Wait()
-		a.fl = &flight[T]{fn: blockingWait[T](v, m, b.Shape), keep: b.Shape != noResult && !cfg.repeat}
+	f := bindForm(awaitableForms[T](), v, m)
+	a := &Awaitable[T]{value: v, waitT: f.direct, wait: f.ctx, done: f.done, err: f.err}
+	if f.blocking != nil {
+		a.fl = &flight[T]{fn: f.blocking, keep: f.future && !cfg.repeat}
 	}
 	return a, nil
-}
-
-// blockingWait binds a context-less Wait as func() (T, error).
-func blockingWait[T any](v any, m *validate.Match, shape int) func() (T, error) {
-	switch shape {
-	case 2:
-		if x, ok := v.(interface{ Wait() (T, error) }); ok {
-			return x.Wait
-		}
-	case 3:
-		x := v.(interface{ Wait() error })
-		return func() (T, error) { var zero T; return zero, x.Wait() }
-	case 4:
-		if x, ok := v.(interface{ Wait() T }); ok {
-			return func() (T, error) { return x.Wait(), nil }
-		}
-	case 5:
-		x := v.(interface{ Wait() })
-		return func() (T, error) { var zero T; x.Wait(); return zero, nil }
-	}
-	rm := method(v, m, "Wait")
-	return func() (T, error) {
-		out := rm.Call(nil)
-		t, err := asT[T](out[0])
-		if err != nil || len(out) == 1 {
-			return t, err
-		}
-		return t, asError(out[1])
-	}
 }
 
 // Value returns the wrapped value.

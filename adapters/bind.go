@@ -44,6 +44,7 @@ func (k *kindSpec) copySpec() validate.Spec {
 	s := k.spec
 	s.Methods = append([]validate.Method(nil), s.Methods...)
 	s.Alternatives = append([]validate.Spec(nil), s.Alternatives...)
+	s.Refused = append([]validate.Refusal(nil), s.Refused...)
 	return s
 }
 
@@ -55,14 +56,6 @@ func typeArg[T any]() reflect.Type {
 		return nil
 	}
 	return t
-}
-
-// method returns v's method serving the named abstract method, for the
-// reflective fallback used when a shape's T does not match the proxy's T
-// statically (a Context[any] over Enter() *os.File).
-func method(v any, m *validate.Match, name string) reflect.Value {
-	b, _ := m.Method(name)
-	return reflect.ValueOf(v).Method(b.Index)
 }
 
 // asT converts a reflected result to T; a nil interface gives T's zero value.

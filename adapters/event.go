@@ -16,23 +16,95 @@ import (
 // Python's EventValueError.
 var ErrNoValue = errors.New("mixin: event holds no value")
 
+// setFn is what Set binds to: it reports a value of a dynamic type the
+// wrapped Set cannot take (ErrType); param is that Set's parameter type, when
+// the proxy's T is an interface type and the value's Set takes another.
+type setFn[T any] struct {
+	fn    func(T) error
+	param reflect.Type
+}
+
+// eventMethods are the event's abstract methods, for the proxy's T.
+type eventMethods[T any] struct {
+	clear      methodRows[func()]
+	isSetM     methodRows[func() bool]
+	get        methodRows[func() (T, error)]
+	set        methodRows[setFn[T]]
+	next, wait methodRows[func(context.Context) (T, error)]
+}
+
+// ctxT is the reflective binder of a func(ctx) (T, error) method.
+func ctxT[T any]() func(reflect.Value) func(context.Context) (T, error) {
+	return func(rm reflect.Value) func(context.Context) (T, error) {
+		return func(ctx context.Context) (T, error) { return callT[T](rm, ctxArg(ctx)) }
+	}
+}
+
+func eventMethodsFor[T any]() *eventMethods[T] {
+	return cachedForT[T]("event", func() *eventMethods[T] {
+		getByReflect := func(rm reflect.Value) func() (T, error) {
+			return func() (T, error) { return callT[T](rm) }
+		}
+		return &eventMethods[T]{
+			clear:  abstract([]string{"Reset"}, row(func(x interface{ Clear() }) func() { return x.Clear })),
+			isSetM: abstract([]string{"Ready"}, row(func(x interface{ IsSet() bool }) func() bool { return x.IsSet })),
+			get: abstract([]string{"Value", "Load"},
+				row(func(x interface{ Get() (T, error) }) func() (T, error) { return x.Get }).orReflect(getByReflect),
+				row(func(x interface{ Get() (T, bool) }) func() (T, error) {
+					return func() (T, error) {
+						t, ok := x.Get()
+						if !ok {
+							return t, ErrNoValue
+						}
+						return t, nil
+					}
+				}).orReflect(getByReflect),
+			),
+			set: abstract([]string{"Store", "Fire"},
+				row(func(x interface{ Set(T) }) setFn[T] {
+					return setFn[T]{fn: func(t T) error { x.Set(t); return nil }}
+				}).orReflect(setByReflect[T]),
+			),
+			next: abstract([]string{"Next", "Wait"},
+				row(func(x interface {
+					WaitForNext(context.Context) (T, error)
+				}) func(context.Context) (T, error) {
+					return x.WaitForNext
+				}).orReflect(ctxT[T]()),
+			),
+			wait: optional(
+				row(func(x interface {
+					Wait(context.Context) (T, error)
+				}) func(context.Context) (T, error) {
+					return x.Wait
+				}).orReflect(ctxT[T]()),
+			),
+		}
+	})
+}
+
+// setByReflect binds a Set that takes a concrete type when T is an interface
+// type: each value's dynamic type is checked before the call.
+func setByReflect[T any](rm reflect.Value) setFn[T] {
+	param := rm.Type().In(0)
+	return setFn[T]{param: param, fn: func(t T) error {
+		arg, err := reflectx.ArgValue(any(t), param)
+		if err != nil {
+			return fmt.Errorf("%v: %w", err, ErrType) // NewEvent names the type
+		}
+		rm.Call([]reflect.Value{arg})
+		return nil
+	}}
+}
+
 // The Event kind: Python's EventMixin. Abstract: Clear, Get, IsSet, Set,
 // WaitForNext; optional: Wait (used when present: it can check and wait in
 // one step, which the proxy cannot do from outside).
-var eventKind = &kindSpec{spec: validate.Spec{
-	Name: "event",
-	Methods: []validate.Method{
-		{Name: "Clear", Shapes: []reflect.Type{validate.Shape[func()]()}, Hints: []string{"Reset"}},
-		{Name: "Get", Shapes: []reflect.Type{
-			validate.Shape[func() (validate.T, error)](),
-			validate.Shape[func() (validate.T, bool)](),
-		}, Hints: []string{"Value", "Load"}},
-		{Name: "IsSet", Shapes: []reflect.Type{validate.Shape[func() bool]()}, Hints: []string{"Set", "Ready"}},
-		{Name: "Set", Shapes: []reflect.Type{validate.Shape[func(validate.T)]()}, Hints: []string{"Store", "Fire"}},
-		{Name: "WaitForNext", Shapes: []reflect.Type{validate.Shape[func(context.Context) (validate.T, error)]()}, Hints: []string{"Next", "Wait"}},
-		{Name: "Wait", Shapes: []reflect.Type{validate.Shape[func(context.Context) (validate.T, error)]()}, Optional: true},
-	},
-}}
+var eventKind = &kindSpec{spec: func() validate.Spec {
+	m := eventMethodsFor[validate.T]()
+	return validate.Spec{Name: "event", Methods: methods(
+		m.clear.spec(), m.get.spec(), m.isSetM.spec(), m.set.spec(), m.next.spec(), m.wait.spec())}
+}()}
 
 // EventSpec returns the abstract methods of the event kind: Clear(),
 // Get() (T, error) or Get() (T, bool), IsSet() bool, Set(T) and
@@ -93,33 +165,25 @@ func NewEvent[T any](v any) (*Event[T], error) {
 		return nil, err
 	}
 	e := &Event[T]{value: v, name: reflect.TypeOf(v).String()}
-	e.clear = v.(interface{ Clear() }).Clear
-	e.isSet = v.(interface{ IsSet() bool }).IsSet
-	e.get = bindGet[T](v, m)
+	em := eventMethodsFor[T]()
+	e.clear, e.isSet = em.clear.must(v, m), em.isSetM.must(v, m)
+	e.get = em.get.must(v, m)
 	if x, ok := v.(getterT[T]); ok {
 		e.getT = x
 	}
-	e.set = bindSet[T](v, m)
-	if x, ok := v.(interface {
-		WaitForNext(context.Context) (T, error)
-	}); ok {
-		e.next = x.WaitForNext
-	} else {
-		e.next = reflectCtxT[T](v, m, "WaitForNext")
-	}
-	if _, ok := m.Method("Wait"); ok {
-		if x, ok := v.(interface {
-			Wait(context.Context) (T, error)
-		}); ok {
-			e.wait = x.Wait
-		} else {
-			e.wait = reflectCtxT[T](v, m, "Wait")
+	set := em.set.must(v, m)
+	e.set, e.param = set.fn, set.param
+	if e.param != nil {
+		e.set = func(t T) error {
+			if err := set.fn(t); err != nil {
+				return fmt.Errorf("mixin: Set on %s: %w", e.name, err)
+			}
+			return nil
 		}
 	}
+	e.next = em.next.must(v, m)
+	e.wait, _ = em.wait.bind(v, m)
 	e.bindFollowers(v)
-	if _, ok := v.(interface{ Set(T) }); !ok {
-		e.param = method(v, m, "Set").Type().In(0)
-	}
 	return e, nil
 }
 
@@ -158,71 +222,6 @@ func (e *Event[T]) bindFollowers(v any) {
 				}
 			}
 		}
-	}
-}
-
-func bindGet[T any](v any, m *validate.Match) func() (T, error) {
-	b, _ := m.Method("Get")
-	if b.Shape == 0 {
-		if x, ok := v.(interface{ Get() (T, error) }); ok {
-			return x.Get
-		}
-	} else if x, ok := v.(interface{ Get() (T, bool) }); ok {
-		return func() (T, error) {
-			t, ok := x.Get()
-			if !ok {
-				return t, ErrNoValue
-			}
-			return t, nil
-		}
-	}
-	rm := method(v, m, "Get")
-	shape := b.Shape
-	return func() (T, error) {
-		out := rm.Call(nil)
-		t, err := asT[T](out[0])
-		if err != nil {
-			return t, err
-		}
-		if shape == 1 {
-			if !out[1].Bool() {
-				return t, ErrNoValue
-			}
-			return t, nil
-		}
-		return t, asError(out[1])
-	}
-}
-
-func bindSet[T any](v any, m *validate.Match) func(T) error {
-	if x, ok := v.(interface{ Set(T) }); ok {
-		return func(t T) error { x.Set(t); return nil }
-	}
-	// Set takes a concrete type and T is an interface type: check the
-	// dynamic type of each value before calling.
-	rm := method(v, m, "Set")
-	param := rm.Type().In(0)
-	return func(t T) error {
-		arg, err := reflectx.ArgValue(any(t), param)
-		if err != nil {
-			return fmt.Errorf("mixin: Set on %s: %v: %w", reflect.TypeOf(v), err, ErrType)
-		}
-		rm.Call([]reflect.Value{arg})
-		return nil
-	}
-}
-
-// reflectCtxT calls a method of the shape func(ctx) (X, error) through
-// reflection, for a proxy whose T is an interface type and X a concrete one.
-func reflectCtxT[T any](v any, m *validate.Match, name string) func(context.Context) (T, error) {
-	rm := method(v, m, name)
-	return func(ctx context.Context) (T, error) {
-		out := rm.Call([]reflect.Value{reflect.ValueOf(&ctx).Elem()})
-		t, err := asT[T](out[0])
-		if err != nil {
-			return t, err
-		}
-		return t, asError(out[1])
 	}
 }
 

@@ -238,12 +238,21 @@ func TestEnterFactoryPanicReleases(t *testing.T) {
 	assert.False(t, v.Locked(), "the panic left the lock held")
 }
 
+// counted is a context manager that counts its Enters and Exits.
+type counted struct{ entered, exited atomic.Int64 }
+
+func (c *counted) Enter(context.Context) (int, error) { return int(c.entered.Add(1)), nil }
+func (c *counted) Exit(context.Context, error) (bool, error) {
+	c.exited.Add(1)
+	return false, nil
+}
+
 // Item 5: Exit and Runner on a full pool honour their ctx; the Exit still
 // runs once a place is free.
 func TestExecContextExitAndRunnerHonourCtxOnFullPool(t *testing.T) {
 	p := adapters.NewPool(adapters.WithSize(1))
 	defer p.Close()
-	v := &pairing{}
+	v := &counted{}
 	x, err := adapters.NewExecContext[int](v, adapters.WithExecutor(p))
 	require.NoError(t, err)
 	_, err = x.Enter(context.Background())
@@ -345,7 +354,7 @@ func TestGroupEnterCtxCancelsTasksStartedBeforeIt(t *testing.T) {
 // cannot be closed.
 func TestExecContextExitsAfterItsPoolClosed(t *testing.T) {
 	p := adapters.NewPool()
-	v := &pairing{}
+	v := &counted{}
 	x, err := adapters.NewExecContext[int](v, adapters.WithExecutor(p))
 	require.NoError(t, err)
 	_, err = x.Enter(context.Background())
@@ -355,7 +364,7 @@ func TestExecContextExitsAfterItsPoolClosed(t *testing.T) {
 	assert.Equal(t, int64(1), v.exited.Load(), "entered, never exited")
 
 	adapters.DefaultPool().Close()
-	d, err := adapters.NewExecContext[int](&pairing{})
+	d, err := adapters.NewExecContext[int](&counted{})
 	require.NoError(t, err)
 	require.NoError(t, d.Do(context.Background(), func(context.Context, int) error { return nil }),
 		"DefaultPool().Close() broke every composed exec-context")

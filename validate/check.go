@@ -144,6 +144,11 @@ func infoFor(v any, kinds ...string) (*typeInfo, error) {
 // bindInfo matches info against every form of spec. It returns the match of
 // the first form that fits, or the problems of the closest form.
 func bindInfo(info *typeInfo, spec *Spec) (*Match, []Problem) {
+	for _, r := range spec.Refused {
+		if r.Type == info.t {
+			return nil, []Problem{{Kind: spec.Name, Reason: ReasonOther, Hint: r.Why}}
+		}
+	}
 	forms := spec.forms()
 	best, bestScore := []Problem(nil), formScore{-1, -1}
 	for fi, form := range forms {

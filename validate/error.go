@@ -52,6 +52,21 @@ type Problem struct {
 	Hint string
 }
 
+// Near reports whether the problem shows that the value was meant to be of
+// the kind: it has the method with another signature or on the pointer
+// type, a method one typo away from it, or a check beyond the method set
+// failed. A missing method whose only note is a method the value has under
+// another common name ("but does have method Value" for Get) is not near.
+func (p Problem) Near() bool {
+	switch p.Reason {
+	case ReasonSignature, ReasonPointerReceiver, ReasonOther:
+		return true
+	case ReasonMissing:
+		return strings.HasSuffix(p.Hint, typoSuffix(p.Method))
+	}
+	return false
+}
+
 // AbstractError refuses a value that lacks the abstract methods of one or more
 // kinds. It lists every problem at once. It matches ErrAbstract with errors.Is,
 // and ErrNilValue when the value is nil. With %v it prints on one line; with

@@ -31,10 +31,12 @@ func hintFor(info *typeInfo, form *Spec, m Method) string {
 		}
 	}
 	if best != "" {
-		return best + ": did you mean " + m.Name + "?"
+		return best + typoSuffix(m.Name)
 	}
 	return ""
 }
+
+func typoSuffix(name string) string { return ": did you mean " + name + "?" }
 
 // distance is the Levenshtein edit distance between a and b.
 func distance(a, b string) int {

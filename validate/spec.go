@@ -28,6 +28,17 @@ type Spec struct {
 	// exactly; an interface type accepts any type that implements it and any
 	// interface type (checked when called).
 	T reflect.Type
+	// Refused are types whose methods fit the spec but that the kind must not
+	// wrap, each with the reason: methods with preconditions a proxy cannot
+	// meet (*sync.Cond's Wait needs its L held). A value of such a type is
+	// refused with a ReasonOther problem that gives the reason.
+	Refused []Refusal
+}
+
+// Refusal is a type a Spec refuses, and why.
+type Refusal struct {
+	Type reflect.Type
+	Why  string
 }
 
 // Method is one abstract method of a Spec.
