@@ -40,7 +40,11 @@ var (
 	)
 	// gracefulStopMethod and stopMethod are grpc.Server's.
 	gracefulStopMethod = abstract(nil, row(func(x interface{ GracefulStop() }) func() { return x.GracefulStop }))
-	stopMethod         = abstract(nil, row(func(x interface{ Stop() }) func() { return x.Stop }))
+	stopMethod         = abstract(nil,
+		row(func(x interface{ Stop() }) func() { return x.Stop }),
+		// time.Timer's: whether it stopped a pending fire is not an error.
+		row(func(x interface{ Stop() bool }) func() { return func() { x.Stop() } }),
+	)
 )
 
 // enterMethod is the optional Enter, in the shapes that yield a T.
@@ -176,7 +180,7 @@ type exitCanon interface {
 //	GracefulStop(), Stop()                        (grpc.Server) a graceful stop, then Stop if
 //	                                             Exit's ctx ends first
 //	Close() error | Close()                       (io.Closer)
-//	Stop()                                        (time.Ticker)
+//	Stop() | Stop() bool                          (time.Ticker, time.Timer)
 //
 // Enter is optional, as Enter(ctx) (T, error), Enter() (T, error) or
 // Enter() T; without it, Enter yields v itself, which must then be a T. A
