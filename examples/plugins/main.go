@@ -1,26 +1,31 @@
-// Command plugins is a small plugin host. Its plugins live in packages of
-// their own, as third-party code would; the host registers them by name with
-// the kinds it requires, declares a kind of its own ("health"), adapts a
-// foreign type it cannot change, uses the composed proxies, and refuses a
-// faulty plugin with the whole error.
+// Command plugins is a small plugin host. It loads Go plugins (.so files
+// built with go build -buildmode=plugin) with the standard plugin package,
+// looks up each one's exported Plugin value, and composes it: values of types
+// the host was never compiled against (it imports none of the plugin
+// packages). It registers them by name with the kinds they claim, declares a
+// kind of its own ("health"), adapts a legacy type it recognises by its
+// methods, uses the composed proxies, and refuses faulty plugins with the
+// whole error, going on with the others.
 //
-//	go run ./examples/plugins
+//	go run ./examples/plugins               # builds the bundled plugins first
+//	go run ./examples/plugins -dir DIR      # loads the .so files in DIR
+//
+// A plugin must be built with the same Go toolchain and flags (-race) as its
+// host; plugins are supported on Linux, FreeBSD and macOS.
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/gomixin/mixin"
-	"github.com/gomixin/mixin/examples/plugins/config"
-	"github.com/gomixin/mixin/examples/plugins/faulty"
-	"github.com/gomixin/mixin/examples/plugins/health"
-	"github.com/gomixin/mixin/examples/plugins/legacyq"
-	"github.com/gomixin/mixin/examples/plugins/redislock"
 	"github.com/gomixin/mixin/validate"
 )
 
@@ -30,19 +35,29 @@ const KindHealth mixin.Kind = "health"
 // Checker is the proxy the host builds for KindHealth.
 type Checker func(ctx context.Context) error
 
-// queueAdapter gives a *legacyq.Queue the context kind's Exit.
-type queueAdapter struct{ q *legacyq.Queue }
+// legacyQueue is how the host recognises a legacy queue: it can be shut down
+// but has no Exit or Close of its own.
+type legacyQueue interface {
+	Shutdown(force bool)
+	Publish(msg string) error
+	Open() bool
+}
+
+// queueAdapter gives a legacy queue the context kind's Exit.
+type queueAdapter struct{ q legacyQueue }
 
 func (a queueAdapter) Exit(err error) { a.q.Shutdown(err != nil) }
 
 func main() {
-	if err := run(); err != nil {
+	dir := flag.String("dir", "", "a directory of prebuilt plugins (*.so); empty: build the bundled ones")
+	flag.Parse()
+	if err := run(*dir); err != nil {
 		fmt.Fprintln(os.Stderr, "plugins:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
+func run(dir string) error {
 	ctx := context.Background()
 	host := mixin.New()
 	reg := host.Registry()
@@ -58,39 +73,49 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	// A foreign type, adapted by hand (Python's ABC.register).
-	err = reg.Adapt(reflect.TypeFor[*legacyq.Queue](), mixin.KindContext, func(v any) (any, error) {
-		return queueAdapter{v.(*legacyq.Queue)}, nil
-	})
+
+	dir, cleanup, err := pluginDir(dir)
 	if err != nil {
 		return err
 	}
-
-	plugins := []struct {
-		name  string
-		v     any
-		kinds []mixin.Kind
-	}{
-		{"locks/orders", redislock.New("orders"), []mixin.Kind{mixin.KindLock}},
-		{"config", config.New(), []mixin.Kind{mixin.KindEvent}},
-		{"health/db", health.Database{Up: true}, []mixin.Kind{KindHealth}},
-		{"queue/events", legacyq.Connect("events"), []mixin.Kind{mixin.KindContext}},
-		{"faulty", faulty.Plugin{}, []mixin.Kind{mixin.KindLock, KindHealth}},
+	defer cleanup()
+	paths, err := findPlugins(dir)
+	if err != nil {
+		return err
 	}
 	fmt.Println("registering plugins:")
-	for _, p := range plugins {
-		c, err := host.Register(p.name, p.v, mixin.Require(p.kinds...))
+	for _, path := range paths {
+		p, err := load(path)
 		if err != nil {
-			fmt.Printf("  %-13s refused (%v):\n%+v\n", p.name, errors.Is(err, validate.ErrAbstract), err)
+			fmt.Printf("  %-13s not loaded: %v\n", baseName(path), err)
 			continue
 		}
-		fmt.Printf("  %-13s %T as %v\n", p.name, c.Value(), c.Kinds())
+		// A legacy type, adapted by hand (Python's ABC.register): the host
+		// knows its methods, not its type.
+		if _, ok := p.Value.(legacyQueue); ok {
+			err := reg.Adapt(reflect.TypeOf(p.Value), mixin.KindContext, func(v any) (any, error) {
+				return queueAdapter{v.(legacyQueue)}, nil
+			})
+			if err != nil && !errors.Is(err, mixin.ErrDuplicate) {
+				return err
+			}
+		}
+		c, err := host.Register(p.Name, p.Value, mixin.Require(p.Kinds...))
+		if err != nil {
+			fmt.Printf("  %-13s refused (%v):\n%+v\n", p.Name, errors.Is(err, validate.ErrAbstract), err)
+			continue
+		}
+		fmt.Printf("  %-13s %T as %v\n", p.Name, c.Value(), c.Kinds())
 	}
-	_, err = host.Register("config", config.New())
+	c, ok := host.Lookup("config")
+	if !ok {
+		return errors.New("the config plugin did not load")
+	}
+	_, err = host.Register("config", c.Value())
 	fmt.Println("  registering config twice:", errors.Is(err, mixin.ErrDuplicate))
 
 	fmt.Println("using them:")
-	c, _ := host.Lookup("locks/orders")
+	c, _ = host.Lookup("locks/orders")
 	lock, _ := c.Lock()
 	err = lock.Do(ctx, func(context.Context) error {
 		short, cancel := context.WithTimeout(ctx, 5*time.Millisecond)
@@ -121,7 +146,7 @@ func run() error {
 	fmt.Println("  health/db: Check says", check.(Checker)(ctx))
 
 	c, _ = host.Lookup("queue/events")
-	q := c.Value().(*legacyq.Queue)
+	q := c.Value().(legacyQueue)
 	cm, _ := c.Context()
 	err = cm.Do(ctx, func(context.Context, any) error { return q.Publish("order created") })
 	fmt.Println("  queue/events: published inside Do:", err, "; open afterwards:", q.Open())
@@ -133,3 +158,6 @@ func run() error {
 	fmt.Println()
 	return nil
 }
+
+// baseName is a plugin file's name without directory and extension.
+func baseName(path string) string { return strings.TrimSuffix(filepath.Base(path), ".so") }

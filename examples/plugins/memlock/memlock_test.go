@@ -1,4 +1,4 @@
-package redislock_test
+package memlock_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"go.uber.org/goleak"
 
-	"github.com/gomixin/mixin/examples/plugins/redislock"
+	"github.com/gomixin/mixin/examples/plugins/memlock"
 	"github.com/gomixin/mixin/validate/conform"
 )
 
@@ -16,10 +16,10 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // The plugin's authors check that their mutex behaves as a lock, as the host
 // will use it: mutual exclusion, cancellation, Locked telling the truth.
 func TestMutexIsALock(t *testing.T) {
-	conform.Lock(t, func() any { return redislock.New("orders") })
+	conform.Lock(t, func() any { return memlock.New("orders") })
 }
 
 func TestUnlockOfAFreeMutexIsAnError(t *testing.T) {
-	m := redislock.New("orders")
-	assert.EqualError(t, m.Unlock(context.Background()), "redislock: orders is not locked")
+	m := memlock.New("orders")
+	assert.EqualError(t, m.Unlock(context.Background()), "memlock: orders is not locked")
 }

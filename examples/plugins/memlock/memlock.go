@@ -1,14 +1,14 @@
-// Package redislock is a plugin: a distributed lock in the shape of etcd's
-// and redsync's mutexes (Lock(ctx) error, Unlock(ctx) error), here backed by
-// an in-process stand-in for the server.
-package redislock
+// Package memlock is a plugin: an in-process named lock in the shape of
+// etcd's concurrency.Mutex (Lock(ctx) error, Unlock(ctx) error). It is not a
+// distributed lock: it excludes goroutines of one process only.
+package memlock
 
 import (
 	"context"
 	"errors"
 )
 
-// Mutex is a named lock on the stand-in server.
+// Mutex is a named in-process lock.
 type Mutex struct {
 	name string
 	slot chan struct{}
@@ -33,6 +33,6 @@ func (m *Mutex) Unlock(context.Context) error {
 	case <-m.slot:
 		return nil
 	default:
-		return errors.New("redislock: " + m.name + " is not locked")
+		return errors.New("memlock: " + m.name + " is not locked")
 	}
 }
