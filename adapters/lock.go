@@ -159,7 +159,6 @@ type lockFuncs struct {
 	locked  func() bool
 	tryer   interface{ TryLock() bool } // sync.Mutex's: the hot path, with locker
 	locker  sync.Locker
-	try     func() (bool, error) // a non-blocking attempt tried before blocking
 }
 
 // lockForms are the method sets a lock may have, tried in this order, each
@@ -192,10 +191,50 @@ var lockForms = []form[lockFuncs]{
 	{"an error locker", methods(errLockMethod.spec(), errUnlockMethod.spec(), errTryLockMethod.spec(), lockedOptinal.spec(), ackMethod.spec()),
 		func(v any, m *validate.Match) lockFuncs {
 			f := lockFuncs{acquire: errLockMethod.must(v, m), release: errUnlockMethod.must(v, m)}
-			f.try, _ = errTryLockMethod.bind(v, m)
+			if try, ok := errTryLockMethod.bind(v, m); ok {
+				f.acquire = pollAcquire(try, f.acquire.block)
+			}
 			f.locked, _ = lockedOptinal.bind(v, m)
 			return f
 		}},
+}
+
+// Polling bounds for an acquire made of TryLock calls.
+const (
+	pollFirst = 500 * time.Microsecond
+	pollMax   = 16 * time.Millisecond
+)
+
+// pollAcquire makes a ctx-aware acquire from a non-blocking TryLock: it tries
+// at once, then again after a wait that doubles from pollFirst up to pollMax,
+// until it succeeds, fails with an error, or ctx ends. Nothing is left in
+// flight when the caller gives up, which matters for a locker that holds a
+// mutex of its own while its blocking Lock waits (gofrs/flock: its Locked and
+// Unlock would wait too). With a ctx that can never end it blocks in Lock.
+func pollAcquire(try func() (bool, error), block func() (bool, error)) acquireFn {
+	return acquireFn{ctx: func(ctx context.Context) (bool, error) {
+		if ok, err := try(); ok || err != nil {
+			return ok, err
+		}
+		if ctx.Done() == nil {
+			return block()
+		}
+		wait := pollFirst
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return false, ctx.Err()
+			case <-t.C:
+			}
+			if ok, err := try(); ok || err != nil {
+				return ok, err
+			}
+			wait = min(2*wait, pollMax)
+			t.Reset(wait)
+		}
+	}}
 }
 
 // The Lock kind: Python's LockMixin. Abstract: Acquire, Release, Locked; or
@@ -248,7 +287,6 @@ type Lock struct {
 	name    string                              // the value's type, for messages
 	acquire func(context.Context) (bool, error) // ctx-aware Acquire; nil when blocking is set
 	block   func() (bool, error)                // context-less Acquire
-	try     func() (bool, error)                // non-blocking attempt tried first, may be nil
 	locker  sync.Locker                         // a sync.Locker with TryLock: called directly
 	tryer   interface{ TryLock() bool }
 	acq     acquirer // the canonical Acquire, called directly
@@ -291,8 +329,9 @@ type releaser interface {
 // An unlock that reports false (the lock was no longer this holder's) makes
 // Release return an error matching ErrLockLost. Where the value has no
 // Locked, the proxy tracks whether the lock is held, so Locked is exact only
-// when every acquisition goes through the proxy. A TryLock is tried before a
-// blocking acquire. An optional AcknowledgeLocksmith(Locksmith) bool is asked
+// when every acquisition goes through the proxy. An error locker's
+// TryLock() (bool, error) makes Acquire poll it (0.5ms, doubling up to 16ms)
+// until ctx ends, so that a caller who gives up leaves no call in flight. An optional AcknowledgeLocksmith(Locksmith) bool is asked
 // before a Watchdog watches the lock. A value that does not fit is refused
 // with a *validate.AbstractError naming every problem.
 func NewLock(v any, opts ...LockOption) (*Lock, error) {
@@ -304,7 +343,7 @@ func NewLock(v any, opts ...LockOption) (*Lock, error) {
 	f := bindForm(lockForms, v, m)
 	l.bindAcquire(f.acquire)
 	l.release, l.rel = f.release.fn, f.release.direct
-	l.locked, l.tryer, l.locker, l.try = f.locked, f.tryer, f.locker, f.try
+	l.locked, l.tryer, l.locker = f.locked, f.tryer, f.locker
 	l.unchecked = l.release
 	l.ack, _ = ackMethod.bind(v, m)
 	return l, nil
@@ -362,7 +401,6 @@ func (l *Lock) acquireSlow(ctx context.Context) (bool, error) {
 		ok, err = l.acq.Acquire(ctx)
 	case l.acquire != nil:
 		ok, err = l.acquire(ctx)
-	case l.try != nil && l.tryFirst(&ok, &err):
 	case ctx.Err() != nil:
 		return false, ctx.Err()
 	case ctx.Done() == nil:
@@ -379,13 +417,6 @@ func (l *Lock) acquireSlow(ctx context.Context) (bool, error) {
 		l.acquired(ctx)
 	}
 	return ok, err
-}
-
-// tryFirst makes the non-blocking attempt; it reports whether that settled
-// the acquire (acquired, or failed with an error).
-func (l *Lock) tryFirst(ok *bool, err *error) bool {
-	*ok, *err = l.try()
-	return *ok || *err != nil
 }
 
 // giveBack releases an acquisition nobody received (its caller gave up).
