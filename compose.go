@@ -104,13 +104,16 @@ func (c *Composer) Compose(v any, opts ...ComposeOption) (*Composite, error) {
 	comp := &Composite{value: v}
 	// Kinds that a wanted kind derives from are built even when Only leaves
 	// them out (a lock over an owner lock), but not attached.
-	parents := map[Kind]bool{}
+	var parents map[Kind]bool // nil, and no allocation, without Only or Require
 	for _, s := range p.steps {
 		if s.e.from != "" && (slices.Contains(cfg.only, s.e.kind) || slices.Contains(cfg.require, s.e.kind)) {
+			if parents == nil {
+				parents = map[Kind]bool{}
+			}
 			parents[s.e.from] = true
 		}
 	}
-	hidden := map[Kind]any{}
+	var hidden map[Kind]any
 	var refusals, adaptErrs []error
 	for _, s := range p.steps {
 		kind := s.e.kind
@@ -132,6 +135,9 @@ func (c *Composer) Compose(v any, opts ...ComposeOption) (*Composite, error) {
 			continue
 		}
 		if filtered {
+			if hidden == nil {
+				hidden = map[Kind]any{}
+			}
 			hidden[kind] = proxy
 			continue
 		}

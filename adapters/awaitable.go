@@ -23,7 +23,7 @@ type waitFn[T any] struct {
 // waitMethod is Wait in the shapes an awaitable accepts, Wait() error before
 // Wait() T so that T does not bind to error.
 func waitMethod[T any]() methodRows[waitFn[T]] {
-	return cachedForT[T]("Wait", func() methodRows[waitFn[T]] {
+	return cachedForT[T](&waitCache, func() methodRows[waitFn[T]] {
 		blocking := func(rm reflect.Value) waitFn[T] {
 			return waitFn[T]{blocking: func() (T, error) { return callT[T](rm) }, future: true}
 		}
@@ -58,7 +58,7 @@ var (
 
 // awaitableForms are the method sets an awaitable may have.
 func awaitableForms[T any]() []form[waitFn[T]] {
-	return cachedForT[T]("awaitable", func() []form[waitFn[T]] {
+	return cachedForT[T](&awaitableCache, func() []form[waitFn[T]] {
 		wait := waitMethod[T]()
 		return []form[waitFn[T]]{
 			{"", methods(waitMethod[validate.T]().spec()), func(v any, m *validate.Match) waitFn[T] {

@@ -49,7 +49,7 @@ var (
 
 // enterMethod is the optional Enter, in the shapes that yield a T.
 func enterMethod[T any]() methodRows[func(context.Context) (T, error)] {
-	return cachedForT[T]("Enter", func() methodRows[func(context.Context) (T, error)] {
+	return cachedForT[T](&enterCache, func() methodRows[func(context.Context) (T, error)] {
 		return optional(
 			row(func(x interface {
 				Enter(context.Context) (T, error)

@@ -41,7 +41,7 @@ func ctxT[T any]() func(reflect.Value) func(context.Context) (T, error) {
 }
 
 func eventMethodsFor[T any]() *eventMethods[T] {
-	return cachedForT[T]("event", func() *eventMethods[T] {
+	return cachedForT[T](&eventCache, func() *eventMethods[T] {
 		getByReflect := func(rm reflect.Value) func() (T, error) {
 			return func() (T, error) { return callT[T](rm) }
 		}

@@ -78,10 +78,6 @@ func lostIfFalse(unlock func(context.Context) (bool, error)) releaseFn {
 	}}
 }
 
-func noCtx(release func() error) releaseFn {
-	return releaseFn{fn: func(context.Context) error { return release() }}
-}
-
 var (
 	acquireMethod = abstract([]string{"Lock", "TryLock", "Take"},
 		row(func(x acquirer) acquireFn { return acquireFn{ctx: x.Acquire, direct: x} }),
@@ -95,8 +91,12 @@ var (
 	)
 	releaseMethod = abstract([]string{"Unlock", "Free"},
 		row(func(x releaser) releaseFn { return releaseFn{fn: x.Release, direct: x} }),
-		row(func(x interface{ Release() error }) releaseFn { return noCtx(x.Release) }),
-		row(func(x interface{ Release() }) releaseFn { return noCtx(func() error { x.Release(); return nil }) }),
+		row(func(x interface{ Release() error }) releaseFn {
+			return releaseFn{fn: func(context.Context) error { return x.Release() }}
+		}),
+		row(func(x interface{ Release() }) releaseFn {
+			return releaseFn{fn: func(context.Context) error { x.Release(); return nil }}
+		}),
 	)
 	lockedRow     = row(func(x interface{ Locked() bool }) func() bool { return x.Locked })
 	lockedMethod  = abstract([]string{"IsLocked", "Held"}, lockedRow)
@@ -108,8 +108,12 @@ var (
 	}))
 
 	// sync.Locker's, and TryLock of sync.Mutex and sync.RWMutex.
-	lockMethod    = abstract(nil, row(func(x interface{ Lock() }) func() { return x.Lock }))
-	unlockMethod  = abstract(nil, row(func(x interface{ Unlock() }) func() { return x.Unlock }))
+	lockMethod = abstract(nil, row(func(x interface{ Lock() }) acquireFn {
+		return acquireFn{block: func() (bool, error) { x.Lock(); return true, nil }}
+	}))
+	unlockMethod = abstract(nil, row(func(x interface{ Unlock() }) releaseFn {
+		return releaseFn{fn: func(context.Context) error { x.Unlock(); return nil }}
+	}))
 	tryLockMethod = optional(row(func(x interface{ TryLock() bool }) interface{ TryLock() bool } { return x }))
 
 	// Lock(ctx) error with Unlock(ctx) error or Unlock(ctx) (bool, error)
@@ -142,7 +146,9 @@ var (
 	// TryLock() (bool, error) and Locked() bool (gofrs/flock's Flock).
 	errLockMethod   = abstract(nil, row(func(x interface{ Lock() error }) acquireFn { return blockingAcquire(x.Lock) }))
 	errUnlockMethod = abstract(nil,
-		row(func(x interface{ Unlock() error }) releaseFn { return noCtx(x.Unlock) }),
+		row(func(x interface{ Unlock() error }) releaseFn {
+			return releaseFn{fn: func(context.Context) error { return x.Unlock() }}
+		}),
 		row(func(x interface{ Unlock() (bool, error) }) releaseFn {
 			return lostIfFalse(func(context.Context) (bool, error) { return x.Unlock() })
 		}),
@@ -170,11 +176,7 @@ var lockForms = []form[lockFuncs]{
 		}},
 	{"sync.Locker", methods(lockMethod.spec(), unlockMethod.spec(), tryLockMethod.spec(), ackMethod.spec()),
 		func(v any, m *validate.Match) lockFuncs {
-			lock, unlock := lockMethod.must(v, m), unlockMethod.must(v, m)
-			f := lockFuncs{
-				acquire: acquireFn{block: func() (bool, error) { lock(); return true, nil }},
-				release: noCtx(func() error { unlock(); return nil }),
-			}
+			f := lockFuncs{acquire: lockMethod.must(v, m), release: unlockMethod.must(v, m)}
 			if t, ok := tryLockMethod.bind(v, m); ok {
 				f.tryer, f.locker = t, v.(sync.Locker)
 			}

@@ -144,20 +144,20 @@ func bindForm[F any](forms []form[F], v any, m *validate.Match) F {
 // methods lists the specs of a form's methods.
 func methods(ms ...validate.Method) []validate.Method { return ms }
 
-// perT caches what a func generic in the proxy's T builds, once per T.
-var perT sync.Map // perTKey -> any
+// perT caches what a func generic in the proxy's T builds, once per T. Each
+// use has its own; the key is T's reflect.Type (no allocation to look up).
+type perT struct{ m sync.Map } // reflect.Type -> X
 
-type perTKey struct {
-	what string
-	t    reflect.Type
-}
+var (
+	enterCache, waitCache, awaitableCache, eventCache perT
+)
 
-func cachedForT[T, X any](what string, build func() X) X {
-	k := perTKey{what, reflect.TypeFor[T]()}
-	if x, ok := perT.Load(k); ok {
+func cachedForT[T, X any](c *perT, build func() X) X {
+	k := reflect.TypeFor[T]()
+	if x, ok := c.m.Load(k); ok {
 		return x.(X)
 	}
-	x, _ := perT.LoadOrStore(k, build())
+	x, _ := c.m.LoadOrStore(k, build())
 	return x.(X)
 }
 
