@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +32,7 @@ import (
 
 	"github.com/gomixin/mixin"
 	"github.com/gomixin/mixin/adapters"
+	"github.com/gomixin/mixin/validate/conform"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -230,4 +232,24 @@ func TestErrgroupIsAwaited(t *testing.T) {
 	require.NoError(t, err)
 	_, err = a.Await(context.Background())
 	assert.ErrorIs(t, err, boom)
+}
+
+// Per-holder locks pass the lock suite in handles mode: every contender its
+// own flock.Flock on one file, as separate processes would hold them.
+func TestFlockPassesTheLockSuiteInHandlesMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "suite.lock")
+	var mu sync.Mutex
+	var made []*flock.Flock
+	defer func() {
+		for _, f := range made {
+			_ = f.Close()
+		}
+	}()
+	conform.Lock(t, func() any {
+		f := flock.New(path)
+		mu.Lock()
+		made = append(made, f)
+		mu.Unlock()
+		return f
+	}, conform.Handles(), conform.WithWaiters(8))
 }

@@ -31,6 +31,7 @@ type config struct {
 	timeout  time.Duration
 	waiters  int
 	allowErr bool
+	handles  bool
 }
 
 func newConfig(opts []Option) *config {
@@ -50,7 +51,9 @@ func Skip(properties ...string) Option {
 }
 
 // WithTimeout sets how long a property waits for something that should
-// happen (a wake-up, a release) before it reports a failure. Default 2s.
+// happen (a wake-up, a release) before it reports a failure, and how long
+// past its ctx's end a blocking call may take before the suite reports that
+// it ignores its ctx and goes on. Default 2s.
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) {
 		if d > 0 {
@@ -67,6 +70,16 @@ func WithWaiters(n int) Option {
 			c.waiters = n
 		}
 	}
+}
+
+// Handles says the factory makes handles, not locks or events: every call
+// returns another handle to one shared lock (or event), as a file lock, an
+// etcd mutex or a Redis lock gives one handle per holder. Each contender then
+// gets a handle of its own (Set and WaitForNext run on different handles),
+// and the properties share the one lock, each leaving it free. Without it,
+// each property makes a fresh value and its contenders share it.
+func Handles() Option {
+	return func(c *config) { c.handles = true }
 }
 
 // AllowResultError accepts an error from a resolved awaitable (exec.Cmd's

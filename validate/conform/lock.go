@@ -12,12 +12,17 @@ import (
 )
 
 // Lock checks that the values newLock makes are locks: the ABC check, then
-// mutual exclusion under contention ("mutual-exclusion"), Locked telling the
-// truth ("locked-tells-truth"), Release waking a waiter
-// ("release-wakes-waiter"), and a cancelled Acquire leaving the lock free
-// ("cancelled-acquire-leaves-free"). Each property gets a fresh value.
-// Owner locks are accepted too (through their Lock view). It reports whether
-// every property passed.
+// mutual exclusion under contention ("mutual-exclusion": Python's lock lets
+// one holder in at a time), Locked telling the truth ("locked-tells-truth":
+// locked()), Release waking a waiter ("release-wakes-waiter": release()
+// wakes one acquire() waiting), and a cancelled Acquire leaving the lock free
+// ("cancelled-acquire-leaves-free": acquire() with a timeout that expires
+// takes nothing). Each property gets a fresh value, shared by its contenders;
+// with Handles, each contender its own handle to one lock. Every blocking
+// call is bounded: an Acquire that ignores its ctx fails its property within
+// the suite's timeout of that ctx ending, and the suite goes on. Owner locks
+// are accepted too (through their Lock view). It reports whether every
+// property passed.
 func Lock(t testing.TB, newLock func() any, opts ...Option) bool {
 	t.Helper()
 	c := newConfig(opts)
@@ -39,56 +44,105 @@ func Lock(t testing.TB, newLock func() any, opts ...Option) bool {
 	return lockProperties(t, c, mk)
 }
 
-func lockProperties(t testing.TB, c *config, mk func(testing.TB) *adapters.Lock) bool {
+// lockAPI is what the lock properties use of a Lock or an OwnerLock.
+type lockAPI interface {
+	Acquire(context.Context) (bool, error)
+	Release(context.Context) error
+	Locked() bool
+	Do(context.Context, func(context.Context) error) error
+}
+
+// acquireWithin acquires within the suite's bounds: an acquisition that
+// comes after the suite gave up is released.
+func acquireWithin(t testing.TB, c *config, l lockAPI, ctx context.Context) (bool, error, bool) {
+	t.Helper()
+	type res struct {
+		ok  bool
+		err error
+	}
+	r, ok := within(t, c, "Acquire", ctx, func() res {
+		got, err := l.Acquire(ctx)
+		return res{got, err}
+	}, func(r res) {
+		if r.ok {
+			_ = l.Release(ctx)
+		}
+	})
+	return r.ok, r.err, ok
+}
+
+// releaseWithin releases within the suite's bounds.
+func releaseWithin(t testing.TB, c *config, l lockAPI, ctx context.Context) (error, bool) {
+	t.Helper()
+	return within(t, c, "Release", ctx, func() error { return l.Release(ctx) }, nil)
+}
+
+func lockProperties(t testing.TB, c *config, mkLock func(testing.TB) *adapters.Lock) bool {
 	t.Helper()
 	ok := c.property(t, "mutual-exclusion", func(t testing.TB) {
-		l := mk(t)
-		if l == nil {
+		get := handles(c, mkLock)
+		if get(t) == nil {
 			return
 		}
 		var inside, worst atomic.Int32
+		var calls fold
 		var wg sync.WaitGroup
+		ctx, cancel := context.WithTimeout(context.Background(), c.timeout*5)
+		defer cancel()
+		const rounds = 20
 		for range c.waiters {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				ctx, cancel := context.WithTimeout(adapters.WithTask(context.Background()), c.timeout*5)
-				defer cancel()
-				for range 20 {
-					err := l.Do(ctx, func(context.Context) error {
+				l := get(t)
+				task := adapters.WithTask(ctx)
+				for range rounds {
+					err := l.Do(task, func(context.Context) error {
 						raise(&worst, inside.Add(1))
 						time.Sleep(time.Microsecond)
 						inside.Add(-1)
 						return nil
 					})
+					calls.add(err)
 					if err != nil {
-						t.Errorf("Do failed under contention: %v", err)
 						return
 					}
 				}
 			}()
 		}
-		wg.Wait()
-		if w := worst.Load(); w != 1 {
+		all := make(chan struct{})
+		go func() { wg.Wait(); close(all) }()
+		select {
+		case <-all:
+		case <-ctx.Done():
+			select {
+			case <-all:
+			case <-time.After(c.timeout):
+				t.Errorf("contenders still blocked in Do %v after their ctx ended: Acquire ignores its ctx", c.timeout)
+			}
+		}
+		calls.report(t, "Do calls under contention")
+		if w := worst.Load(); w > 1 {
 			t.Errorf("mutual exclusion broken: expected at most 1 holder at a time, saw %d at once", w)
 		}
 	})
 	ok = c.property(t, "locked-tells-truth", func(t testing.TB) {
-		l := mk(t)
+		l := mkLock(t)
 		if l == nil {
 			return
 		}
-		ctx := adapters.WithTask(context.Background())
+		ctx, cancel := context.WithTimeout(adapters.WithTask(context.Background()), c.timeout)
+		defer cancel()
 		if l.Locked() {
-			t.Errorf("expected a new lock to be free, Locked says held")
+			t.Errorf("expected a free lock to be free, Locked says held")
 		}
-		if !acquireFree(t, l, ctx) {
+		if !acquireFree(t, c, l, ctx) {
 			return
 		}
 		if !l.Locked() {
 			t.Errorf("expected Locked after Acquire, Locked says free")
 		}
-		if err := l.Release(ctx); err != nil {
+		if err, _ := releaseWithin(t, c, l, ctx); err != nil {
 			t.Errorf("expected Release to succeed, got %v", err)
 		}
 		if l.Locked() {
@@ -96,69 +150,91 @@ func lockProperties(t testing.TB, c *config, mk func(testing.TB) *adapters.Lock)
 		}
 	}) && ok
 	ok = c.property(t, "release-wakes-waiter", func(t testing.TB) {
-		l := mk(t)
-		if l == nil {
+		get := handles(c, mkLock)
+		l, w := get(t), get(t)
+		if l == nil || w == nil {
 			return
 		}
-		holder := adapters.WithTask(context.Background())
-		if !acquireFree(t, l, holder) {
+		holder, cancelH := context.WithTimeout(adapters.WithTask(context.Background()), 3*c.timeout)
+		defer cancelH()
+		if !acquireFree(t, c, l, holder) {
 			return
 		}
-		acquired := make(chan error, 1)
-		waiter := adapters.WithTask(context.Background())
-		wctx, cancel := context.WithTimeout(waiter, c.timeout)
+		waiter, cancel := context.WithTimeout(adapters.WithTask(context.Background()), c.timeout)
 		defer cancel()
+		acquired := make(chan error, 1)
 		go func() {
-			got, err := l.Acquire(wctx)
+			got, err := w.Acquire(waiter)
 			if err == nil && !got {
 				err = errors.New("acquire reported false")
+			}
+			if got && err != nil {
+				_ = w.Release(waiter)
 			}
 			acquired <- err
 		}()
 		select {
 		case err := <-acquired:
 			t.Errorf("expected a second Acquire to wait while the lock is held, it returned %v", err)
+			if err == nil {
+				_ = w.Release(waiter)
+			}
+			_ = l.Release(holder)
 			return
 		case <-time.After(20 * time.Millisecond):
 		}
-		if err := l.Release(holder); err != nil {
+		if err, _ := releaseWithin(t, c, l, holder); err != nil {
 			t.Errorf("expected Release to succeed, got %v", err)
-			return
 		}
-		if err := <-acquired; err != nil {
-			t.Errorf("expected Release to wake the waiter, its Acquire returned %v", err)
-			return
+		select {
+		case err := <-acquired:
+			if err != nil {
+				t.Errorf("expected Release to wake the waiter, its Acquire returned %v", err)
+				return
+			}
+			_ = w.Release(waiter)
+		case <-time.After(2 * c.timeout):
+			t.Errorf("expected Release to wake the waiter, its Acquire did not return within %v", 2*c.timeout)
 		}
-		_ = l.Release(waiter)
 	}) && ok
 	ok = c.property(t, "cancelled-acquire-leaves-free", func(t testing.TB) {
-		l := mk(t)
-		if l == nil {
+		get := handles(c, mkLock)
+		l, other, next := get(t), get(t), get(t)
+		if l == nil || other == nil || next == nil {
 			return
 		}
-		holder := adapters.WithTask(context.Background())
-		if !acquireFree(t, l, holder) {
+		holder, cancelH := context.WithTimeout(adapters.WithTask(context.Background()), 3*c.timeout)
+		defer cancelH()
+		if !acquireFree(t, c, l, holder) {
 			return
 		}
 		short, cancel := context.WithTimeout(adapters.WithTask(context.Background()), 10*time.Millisecond)
-		got, err := l.Acquire(short)
+		got, err, returned := acquireWithin(t, c, other, short)
 		cancel()
-		if got || !errors.Is(err, context.DeadlineExceeded) {
+		if returned && (got || !errors.Is(err, context.DeadlineExceeded)) {
 			t.Errorf("expected Acquire on a held lock to end with its ctx (false, deadline exceeded), got %v, %v", got, err)
-			return
+			if got {
+				_ = other.Release(short)
+			}
 		}
-		if err := l.Release(holder); err != nil {
+		// Releasing also unblocks an Acquire that ignored its ctx; the suite
+		// then gives back what it got.
+		if err, _ := releaseWithin(t, c, l, holder); err != nil {
 			t.Errorf("expected Release to succeed, got %v", err)
 			return
 		}
-		next := adapters.WithTask(context.Background())
-		nctx, ncancel := context.WithTimeout(next, c.timeout)
-		defer ncancel()
-		if got, err := l.Acquire(nctx); err != nil || !got {
-			t.Errorf("expected the lock free after a cancelled Acquire, a new Acquire got %v, %v", got, err)
+		if !returned {
 			return
 		}
-		_ = l.Release(next)
+		nctx, ncancel := context.WithTimeout(adapters.WithTask(context.Background()), c.timeout)
+		defer ncancel()
+		if got, err, done := acquireWithin(t, c, next, nctx); !done || err != nil || !got {
+			if done {
+				t.Errorf("expected the lock free after a cancelled Acquire, a new Acquire got %v, %v", got, err)
+			}
+			return
+		}
+		_, _ = releaseWithin(t, c, next, nctx)
 	}) && ok
 	return ok
 }
@@ -193,7 +269,7 @@ func OwnerLock(t testing.TB, newLock func() any, opts ...Option) bool {
 			return
 		}
 		a, b := adapters.WithTask(context.Background()), adapters.WithTask(context.Background())
-		if !acquireFree(t, o, a) {
+		if !acquireFree(t, c, o, a) {
 			return
 		}
 		if !o.IsOwner(a) {
@@ -213,7 +289,7 @@ func OwnerLock(t testing.TB, newLock func() any, opts ...Option) bool {
 			return
 		}
 		a, b := adapters.WithTask(context.Background()), adapters.WithTask(context.Background())
-		if !acquireFree(t, o, a) {
+		if !acquireFree(t, c, o, a) {
 			return
 		}
 		if err := o.Release(b); !errors.Is(err, adapters.ErrNotOwner) {
@@ -229,15 +305,13 @@ func OwnerLock(t testing.TB, newLock func() any, opts ...Option) bool {
 	return ok
 }
 
-// acquireFree acquires a lock the property expects to be free, and reports
-// a failure when it cannot.
-func acquireFree(t testing.TB, l interface {
-	Acquire(context.Context) (bool, error)
-}, ctx context.Context) bool {
+// acquireFree acquires a lock the property expects to be free, within the
+// suite's bounds, and reports a failure when it cannot.
+func acquireFree(t testing.TB, c *config, l lockAPI, ctx context.Context) bool {
 	t.Helper()
-	if got, err := l.Acquire(ctx); err != nil || !got {
+	got, err, returned := acquireWithin(t, c, l, ctx)
+	if returned && (err != nil || !got) {
 		t.Errorf("expected Acquire on a free lock to succeed, got %v, %v", got, err)
-		return false
 	}
-	return true
+	return returned && err == nil && got
 }

@@ -1,0 +1,135 @@
+package conform_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gomixin/mixin/validate/conform"
+)
+
+// deafLock's Acquire ignores its ctx: it blocks on an inner mutex. The suite
+// must report it, not hang, and leave nothing behind once its holder frees.
+type deafLock struct {
+	mu   sync.Mutex
+	held bool
+	hmu  sync.Mutex
+}
+
+func (l *deafLock) Acquire(context.Context) (bool, error) {
+	l.mu.Lock()
+	l.hmu.Lock()
+	l.held = true
+	l.hmu.Unlock()
+	return true, nil
+}
+
+func (l *deafLock) Release(context.Context) error {
+	l.hmu.Lock()
+	l.held = false
+	l.hmu.Unlock()
+	l.mu.Unlock()
+	return nil
+}
+
+func (l *deafLock) Locked() bool { l.hmu.Lock(); defer l.hmu.Unlock(); return l.held }
+
+func TestLockSuiteReportsAnAcquireThatIgnoresItsCtx(t *testing.T) {
+	r := &recorder{TB: t}
+	start := time.Now()
+	ok := conform.Lock(r, func() any { return &deafLock{} }, conform.WithTimeout(200*time.Millisecond), conform.WithWaiters(4))
+	took := time.Since(start)
+	assert.False(t, ok)
+	assert.Contains(t, r.failures(), "cancelled-acquire-leaves-free: Acquire did not return within 200ms of its ctx ending: it ignores its ctx")
+	t.Logf("failed in %v with:\n%s", took, r.failures())
+	// goleak (TestMain) checks that the blocked Acquire was unblocked by the
+	// suite's release and its acquisition given back.
+}
+
+// deafWaiters never wakes a waiter: Release frees the lock but nobody
+// blocked in Acquire hears of it until its ctx ends.
+type deafWaiters struct {
+	mu   sync.Mutex
+	held bool
+}
+
+func (l *deafWaiters) Acquire(ctx context.Context) (bool, error) {
+	l.mu.Lock()
+	if !l.held {
+		l.held = true
+		l.mu.Unlock()
+		return true, nil
+	}
+	l.mu.Unlock()
+	<-ctx.Done()
+	return false, ctx.Err()
+}
+
+func (l *deafWaiters) Release(context.Context) error {
+	l.mu.Lock()
+	l.held = false
+	l.mu.Unlock()
+	return nil
+}
+
+func (l *deafWaiters) Locked() bool { l.mu.Lock(); defer l.mu.Unlock(); return l.held }
+
+func TestLockSuiteFoldsRepeatedFailures(t *testing.T) {
+	r := &recorder{TB: t}
+	conform.Lock(r, func() any { return &deafWaiters{} }, conform.WithTimeout(100*time.Millisecond), conform.WithWaiters(10),
+		conform.Skip("release-wakes-waiter", "cancelled-acquire-leaves-free", "locked-tells-truth"))
+	msgs := r.failures()
+	require.NotEmpty(t, msgs)
+	lines := strings.Split(msgs, "\n")
+	assert.Len(t, lines, 1, "one message for the property, not one per contender:\n%s", msgs)
+	assert.Regexp(t, `mutual-exclusion: \d+ of \d+ Do calls under contention ended by their deadline: context deadline exceeded`, msgs)
+}
+
+// fileHandle is a per-holder lock: each handle is used by one holder, and
+// handles to one file exclude each other; a handle shared by goroutines is
+// not a lock (it would let them all in once held), as with flock.
+type fileHandle struct {
+	file chan struct{} // the file's lock, shared by its handles
+	mine atomic.Bool
+}
+
+func (h *fileHandle) Acquire(ctx context.Context) (bool, error) {
+	if h.mine.Load() {
+		return true, nil // this handle holds it already: no exclusion within a handle
+	}
+	select {
+	case h.file <- struct{}{}:
+		h.mine.Store(true)
+		return true, nil
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+}
+
+func (h *fileHandle) Release(context.Context) error {
+	if h.mine.CompareAndSwap(true, false) {
+		<-h.file
+	}
+	return nil
+}
+
+func (h *fileHandle) Locked() bool { return h.mine.Load() }
+
+func TestLockSuiteHandlesMode(t *testing.T) {
+	file := make(chan struct{}, 1)
+	newHandle := func() any { return &fileHandle{file: file} }
+	assert.True(t, conform.Lock(t, newHandle, conform.Handles(), conform.WithWaiters(8)),
+		"per-holder handles to one lock pass in handles mode")
+
+	r := &recorder{TB: t}
+	conform.Lock(r, func() any { return &fileHandle{file: make(chan struct{}, 1)} },
+		conform.Skip("locked-tells-truth", "release-wakes-waiter", "cancelled-acquire-leaves-free"), conform.WithWaiters(8))
+	assert.Contains(t, r.failures(), "mutual exclusion broken", "one handle shared by goroutines is no lock")
+}
+
