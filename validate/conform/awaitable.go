@@ -12,7 +12,10 @@ import (
 // Awaitable checks that the values make returns are awaitables: the ABC
 // check, Await waiting until resolve is called ("waits-until-resolved"), then
 // returning ("resolves"; an error result fails unless AllowResultError), and
-// a cancelled Await not spoiling the next one ("cancelled-await-then-await").
+// a cancelled Await not spoiling the next one ("cancelled-await-then-await"):
+// Python's AwaitableMixin, awaited with and without a timeout. Every Await is
+// bounded: one that ignores its ctx fails its property, and the suite calls
+// resolve to unblock it.
 func Awaitable(t testing.TB, make func() (v any, resolve func()), opts ...Option) bool {
 	t.Helper()
 	c := newConfig(opts)
@@ -33,11 +36,26 @@ func Awaitable(t testing.TB, make func() (v any, resolve func()), opts ...Option
 	}) {
 		return false
 	}
-	check := func(t testing.TB, a *adapters.Awaitable[any]) {
+	await := func(t testing.TB, a *adapters.Awaitable[any], ctx context.Context, resolve func()) (any, error, bool) {
+		type res struct {
+			v   any
+			err error
+		}
+		r, returned := within(t, c, "Await", ctx, func() res {
+			v, err := a.Await(ctx)
+			return res{v, err}
+		}, nil)
+		if !returned {
+			resolve() // unblock it
+		}
+		return r.v, r.err, returned
+	}
+	check := func(t testing.TB, a *adapters.Awaitable[any], resolve func()) {
 		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 		defer cancel()
-		_, err := a.Await(ctx)
+		_, err, returned := await(t, a, ctx, resolve)
 		switch {
+		case !returned:
 		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
 			t.Errorf("expected Await to return once resolved, it was still waiting after %v", c.timeout)
 		case err != nil && !c.allowErr:
@@ -52,7 +70,7 @@ func Awaitable(t testing.TB, make func() (v any, resolve func()), opts ...Option
 		defer resolve()
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 		defer cancel()
-		if v, err := a.Await(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		if v, err, returned := await(t, a, ctx, resolve); returned && !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("expected Await to wait before resolve, it returned %v, %v", v, err)
 		}
 	})
@@ -62,7 +80,7 @@ func Awaitable(t testing.TB, make func() (v any, resolve func()), opts ...Option
 			return
 		}
 		go func() { time.Sleep(5 * time.Millisecond); resolve() }()
-		check(t, a)
+		check(t, a, resolve)
 	}) && ok
 	ok = c.property(t, "cancelled-await-then-await", func(t testing.TB) {
 		a, resolve := mk(t)
@@ -71,9 +89,9 @@ func Awaitable(t testing.TB, make func() (v any, resolve func()), opts ...Option
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		go func() { time.Sleep(5 * time.Millisecond); cancel() }()
-		_, _ = a.Await(ctx)
+		_, _, _ = await(t, a, ctx, resolve)
 		resolve()
-		check(t, a)
+		check(t, a, resolve)
 	}) && ok
 	return ok
 }

@@ -111,3 +111,37 @@ func handles[V any](c *config, mk func(testing.TB) V) func(testing.TB) V {
 	}
 }
 
+// waitAll waits for the goroutines of wg until ctx has ended and the grace
+// has passed; those still blocked then fail the property, and unblock (when
+// not nil) is called, again and again until they return, to free them.
+func waitAll(t testing.TB, c *config, wg *sync.WaitGroup, ctx context.Context, what string, unblock func()) bool {
+	t.Helper()
+	all := make(chan struct{})
+	go func() { wg.Wait(); close(all) }()
+	select {
+	case <-all:
+		return true
+	case <-ctx.Done():
+	}
+	select {
+	case <-all:
+		return true
+	case <-time.After(c.timeout):
+	}
+	t.Errorf("%s did not return within %v of its ctx ending: it ignores its ctx", what, c.timeout)
+	if unblock != nil {
+		go func() {
+			tick := time.NewTicker(time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-all:
+					return
+				case <-tick.C:
+					unblock()
+				}
+			}
+		}()
+	}
+	return false
+}

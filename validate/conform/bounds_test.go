@@ -132,4 +132,3 @@ func TestLockSuiteHandlesMode(t *testing.T) {
 		conform.Skip("locked-tells-truth", "release-wakes-waiter", "cancelled-acquire-leaves-free"), conform.WithWaiters(8))
 	assert.Contains(t, r.failures(), "mutual exclusion broken", "one handle shared by goroutines is no lock")
 }
-

@@ -15,8 +15,12 @@ import (
 // check, Get on an empty event ("get-on-empty"), Set, Get, IsSet and Clear
 // agreeing ("set-get-clear"), one Set waking every waiter with its value
 // ("broadcast"), and WaitForNext waiting for the next Set even while a value
-// is held ("wait-for-next-blocks-while-set"). sample returns distinct values
-// of T for i = 0, 1, 2.
+// is held ("wait-for-next-blocks-while-set"): Python's EventMixin set(),
+// get(), is_set(), clear() and wait_for_next(). sample returns distinct
+// values of T for i = 0, 1, 2. With Handles, the factory makes handles to
+// one event (one per client of a distributed event): waiters and the setter
+// each use their own. Every blocking call is bounded: a WaitForNext that
+// ignores its ctx fails its property, and the suite unblocks it with a Set.
 func Event[T any](t testing.TB, newEvent func() any, sample func(i int) T, opts ...Option) bool {
 	t.Helper()
 	c := newConfig(opts)
@@ -69,7 +73,8 @@ func Event[T any](t testing.TB, newEvent func() any, sample func(i int) T, opts 
 		}
 	}) && ok
 	ok = c.property(t, "broadcast", func(t testing.TB) {
-		e := mk(t)
+		get := handles(c, mk)
+		e := get(t)
 		if e == nil {
 			return
 		}
@@ -80,15 +85,21 @@ func Event[T any](t testing.TB, newEvent func() any, sample func(i int) T, opts 
 		got := make([]T, c.waiters)
 		errs := make([]error, c.waiters)
 		for i := range c.waiters {
+			w := get(t)
+			if w == nil {
+				return
+			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				got[i], errs[i] = e.WaitForNext(ctx)
+				got[i], errs[i] = w.WaitForNext(ctx)
 			}()
 		}
 		time.Sleep(20 * time.Millisecond) // let the waiters block
 		_ = e.TrySet(want)
-		wg.Wait()
+		if !waitAll(t, c, &wg, ctx, "WaitForNext", func() { _ = e.TrySet(want) }) {
+			return
+		}
 		woken := 0
 		for i := range got {
 			if errs[i] == nil && same(got[i], want) {
@@ -100,28 +111,47 @@ func Event[T any](t testing.TB, newEvent func() any, sample func(i int) T, opts 
 		}
 	}) && ok
 	ok = c.property(t, "wait-for-next-blocks-while-set", func(t testing.TB) {
-		e := mk(t)
-		if e == nil {
+		get := handles(c, mk)
+		e, w := get(t), get(t)
+		if e == nil || w == nil {
 			return
 		}
 		_ = e.TrySet(sample(0))
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 		defer cancel()
-		if v, err := e.WaitForNext(ctx); !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("expected WaitForNext to wait for the next Set although a value is held, it returned %v, %v", v, err)
+		type res struct {
+			v   T
+			err error
+		}
+		r, returned := within(t, c, "WaitForNext", ctx, func() res {
+			v, err := w.WaitForNext(ctx)
+			return res{v, err}
+		}, nil)
+		if !returned {
+			_ = e.TrySet(sample(0)) // unblock it
+			return
+		}
+		if !errors.Is(r.err, context.DeadlineExceeded) {
+			t.Errorf("expected WaitForNext to wait for the next Set although a value is held, it returned %v, %v", r.v, r.err)
 		}
 		done := make(chan T, 1)
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 			defer cancel()
-			v, _ := e.WaitForNext(ctx)
+			v, _ := w.WaitForNext(ctx)
 			done <- v
 		}()
 		time.Sleep(10 * time.Millisecond)
 		want := sample(2)
 		_ = e.TrySet(want)
-		if v := <-done; !same(v, want) {
-			t.Errorf("expected WaitForNext to return the next value %v, got %v", want, v)
+		select {
+		case v := <-done:
+			if !same(v, want) {
+				t.Errorf("expected WaitForNext to return the next value %v, got %v", want, v)
+			}
+		case <-time.After(2 * c.timeout):
+			t.Errorf("expected WaitForNext to return the next value %v, it did not return within %v", want, 2*c.timeout)
+			_ = e.TrySet(want)
 		}
 	}) && ok
 	return ok

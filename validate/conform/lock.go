@@ -110,17 +110,7 @@ func lockProperties(t testing.TB, c *config, mkLock func(testing.TB) *adapters.L
 				}
 			}()
 		}
-		all := make(chan struct{})
-		go func() { wg.Wait(); close(all) }()
-		select {
-		case <-all:
-		case <-ctx.Done():
-			select {
-			case <-all:
-			case <-time.After(c.timeout):
-				t.Errorf("contenders still blocked in Do %v after their ctx ended: Acquire ignores its ctx", c.timeout)
-			}
-		}
+		waitAll(t, c, &wg, ctx, "Do under contention", nil)
 		calls.report(t, "Do calls under contention")
 		if w := worst.Load(); w > 1 {
 			t.Errorf("mutual exclusion broken: expected at most 1 holder at a time, saw %d at once", w)
