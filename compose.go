@@ -146,7 +146,7 @@ func (c *Composer) Compose(v any, opts ...ComposeOption) (*Composite, error) {
 	if len(refusals) > 0 {
 		return nil, joinRefusals(refusals)
 	}
-	if len(comp.kinds) == 0 {
+	if len(comp.att) == 0 {
 		if len(adaptErrs) > 0 { // the type's own adapters failed: say so first
 			return nil, errors.Join(append(adaptErrs, noKind(v, p, cfg.only))...)
 		}
@@ -306,16 +306,27 @@ func (c *Composer) All() iter.Seq2[string, *Composite] {
 // Composite is a value with the proxies of the kinds it composed as. It is
 // immutable and safe for concurrent use.
 type Composite struct {
-	value   any
-	kinds   []Kind
-	proxies []any
+	value any
+	att   []attached  // the kinds attached, in catalogue order: inline's storage up to four
+	built [4]attached // inline storage, so that a Composite of up to four kinds is one allocation
+}
+
+type attached struct {
+	kind  Kind
+	proxy any
 }
 
 // Value returns the composed value.
 func (c *Composite) Value() any { return c.value }
 
 // Kinds returns the kinds attached, in catalogue order.
-func (c *Composite) Kinds() []Kind { return slices.Clone(c.kinds) }
+func (c *Composite) Kinds() []Kind {
+	out := make([]Kind, len(c.att))
+	for i, a := range c.att {
+		out[i] = a.kind
+	}
+	return out
+}
 
 // Has reports whether kind is attached.
 func (c *Composite) Has(kind Kind) bool {
@@ -325,17 +336,19 @@ func (c *Composite) Has(kind Kind) bool {
 
 // Proxy returns the proxy of any kind, built-in or user-defined.
 func (c *Composite) Proxy(kind Kind) (any, bool) {
-	for i, k := range c.kinds {
-		if k == kind {
-			return c.proxies[i], true
+	for _, a := range c.att {
+		if a.kind == kind {
+			return a.proxy, true
 		}
 	}
 	return nil, false
 }
 
 func (c *Composite) attach(kind Kind, proxy any) {
-	c.kinds = append(c.kinds, kind)
-	c.proxies = append(c.proxies, proxy)
+	if c.att == nil {
+		c.att = c.built[:0]
+	}
+	c.att = append(c.att, attached{kind, proxy})
 }
 
 func (c *Composite) derivable(e *entry, hidden map[Kind]any) bool {

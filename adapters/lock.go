@@ -301,6 +301,7 @@ type Lock struct {
 	ack     func(Locksmith) bool
 	timeout time.Duration // bound of a release made with a ctx of the proxy's own
 	queue   acquireQueue  // context-less acquires whose callers may give up
+	om      *OwnerMutex   // set when the value is the library's OwnerMutex: its direct path
 
 	watched   atomic.Bool  // a Watchdog watches this lock: record acquisitions
 	since     atomic.Int64 // when the current hold began (unix nanoseconds), if watched
@@ -396,6 +397,13 @@ func (l *Lock) acquireSlow(ctx context.Context) (bool, error) {
 	if l == nil || l.release == nil {
 		return false, errUnusable("Lock")
 	}
+	if l.om != nil { // an owner lock over the library's OwnerMutex
+		ok, err := l.om.Acquire(ctx)
+		if ok && l.watched.Load() {
+			l.record(ctx)
+		}
+		return ok, err
+	}
 	var ok bool
 	var err error
 	switch {
@@ -460,6 +468,9 @@ func (l *Lock) record(ctx context.Context) {
 func (l *Lock) Release(ctx context.Context) error {
 	if l == nil || l.release == nil {
 		return errUnusable("Lock")
+	}
+	if l.om != nil && !l.watched.Load() { // the OwnerMutex's checked release, in one step
+		return l.om.releaseOwned(ctx, l.name)
 	}
 	if l.check != nil {
 		if err := l.checkOwner(ctx); err != nil {

@@ -72,6 +72,9 @@ func NewOwnerLock(v any, opts ...LockOption) (*OwnerLock, error) {
 	l.release = releaseUncheckedMethod.must(v, m)
 	l.unchecked = l.release
 	l.ack, _ = ackMethod.bind(v, m)
+	if om, ok := v.(*OwnerMutex); ok {
+		l.om = om // the library's own: one task look-up per call, no indirection
+	}
 	o := &OwnerLock{l: l, isOwner: isOwnerMethod.must(v, m)}
 	l.check = o.checkOwner
 	return o, nil
@@ -81,10 +84,16 @@ func (o *OwnerLock) checkOwner(ctx context.Context) error {
 	if o.isOwner(ctx) {
 		return nil
 	}
-	if _, ok := TaskOf(ctx); !ok {
-		return fmt.Errorf("mixin: %s is not acquired by current task: %w (%w)", o.l.name, ErrNotOwner, ErrNoTask)
+	_, hasTask := TaskOf(ctx)
+	return notOwner(o.l.name, hasTask)
+}
+
+// notOwner is the error of a release by a task that does not hold the lock.
+func notOwner(name string, hasTask bool) error {
+	if !hasTask {
+		return fmt.Errorf("mixin: %s is not acquired by current task: %w (%w)", name, ErrNotOwner, ErrNoTask)
 	}
-	return fmt.Errorf("mixin: %s is not acquired by current task: %w", o.l.name, ErrNotOwner)
+	return fmt.Errorf("mixin: %s is not acquired by current task: %w", name, ErrNotOwner)
 }
 
 func (o *OwnerLock) usable() bool { return o != nil && o.l != nil }

@@ -158,6 +158,17 @@ func (m *OwnerMutex) IsOwner(ctx context.Context) bool {
 	return ok && m.state.Load() == 1 && m.owner.Load() == uint64(task)
 }
 
+// releaseOwned is the owner-lock proxy's Release over an OwnerMutex: the
+// ownership check and the release with one task look-up. The mutex's
+// release takes no ctx, so an ended ctx changes nothing.
+func (m *OwnerMutex) releaseOwned(ctx context.Context, name string) error {
+	task, ok := TaskOf(ctx)
+	if !ok || m.state.Load() != 1 || m.owner.Load() != uint64(task) {
+		return notOwner(name, ok)
+	}
+	return m.ReleaseUnchecked(ctx)
+}
+
 // ReleaseUnchecked frees the mutex without checking who holds it (Python's
 // _release); the owner-lock proxy's Release checks IsOwner first. When a
 // waiter has waited longer than StarvationThreshold, the mutex goes straight

@@ -57,7 +57,14 @@ func BenchmarkLockDo(b *testing.B) {
 		}
 	})
 	b.Run("direct", func(b *testing.B) {
-		var mu sync.Locker = &sync.Mutex{}
+		mu := through[sync.Locker](&sync.Mutex{})
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = directDo(mu, ctx, work)
+		}
+	})
+	b.Run("direct-static", func(b *testing.B) {
+		var mu sync.Locker = &sync.Mutex{} // the compiler sees through this
 		b.ReportAllocs()
 		for b.Loop() {
 			_ = directDo(mu, ctx, work)
@@ -178,10 +185,10 @@ func BenchmarkLockDoCanonical(b *testing.B) {
 		}
 	})
 	b.Run("direct", func(b *testing.B) {
-		var c interface {
+		c := through[interface {
 			Acquire(context.Context) (bool, error)
 			Release(context.Context) error
-		} = &canonical{}
+		}](&canonical{})
 		b.ReportAllocs()
 		for b.Loop() {
 			func() error {
@@ -214,7 +221,7 @@ func BenchmarkLockAcquireRelease(b *testing.B) {
 		}
 	})
 	b.Run("direct", func(b *testing.B) {
-		var mu sync.Locker = &sync.Mutex{}
+		mu := through[sync.Locker](&sync.Mutex{})
 		b.ReportAllocs()
 		for b.Loop() {
 			mu.Lock()
