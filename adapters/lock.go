@@ -538,9 +538,7 @@ func (l *Lock) releaseNow(ctx context.Context, release func(context.Context) err
 				return err
 			}
 		}
-		rctx, cancel := l.detached(ctx)
-		defer cancel()
-		return l.rel.Release(rctx)
+		return l.releaseDetached(ctx)
 	}
 	return l.call(ctx, l.release)
 }
@@ -603,7 +601,21 @@ func (l *Lock) Do(ctx context.Context, fn func(context.Context) error) (err erro
 	if fn == nil {
 		return errNilFunc
 	}
-	ok, err := l.Acquire(ctx)
+	// The canonical shapes, unchecked and unwatched, are called directly,
+	// without the frames of Acquire, Exit and Release: the same steps.
+	direct := l != nil && l.acq != nil && l.rel != nil && l.check == nil && l.locked != nil
+	var ok bool
+	if direct {
+		ok, err = l.acq.Acquire(ctx)
+		if ok && err != nil {
+			return errors.Join(err, l.call(ctx, l.release))
+		}
+		if ok && l.watched.Load() {
+			l.record(ctx)
+		}
+	} else {
+		ok, err = l.Acquire(ctx)
+	}
 	if err != nil {
 		return err
 	}
@@ -618,5 +630,20 @@ func (l *Lock) Do(ctx context.Context, fn func(context.Context) error) (err erro
 	}()
 	err = fn(ctx)
 	finished = true
+	if direct && !l.watched.Load() {
+		rerr := l.rel.Release(ctx)
+		if gaveUp(ctx, rerr) { // ended during the release: again, detached
+			rerr = l.releaseDetached(ctx)
+		}
+		return exitResult(err, false, rerr)
+	}
 	return l.Exit(ctx, err)
+}
+
+// releaseDetached releases through the canonical Release with a ctx of the
+// proxy's own, bounded by the release timeout.
+func (l *Lock) releaseDetached(ctx context.Context) error {
+	rctx, cancel := l.detached(ctx)
+	defer cancel()
+	return l.rel.Release(rctx)
 }

@@ -111,12 +111,22 @@ func (o *OwnerLock) AsLock() *Lock {
 func (o *OwnerLock) Value() any { return o.AsLock().Value() }
 
 // Acquire acquires the lock as Lock.Acquire does.
-func (o *OwnerLock) Acquire(ctx context.Context) (bool, error) { return o.AsLock().Acquire(ctx) }
+func (o *OwnerLock) Acquire(ctx context.Context) (bool, error) {
+	if o != nil && o.l != nil && o.l.om != nil && !o.l.watched.Load() {
+		return o.l.om.Acquire(ctx) // the library's OwnerMutex, unwatched: directly
+	}
+	return o.AsLock().Acquire(ctx)
+}
 
 // Release releases the lock if the ctx's task owns it; otherwise it returns
 // an error matching ErrNotOwner ("*pkg.T is not acquired by current task"),
 // and also ErrNoTask when ctx carries no task identity.
-func (o *OwnerLock) Release(ctx context.Context) error { return o.AsLock().Release(ctx) }
+func (o *OwnerLock) Release(ctx context.Context) error {
+	if o != nil && o.l != nil && o.l.om != nil && !o.l.watched.Load() {
+		return o.l.om.releaseOwned(ctx, o.l.name) // the check and the release in one step
+	}
+	return o.AsLock().Release(ctx)
+}
 
 // Locked reports whether the lock is held.
 func (o *OwnerLock) Locked() bool { return o.AsLock().Locked() }
