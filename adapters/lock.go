@@ -286,7 +286,7 @@ func WithLockFactory(factory func(v any) any) LockOption {
 // ErrUnusable (Locked returns false).
 type Lock struct {
 	value   any
-	name    string                              // the value's type, for messages
+	typ     reflect.Type                        // the value's type, for messages (formatted only then)
 	acquire func(context.Context) (bool, error) // ctx-aware Acquire; nil when blocking is set
 	block   func() (bool, error)                // context-less Acquire
 	locker  sync.Locker                         // a sync.Locker with TryLock: called directly
@@ -362,7 +362,7 @@ func newLockProxy(v any, opts []LockOption) *Lock {
 	if cfg.releaseTimeout <= 0 {
 		cfg.releaseTimeout = DefaultReleaseTimeout
 	}
-	return &Lock{value: v, name: reflect.TypeOf(v).String(), factory: cfg.factory, timeout: cfg.releaseTimeout}
+	return &Lock{value: v, typ: reflect.TypeOf(v), factory: cfg.factory, timeout: cfg.releaseTimeout}
 }
 
 // bindAcquire takes a bound Acquire, shared by Lock and OwnerLock.
@@ -470,7 +470,7 @@ func (l *Lock) Release(ctx context.Context) error {
 		return errUnusable("Lock")
 	}
 	if l.om != nil && !l.watched.Load() { // the OwnerMutex's checked release, in one step
-		return l.om.releaseOwned(ctx, l.name)
+		return l.om.releaseOwned(ctx, l.typ)
 	}
 	if l.check != nil {
 		if err := l.checkOwner(ctx); err != nil {
@@ -521,7 +521,7 @@ func gaveUp(ctx context.Context, err error) bool {
 // path bound (the value's own Release or Unlock, called directly).
 func (l *Lock) releaseNow(ctx context.Context, release func(context.Context) error) error {
 	if l.locked == nil && !l.held.CompareAndSwap(true, false) {
-		return fmt.Errorf("mixin: %s: %w", l.name, ErrNotLocked)
+		return fmt.Errorf("mixin: %s: %w", l.typ, ErrNotLocked)
 	}
 	if l.watched.Load() {
 		l.unrecord()
@@ -564,7 +564,7 @@ func (l *Lock) Enter(ctx context.Context) (any, error) {
 		return nil, err
 	}
 	if !ok {
-		return nil, fmt.Errorf("mixin: %s: %w", l.name, ErrNotAcquired)
+		return nil, fmt.Errorf("mixin: %s: %w", l.typ, ErrNotAcquired)
 	}
 	if l.factory != nil {
 		return l.produce(ctx), nil
@@ -620,7 +620,7 @@ func (l *Lock) Do(ctx context.Context, fn func(context.Context) error) (err erro
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("mixin: %s: %w", l.name, ErrNotAcquired)
+		return fmt.Errorf("mixin: %s: %w", l.typ, ErrNotAcquired)
 	}
 	finished := false
 	defer func() {

@@ -89,7 +89,7 @@ func (w *Watchdog) Watch(v any) (*Lock, error) {
 		return nil, errUnusable("Lock")
 	}
 	if l.ack != nil && !l.ack(w) {
-		return nil, fmt.Errorf("mixin: %s: %w", l.name, ErrDeclined)
+		return nil, fmt.Errorf("mixin: %s: %w", l.typ, ErrDeclined)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -154,7 +154,7 @@ func (w *Watchdog) forceRelease(ctx context.Context, h Hold) error {
 		return errUnusable("Lock")
 	}
 	if h.since == 0 || h.Lock.since.Load() != h.since {
-		return fmt.Errorf("mixin: force-release of %s: the reported hold has ended: %w", h.Lock.name, ErrNotLocked)
+		return fmt.Errorf("mixin: force-release of %s: the reported hold has ended: %w", h.Lock.typ, ErrNotLocked)
 	}
 	return h.Lock.releaseNow(ctx, h.Lock.unchecked)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/gomixin/mixin/validate"
 )
@@ -85,11 +86,11 @@ func (o *OwnerLock) checkOwner(ctx context.Context) error {
 		return nil
 	}
 	_, hasTask := TaskOf(ctx)
-	return notOwner(o.l.name, hasTask)
+	return notOwner(o.l.typ, hasTask)
 }
 
 // notOwner is the error of a release by a task that does not hold the lock.
-func notOwner(name string, hasTask bool) error {
+func notOwner(name reflect.Type, hasTask bool) error {
 	if !hasTask {
 		return fmt.Errorf("mixin: %s is not acquired by current task: %w (%w)", name, ErrNotOwner, ErrNoTask)
 	}
@@ -123,7 +124,7 @@ func (o *OwnerLock) Acquire(ctx context.Context) (bool, error) {
 // and also ErrNoTask when ctx carries no task identity.
 func (o *OwnerLock) Release(ctx context.Context) error {
 	if o != nil && o.l != nil && o.l.om != nil && !o.l.watched.Load() {
-		return o.l.om.releaseOwned(ctx, o.l.name) // the check and the release in one step
+		return o.l.om.releaseOwned(ctx, o.l.typ) // the check and the release in one step
 	}
 	return o.AsLock().Release(ctx)
 }

@@ -3,6 +3,7 @@ package adapters
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -161,7 +162,7 @@ func (m *OwnerMutex) IsOwner(ctx context.Context) bool {
 // releaseOwned is the owner-lock proxy's Release over an OwnerMutex: the
 // ownership check and the release with one task look-up. The mutex's
 // release takes no ctx, so an ended ctx changes nothing.
-func (m *OwnerMutex) releaseOwned(ctx context.Context, name string) error {
+func (m *OwnerMutex) releaseOwned(ctx context.Context, name reflect.Type) error {
 	task, ok := TaskOf(ctx)
 	if !ok || m.state.Load() != 1 || m.owner.Load() != uint64(task) {
 		return notOwner(name, ok)
