@@ -18,27 +18,44 @@ import (
 // suite can unblock it by releasing what it holds and leave nothing behind.
 func within[R any](t testing.TB, c *config, what string, ctx context.Context, fn func() R, undo func(R)) (R, bool) {
 	t.Helper()
-	done := make(chan R, 1)
-	go func() { done <- fn() }()
-	var deadline <-chan time.Time
-	if ctx.Done() == nil {
-		timer := time.NewTimer(c.timeout)
-		defer timer.Stop()
-		deadline = timer.C
-	} else {
+	type outcome struct {
+		r        R
+		returned bool
+		panicked any
+	}
+	out := make(chan outcome, 1)
+	go func() {
+		var o outcome
+		defer func() {
+			if !o.returned {
+				o.panicked = recover()
+			}
+			out <- o
+		}()
+		o.r = fn()
+		o.returned = true
+	}()
+	// A panic in the implementation is raised again in the property's
+	// goroutine, where the suite turns it into a failure.
+	deliver := func(o outcome) (R, bool) {
+		if !o.returned {
+			panic(o.panicked)
+		}
+		return o.r, true
+	}
+	if ctx.Done() != nil {
 		select {
-		case r := <-done:
-			return r, true
+		case o := <-out:
+			return deliver(o)
 		case <-ctx.Done():
 		}
-		timer := time.NewTimer(c.timeout)
-		defer timer.Stop()
-		deadline = timer.C
 	}
+	timer := time.NewTimer(c.timeout)
+	defer timer.Stop()
 	select {
-	case r := <-done:
-		return r, true
-	case <-deadline:
+	case o := <-out:
+		return deliver(o)
+	case <-timer.C:
 	}
 	if ctx.Done() == nil {
 		t.Errorf("%s did not return within %v", what, c.timeout)
@@ -46,13 +63,21 @@ func within[R any](t testing.TB, c *config, what string, ctx context.Context, fn
 		t.Errorf("%s did not return within %v of its ctx ending: it ignores its ctx", what, c.timeout)
 	}
 	go func() {
-		r := <-done
-		if undo != nil {
-			undo(r)
+		if o := <-out; o.returned && undo != nil {
+			undo(o.r)
 		}
 	}()
 	var zero R
 	return zero, false
+}
+
+// bounded runs a call that returns an error with a ctx of the suite's
+// timeout, bounded as within bounds it.
+func (c *config) bounded(t testing.TB, what string, fn func(ctx context.Context) error) (error, bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	return within(t, c, what, ctx, func() error { return fn(ctx) }, nil)
 }
 
 // fold counts the outcomes of one property's many calls, so that a failure

@@ -15,7 +15,8 @@ import (
 // error unless Exit suppresses it ("do-runs-body-once"), and a panic in the
 // body either going on with its own value or being suppressed, never turned
 // into another ("panic-in-body"). Each property gets a fresh value, so
-// single-use contexts (an *os.File) pass.
+// single-use contexts (an *os.File) pass. Every Enter, Exit and Do is
+// bounded: one that blocks past the suite's timeout fails its property.
 func Context[T any](t testing.TB, newContext func() any, opts ...Option) bool {
 	t.Helper()
 	c := newConfig(opts)
@@ -30,17 +31,44 @@ func Context[T any](t testing.TB, newContext func() any, opts ...Option) bool {
 	if !c.property(t, "abc", func(t testing.TB) { mk(t) }) {
 		return false
 	}
-	ctx := context.Background()
+	return contextProperties(t, c, func(t testing.TB) contextAPI[T] {
+		if x := mk(t); x != nil {
+			return x
+		}
+		return nil
+	})
+}
+
+// contextAPI is what the context properties use of a Context or an
+// ExecContext.
+type contextAPI[T any] interface {
+	Enter(context.Context) (T, error)
+	Exit(context.Context, error) error
+	Do(context.Context, func(context.Context, T) error) error
+}
+
+// contextProperties are the properties every context manager has, each call
+// bounded by the suite's timeout.
+func contextProperties[T any](t testing.TB, c *config, mk func(testing.TB) contextAPI[T]) bool {
+	t.Helper()
 	ok := c.property(t, "enter-exit", func(t testing.TB) {
 		x := mk(t)
 		if x == nil {
 			return
 		}
-		if _, err := x.Enter(ctx); err != nil {
+		err, returned := c.bounded(t, "Enter", func(ctx context.Context) error { _, err := x.Enter(ctx); return err })
+		if !returned {
+			return
+		}
+		if err != nil {
 			t.Errorf("expected Enter to succeed, got %v", err)
 			return
 		}
-		if err := x.Exit(ctx, nil); err != nil {
+		err, returned = c.bounded(t, "Exit", func(ctx context.Context) error { return x.Exit(ctx, nil) })
+		switch {
+		case returned && errors.Is(err, context.DeadlineExceeded):
+			t.Errorf("Exit did not finish within %v: it blocks (an executor-backed proxy returns at its ctx's end while the Exit still runs)", c.timeout)
+		case returned && err != nil:
 			t.Errorf("expected Exit(nil) after Enter to succeed, got %v", err)
 		}
 	})
@@ -51,7 +79,12 @@ func Context[T any](t testing.TB, newContext func() any, opts ...Option) bool {
 		}
 		body := errors.New("conform: body error")
 		calls := 0
-		err := x.Do(ctx, func(context.Context, T) error { calls++; return body })
+		err, returned := c.bounded(t, "Do", func(ctx context.Context) error {
+			return x.Do(ctx, func(context.Context, T) error { calls++; return body })
+		})
+		if !returned {
+			return
+		}
 		if calls != 1 {
 			t.Errorf("expected Do to run its body once, it ran %d times", calls)
 		}
@@ -66,10 +99,10 @@ func Context[T any](t testing.TB, newContext func() any, opts ...Option) bool {
 		}
 		type marker struct{}
 		var got any
-		func() {
+		_, _ = c.bounded(t, "Do", func(ctx context.Context) error {
 			defer func() { got = recover() }()
-			_ = x.Do(ctx, func(context.Context, T) error { panic(marker{}) })
-		}()
+			return x.Do(ctx, func(context.Context, T) error { panic(marker{}) })
+		})
 		if got != nil && got != (marker{}) {
 			t.Errorf("expected a panic in the body to go on with its own value or be suppressed, got panic %v", fmt.Sprint(got))
 		}

@@ -2,7 +2,6 @@ package conform
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -38,80 +37,25 @@ func ExecContext[T any](t testing.TB, newContext func() any, opts ...Option) boo
 	if !c.property(t, "abc", func(t testing.TB) { mk(t) }) {
 		return false
 	}
-	bounded := func(t testing.TB, what string, fn func(ctx context.Context) error) (error, bool) {
-		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
-		defer cancel()
-		return within(t, c, what, ctx, func() error { return fn(ctx) }, nil)
-	}
-	ok := c.property(t, "enter-exit", func(t testing.TB) {
-		x := mk(t)
-		if x == nil {
-			return
+	ok := contextProperties(t, c, func(t testing.TB) contextAPI[T] {
+		if x := mk(t); x != nil {
+			return x
 		}
-		err, returned := bounded(t, "Enter", func(ctx context.Context) error { _, err := x.Enter(ctx); return err })
-		if !returned {
-			return
-		}
-		if err != nil {
-			t.Errorf("expected Enter to succeed, got %v", err)
-			return
-		}
-		err, returned = bounded(t, "Exit", func(ctx context.Context) error { return x.Exit(ctx, nil) })
-		switch {
-		case returned && errors.Is(err, context.DeadlineExceeded):
-			t.Errorf("Exit did not finish within %v: it blocks (the proxy returned at its ctx's end; the Exit still runs on the executor)", c.timeout)
-		case returned && err != nil:
-			t.Errorf("expected Exit(nil) after Enter to succeed, got %v", err)
-		}
+		return nil
 	})
-	ok = c.property(t, "do-runs-body-once", func(t testing.TB) {
-		x := mk(t)
-		if x == nil {
-			return
-		}
-		body := errors.New("conform: body error")
-		calls := 0
-		err, returned := bounded(t, "Do", func(ctx context.Context) error {
-			return x.Do(ctx, func(context.Context, T) error { calls++; return body })
-		})
-		if !returned {
-			return
-		}
-		if calls != 1 {
-			t.Errorf("expected Do to run its body once, it ran %d times", calls)
-		}
-		if err != nil && !errors.Is(err, body) {
-			t.Errorf("expected Do to return the body's error (or nil, suppressed), got %v", err)
-		}
-	}) && ok
-	ok = c.property(t, "panic-in-body", func(t testing.TB) {
-		x := mk(t)
-		if x == nil {
-			return
-		}
-		type marker struct{}
-		var got any
-		_, _ = bounded(t, "Do", func(ctx context.Context) error {
-			defer func() { got = recover() }()
-			return x.Do(ctx, func(context.Context, T) error { panic(marker{}) })
-		})
-		if got != nil && got != (marker{}) {
-			t.Errorf("expected a panic in the body to go on with its own value or be suppressed, got panic %v", fmt.Sprint(got))
-		}
-	}) && ok
 	ok = c.property(t, "runner", func(t testing.TB) {
 		x := mk(t)
 		if x == nil {
 			return
 		}
 		ran := false
-		if err, returned := bounded(t, "Runner", func(ctx context.Context) error {
+		if err, returned := c.bounded(t, "Runner", func(ctx context.Context) error {
 			return x.Runner()(ctx, func() { ran = true })
 		}); returned && (err != nil || !ran) {
 			t.Errorf("expected the runner to run the work and wait for it, got %v (ran: %v)", err, ran)
 		}
 		var got any
-		_, _ = bounded(t, "Runner", func(ctx context.Context) error {
+		_, _ = c.bounded(t, "Runner", func(ctx context.Context) error {
 			defer func() { got = recover() }()
 			return x.Runner()(ctx, func() { panic("conform: work broke") })
 		})
