@@ -89,8 +89,8 @@ func (c *Composer) Registry() *Registry { return c.reg }
 // when no kind attaches at all, and for nil or a nil pointer.
 func (c *Composer) Compose(v any, opts ...ComposeOption) (*Composite, error) {
 	var cfg composeConfig
-	for _, o := range opts {
-		o(&cfg)
+	if len(opts) > 0 { // (collecting them makes cfg escape: not without options)
+		cfg = composeOptions(opts)
 	}
 	if v == nil || reflectx.IsNilPointer(v) {
 		return nil, validate.Check(v, validate.Spec{Name: "any kind"})
@@ -153,6 +153,16 @@ func (c *Composer) Compose(v any, opts ...ComposeOption) (*Composite, error) {
 		return nil, noKind(v, p, cfg.only)
 	}
 	return comp, nil
+}
+
+func composeOptions(opts []ComposeOption) composeConfig {
+	var cfg composeConfig
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	return cfg
 }
 
 // joinRefusals merges the refusals of required kinds into one error: one

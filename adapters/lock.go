@@ -354,15 +354,23 @@ func NewLock(v any, opts ...LockOption) (*Lock, error) {
 
 func newLockProxy(v any, opts []LockOption) *Lock {
 	var cfg lockConfig
-	for _, o := range opts {
-		if o != nil {
-			o(&cfg)
-		}
+	if len(opts) > 0 { // (collecting them makes cfg escape: not without options)
+		cfg = lockOptions(opts)
 	}
 	if cfg.releaseTimeout <= 0 {
 		cfg.releaseTimeout = DefaultReleaseTimeout
 	}
 	return &Lock{value: v, typ: reflect.TypeOf(v), factory: cfg.factory, timeout: cfg.releaseTimeout}
+}
+
+func lockOptions(opts []LockOption) lockConfig {
+	var cfg lockConfig
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	return cfg
 }
 
 // bindAcquire takes a bound Acquire, shared by Lock and OwnerLock.
