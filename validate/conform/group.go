@@ -156,6 +156,7 @@ type hookCounter struct {
 	setups, cleanups atomic.Int32
 }
 
+// Setup counts the call and calls the value's Setup, if it has one.
 func (h *hookCounter) Setup(ctx context.Context) error {
 	h.setups.Add(1)
 	if h.setup == nil {
@@ -164,6 +165,7 @@ func (h *hookCounter) Setup(ctx context.Context) error {
 	return h.setup(ctx)
 }
 
+// Cleanup counts the call and calls the value's Cleanup, if it has one.
 func (h *hookCounter) Cleanup(ctx context.Context) error {
 	h.cleanups.Add(1)
 	if h.cleanup == nil {
