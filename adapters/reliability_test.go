@@ -65,6 +65,24 @@ func (c *ctxUnlocker) Lock(ctx context.Context) error {
 }
 func (c *ctxUnlocker) Unlock(ctx context.Context) error { return c.l.Release(ctx) }
 
+// repeat calls fn on a goroutine of its own, again and again, until the
+// returned stop is called; stop returns once the goroutine has.
+func repeat(fn func()) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-quit:
+				return
+			default:
+			}
+			fn()
+		}
+	}()
+	return func() { close(quit); <-done }
+}
+
 // Items 1 and 16: Go and Submit while another goroutine waits, and Waits that
 // give up, on a WaitGroup-free idle counter.
 func TestGroupGoConcurrentWithWaitAndExit(t *testing.T) {
@@ -72,27 +90,13 @@ func TestGroupGoConcurrentWithWaitAndExit(t *testing.T) {
 		g, err := adapters.NewGroup(nil)
 		require.NoError(t, err)
 		require.NoError(t, g.Enter(context.Background()))
-		var wg sync.WaitGroup
-		stop := make(chan struct{})
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				g.Go(func(context.Context) error { return nil })
-			}
-		}()
+		stop := repeat(func() { g.Go(func(context.Context) error { return nil }) })
 		for range 200 {
 			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Microsecond)
 			_ = g.Wait(ctx)
 			cancel()
 		}
-		close(stop)
-		wg.Wait()
+		stop()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		require.NoError(t, g.Exit(ctx, nil))
 		cancel()
@@ -103,27 +107,13 @@ func TestGroupGoConcurrentWithWaitAndExit(t *testing.T) {
 func TestPoolSubmitConcurrentWithWait(t *testing.T) {
 	p := adapters.NewPool(adapters.WithSize(4))
 	defer p.Close()
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			_ = p.Submit(context.Background(), func() {})
-		}
-	}()
+	stop := repeat(func() { _ = p.Submit(context.Background(), func() {}) })
 	for range 2000 {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Microsecond)
 		_ = p.Wait(ctx)
 		cancel()
 	}
-	close(stop)
-	wg.Wait()
+	stop()
 	require.NoError(t, p.Wait(context.Background()))
 }
 
@@ -495,29 +485,16 @@ func TestAwaitExecCmdLateAwaiters(t *testing.T) {
 func TestOwnerMutexHotHolderDoesNotStarveWaiter(t *testing.T) {
 	l, err := adapters.NewOwnerLock(adapters.NewOwnerMutex())
 	require.NoError(t, err)
-	stop := make(chan struct{})
 	var holds atomic.Int64
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		ctx := adapters.WithTask(context.Background())
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			ok, err := l.Acquire(ctx)
-			if !ok || err != nil {
-				continue
-			}
+	hot := adapters.WithTask(context.Background())
+	stop := repeat(func() {
+		if ok, err := l.Acquire(hot); ok && err == nil {
 			holds.Add(1)
 			time.Sleep(time.Millisecond)
-			_ = l.Release(ctx)
+			_ = l.Release(hot)
 		}
-	}()
-	defer func() { close(stop); wg.Wait() }()
+	})
+	defer stop()
 	worst, worstWait := int64(0), time.Duration(0)
 	for range 20 {
 		time.Sleep(3 * time.Millisecond) // the holder is hot again

@@ -284,31 +284,21 @@ func TestStressHotOwnerMutexHolder(t *testing.T) {
 	var st stats
 	l, err := adapters.NewOwnerLock(adapters.NewOwnerMutex())
 	require.NoError(t, err)
-	stop := make(chan struct{})
 	var holds atomic.Int64
 	var inside, worstInside atomic.Int32
-	var wg sync.WaitGroup
+	var stops []func()
 	for range 2 { // two hot tasks
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx := adapters.WithTask(context.Background())
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				st.ops.Add(1)
-				_ = l.Do(ctx, func(context.Context) error {
-					raise32(&worstInside, inside.Add(1))
-					defer inside.Add(-1)
-					holds.Add(1)
-					time.Sleep(time.Millisecond)
-					return nil
-				})
-			}
-		}()
+		hot := adapters.WithTask(context.Background())
+		stops = append(stops, repeat(func() {
+			st.ops.Add(1)
+			_ = l.Do(hot, func(context.Context) error {
+				raise32(&worstInside, inside.Add(1))
+				defer inside.Add(-1)
+				holds.Add(1)
+				time.Sleep(time.Millisecond)
+				return nil
+			})
+		}))
 	}
 	var worstWait time.Duration
 	var worstHolds, waits int64
@@ -328,8 +318,9 @@ func TestStressHotOwnerMutexHolder(t *testing.T) {
 		waits++
 		time.Sleep(time.Duration(r.IntN(3000)) * time.Microsecond)
 	}
-	close(stop)
-	wg.Wait()
+	for _, stop := range stops {
+		stop()
+	}
 	assert.Equal(t, int32(1), worstInside.Load(), "never two holders")
 	assert.False(t, l.Locked())
 	goleak.VerifyNone(t)
