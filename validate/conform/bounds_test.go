@@ -132,3 +132,18 @@ func TestLockSuiteHandlesMode(t *testing.T) {
 		conform.Skip("locked-tells-truth", "release-wakes-waiter", "cancelled-acquire-leaves-free"), conform.WithWaiters(8))
 	assert.Contains(t, r.failures(), "mutual exclusion broken", "one handle shared by goroutines is no lock")
 }
+
+// A handles factory that stops making locks part-way is reported, not a crash.
+func TestHandlesFactoryThatFailsIsReported(t *testing.T) {
+	file := make(chan struct{}, 1)
+	var n atomic.Int32
+	r := &recorder{TB: t}
+	ok := conform.Lock(r, func() any {
+		if n.Add(1) > 3 {
+			return struct{}{}
+		}
+		return &fileHandle{file: file}
+	}, conform.Handles(), conform.WithWaiters(4), conform.WithTimeout(200*time.Millisecond))
+	assert.False(t, ok)
+	assert.Contains(t, r.failures(), "not a lock")
+}

@@ -103,7 +103,7 @@ func (c *config) property(t testing.TB, name string, f func(t testing.TB)) bool 
 	}
 	rec := &prefixed{TB: t, name: name}
 	guarded(rec, f)
-	return !rec.failed
+	return !rec.failed.Load()
 }
 
 // guarded runs a property, turning a panic of the implementation under test
@@ -117,24 +117,25 @@ func guarded(t testing.TB, f func(t testing.TB)) {
 	f(t)
 }
 
-// prefixed passes a property's failures on, prefixed with its name.
+// prefixed passes a property's failures on, prefixed with its name. Its
+// contenders report from goroutines of their own: failed is atomic.
 type prefixed struct {
 	testing.TB
 	name   string
-	failed bool
+	failed atomic.Bool
 }
 
 func (p *prefixed) Errorf(format string, args ...any) {
-	p.failed = true
+	p.failed.Store(true)
 	p.TB.Errorf("%s: %s", p.name, fmt.Sprintf(format, args...))
 }
 
 func (p *prefixed) Error(args ...any) {
-	p.failed = true
+	p.failed.Store(true)
 	p.TB.Errorf("%s: %s", p.name, fmt.Sprint(args...))
 }
 
-func (p *prefixed) Fail() { p.failed = true; p.TB.Errorf("%s: failed", p.name) }
+func (p *prefixed) Fail() { p.failed.Store(true); p.TB.Errorf("%s: failed", p.name) }
 
 // raise sets m to n if n is larger.
 func raise(m *atomic.Int32, n int32) {
