@@ -26,7 +26,7 @@ type setFn[T any] struct {
 
 // eventMethods are the event's abstract methods, for the proxy's T.
 type eventMethods[T any] struct {
-	clear      methodRows[func()]
+	clear      methodRows[func() error]
 	isSetM     methodRows[func() bool]
 	get        methodRows[func() (T, error)]
 	set        methodRows[setFn[T]]
@@ -46,7 +46,10 @@ func eventMethodsFor[T any]() *eventMethods[T] {
 			return func() (T, error) { return callT[T](rm) }
 		}
 		return &eventMethods[T]{
-			clear:  abstract([]string{"Reset"}, row(func(x interface{ Clear() }) func() { return x.Clear })),
+			clear: abstract([]string{"Reset"},
+				row(func(x interface{ Clear() }) func() error { return func() error { x.Clear(); return nil } }),
+				row(func(x interface{ Clear() error }) func() error { return x.Clear }), // a distributed event's
+			),
 			isSetM: abstract([]string{"Ready"}, row(func(x interface{ IsSet() bool }) func() bool { return x.IsSet })),
 			get: abstract([]string{"Value", "Load"},
 				row(func(x interface{ Get() (T, error) }) func() (T, error) { return x.Get }).orReflect(getByReflect),
@@ -64,6 +67,8 @@ func eventMethodsFor[T any]() *eventMethods[T] {
 				row(func(x interface{ Set(T) }) setFn[T] {
 					return setFn[T]{fn: func(t T) error { x.Set(t); return nil }}
 				}).orReflect(setByReflect[T]),
+				// A Set that can fail (a distributed event's): TrySet returns its error.
+				row(func(x interface{ Set(T) error }) setFn[T] { return setFn[T]{fn: x.Set} }),
 			),
 			next: abstract([]string{"Next", "Wait"},
 				row(func(x interface {
@@ -120,7 +125,7 @@ func EventSpec() validate.Spec { return eventKind.copySpec() }
 // matching ErrUnusable (IsSet returns false, Set and Clear do nothing).
 type Event[T any] struct {
 	value any
-	clear func()
+	clear func() error
 	get   func() (T, error)
 	getT  getterT[T] // the canonical Get, called directly
 	isSet func() bool
@@ -154,8 +159,10 @@ type anyFollower interface {
 	streamAny(context.Context) iter.Seq[any]
 }
 
-// NewEvent composes v as an event. v needs Clear(), Get() (T, error) or
-// Get() (T, bool), IsSet() bool, Set(T) and WaitForNext(ctx) (T, error); an
+// NewEvent composes v as an event. v needs Clear() (or Clear() error),
+// Get() (T, error) or Get() (T, bool), IsSet() bool, Set(T) (or Set(T)
+// error, whose errors TrySet and TryClear return) and WaitForNext(ctx)
+// (T, error); an
 // optional Wait(ctx) (T, error) is used by the proxy's Wait. A value that
 // does not fit is refused with a *validate.AbstractError naming every
 // problem.
@@ -237,17 +244,21 @@ func (e *Event[T]) Value() any {
 
 // Set sets the event's value and wakes its waiters (as the value's Set does).
 // A value of a dynamic type the wrapped Set cannot take (possible only when T
-// is an interface type) is not set: use TrySet to get that error, or Err.
-func (e *Event[T]) Set(v T) {
-	if err := e.TrySet(v); err != nil && e.usable() {
+// is an interface type) is not set, and a value's Set(T) error may fail (a
+// distributed event's): use TrySet to get that error, or Err.
+func (e *Event[T]) Set(v T) { e.keep(e.TrySet(v)) }
+
+// keep records the error of a Set or Clear called without a way to return it.
+func (e *Event[T]) keep(err error) {
+	if err != nil && e.usable() {
 		e.mu.Lock()
 		e.lastErr = err
 		e.mu.Unlock()
 	}
 }
 
-// TrySet is Set that returns an error matching ErrType when the wrapped Set
-// cannot take v's dynamic type, instead of setting nothing silently.
+// TrySet is Set that returns its error: one matching ErrType when the wrapped
+// Set cannot take v's dynamic type, or the error of a Set(T) error.
 func (e *Event[T]) TrySet(v T) error {
 	if !e.usable() {
 		return errUnusable("Event")
@@ -255,8 +266,9 @@ func (e *Event[T]) TrySet(v T) error {
 	return e.set(v)
 }
 
-// Err returns the error of the last Set that was refused for its value's
-// dynamic type, or nil.
+// Err returns the error of the last Set or Clear that failed (a value of a
+// dynamic type the wrapped Set cannot take, or the error of a value's
+// Set(T) error or Clear() error), or nil.
 func (e *Event[T]) Err() error {
 	if !e.usable() {
 		return errUnusable("Event")
@@ -282,11 +294,16 @@ func (e *Event[T]) Get() (T, error) {
 // IsSet reports whether the event holds a value.
 func (e *Event[T]) IsSet() bool { return e.usable() && e.isSet() }
 
-// Clear empties the event.
-func (e *Event[T]) Clear() {
-	if e.usable() {
-		e.clear()
+// Clear empties the event. The error of a value's Clear() error is kept for
+// Err; TryClear returns it.
+func (e *Event[T]) Clear() { e.keep(e.TryClear()) }
+
+// TryClear is Clear that returns the error of a value's Clear() error.
+func (e *Event[T]) TryClear() error {
+	if !e.usable() {
+		return errUnusable("Event")
 	}
+	return e.clear()
 }
 
 // WaitForNext waits for the next Set, even when a value is held, and returns

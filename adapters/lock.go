@@ -101,7 +101,10 @@ var (
 	lockedRow     = row(func(x interface{ Locked() bool }) func() bool { return x.Locked })
 	lockedMethod  = abstract([]string{"IsLocked", "Held"}, lockedRow)
 	lockedOptinal = optional(lockedRow)
-	ackMethod     = optional(row(func(x interface {
+	// Lost() <-chan struct{}: a lease-backed lock's (a distributed one's)
+	// channel that closes when the current hold's lease is lost.
+	lostMethod = optional(row(func(x interface{ Lost() <-chan struct{} }) func() <-chan struct{} { return x.Lost }))
+	ackMethod  = optional(row(func(x interface {
 		AcknowledgeLocksmith(Locksmith) bool
 	}) func(Locksmith) bool {
 		return x.AcknowledgeLocksmith
@@ -163,6 +166,7 @@ type lockFuncs struct {
 	acquire acquireFn
 	release releaseFn
 	locked  func() bool
+	lost    func() <-chan struct{}      // may be nil
 	tryer   interface{ TryLock() bool } // sync.Mutex's: the hot path, with locker
 	locker  sync.Locker
 }
@@ -170,9 +174,11 @@ type lockFuncs struct {
 // lockForms are the method sets a lock may have, tried in this order, each
 // with how it is bound.
 var lockForms = []form[lockFuncs]{
-	{"", methods(acquireMethod.spec(), releaseMethod.spec(), lockedMethod.spec(), ackMethod.spec()),
+	{"", methods(acquireMethod.spec(), releaseMethod.spec(), lockedMethod.spec(), lostMethod.spec(), ackMethod.spec()),
 		func(v any, m *validate.Match) lockFuncs {
-			return lockFuncs{acquire: acquireMethod.must(v, m), release: releaseMethod.must(v, m), locked: lockedMethod.must(v, m)}
+			f := lockFuncs{acquire: acquireMethod.must(v, m), release: releaseMethod.must(v, m), locked: lockedMethod.must(v, m)}
+			f.lost, _ = lostMethod.bind(v, m)
+			return f
 		}},
 	{"sync.Locker", methods(lockMethod.spec(), unlockMethod.spec(), tryLockMethod.spec(), ackMethod.spec()),
 		func(v any, m *validate.Match) lockFuncs {
@@ -295,6 +301,7 @@ type Lock struct {
 	rel     releaser // the canonical Release, called directly
 	release func(context.Context) error
 	locked  func() bool                 // nil: the proxy tracks the held state
+	lost    func() <-chan struct{}      // the value's Lost, may be nil
 	held    atomic.Bool                 // the tracked state, when locked is nil
 	check   func(context.Context) error // ownership check before release, may be nil
 	factory func(v any) any
@@ -334,8 +341,13 @@ type releaser interface {
 // Locked, the proxy tracks whether the lock is held, so Locked is exact only
 // when every acquisition goes through the proxy. An error locker's
 // TryLock() (bool, error) makes Acquire poll it (0.5ms, doubling up to 16ms)
-// until ctx ends, so that a caller who gives up leaves no call in flight. An optional AcknowledgeLocksmith(Locksmith) bool is asked
-// before a Watchdog watches the lock. A value that does not fit is refused
+// until ctx ends, so that a caller who gives up leaves no call in flight.
+//
+// An optional Lost() <-chan struct{} (a lease-backed lock's: the channel of
+// the current hold, closed when its lease is lost, nil when not held) makes
+// Do cancel fn's ctx, with cause ErrLockLost, as soon as the lease is lost.
+// An optional AcknowledgeLocksmith(Locksmith) bool is asked before a
+// Watchdog watches the lock. A value that does not fit is refused
 // with a *validate.AbstractError naming every problem.
 func NewLock(v any, opts ...LockOption) (*Lock, error) {
 	m, err := lockKind.match(v, nil)
@@ -346,7 +358,7 @@ func NewLock(v any, opts ...LockOption) (*Lock, error) {
 	f := bindForm(lockForms, v, m)
 	l.bindAcquire(f.acquire)
 	l.release, l.rel = f.release.fn, f.release.direct
-	l.locked, l.tryer, l.locker = f.locked, f.tryer, f.locker
+	l.locked, l.tryer, l.locker, l.lost = f.locked, f.tryer, f.locker, f.lost
 	l.unchecked = l.release
 	l.ack, _ = ackMethod.bind(v, m)
 	return l, nil
@@ -602,7 +614,8 @@ func (l *Lock) Exit(ctx context.Context, err error) error {
 }
 
 // Do acquires the lock, runs fn and releases the lock, also when fn panics
-// or calls runtime.Goexit (the panic then goes on). It returns fn's error
+// or calls runtime.Goexit (the panic then goes on). Over a lock with Lost,
+// fn's ctx is cancelled with cause ErrLockLost when the lease is lost. It returns fn's error
 // joined with the release's, ErrNotAcquired when Acquire reports false, and
 // ctx.Err() when ctx ends before the lock is acquired.
 func (l *Lock) Do(ctx context.Context, fn func(context.Context) error) (err error) {
@@ -636,7 +649,11 @@ func (l *Lock) Do(ctx context.Context, fn func(context.Context) error) (err erro
 			_ = l.Release(ctx)
 		}
 	}()
-	err = fn(ctx)
+	if l.lost != nil {
+		err = l.leased(ctx, fn)
+	} else {
+		err = fn(ctx)
+	}
 	finished = true
 	if direct && !l.watched.Load() {
 		rerr := l.rel.Release(ctx)
@@ -646,6 +663,43 @@ func (l *Lock) Do(ctx context.Context, fn func(context.Context) error) (err erro
 		return exitResult(err, false, rerr)
 	}
 	return l.Exit(ctx, err)
+}
+
+// leased runs fn with a ctx that is cancelled, with cause ErrLockLost, when
+// the lock's lease is lost (its Lost channel closes) before fn returns.
+func (l *Lock) leased(ctx context.Context, fn func(context.Context) error) error {
+	ch := l.lost()
+	if ch == nil {
+		return fn(ctx)
+	}
+	fctx, cancel := context.WithCancelCause(ctx)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ch:
+			cancel(fmt.Errorf("mixin: %s: %w", l.typ, ErrLockLost))
+		case <-done:
+		}
+	}()
+	defer func() {
+		close(done)
+		cancel(nil)
+	}()
+	return fn(fctx)
+}
+
+// lostNow reports whether the value says the lease of its current hold is
+// lost.
+func (l *Lock) lostNow() bool {
+	if l.lost == nil {
+		return false
+	}
+	select {
+	case <-l.lost():
+		return true
+	default:
+		return false
+	}
 }
 
 // releaseDetached releases through the canonical Release with a ctx of the

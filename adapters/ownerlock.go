@@ -37,7 +37,7 @@ var (
 var ownerLockKind = &kindSpec{spec: validate.Spec{
 	Name: "owner-lock",
 	Methods: methods(acquireMethod.spec(), lockedMethod.spec(), isOwnerMethod.spec(),
-		releaseUncheckedMethod.spec(), ackMethod.spec()),
+		releaseUncheckedMethod.spec(), lostMethod.spec(), ackMethod.spec()),
 }}
 
 // OwnerLockSpec returns the abstract methods of the owner-lock kind: Lock's
@@ -60,8 +60,11 @@ type OwnerLock struct {
 // NewOwnerLock composes v as an owner lock. v needs Acquire and Locked in a
 // shape Lock accepts, IsOwner(ctx context.Context) bool, and
 // ReleaseUnchecked(ctx) error (or ReleaseUnchecked() error, or
-// ReleaseUnchecked()). A value that does not fit is refused with a
-// *validate.AbstractError naming every problem.
+// ReleaseUnchecked()). An optional Lost() <-chan struct{} is used as Lock
+// uses it; once it has closed, Release goes through to ReleaseUnchecked
+// whatever IsOwner says, so that the value reports the lost lease
+// (ErrLockLost) and frees its hold. A value that does not fit is refused
+// with a *validate.AbstractError naming every problem.
 func NewOwnerLock(v any, opts ...LockOption) (*OwnerLock, error) {
 	m, err := ownerLockKind.match(v, nil)
 	if err != nil {
@@ -70,6 +73,7 @@ func NewOwnerLock(v any, opts ...LockOption) (*OwnerLock, error) {
 	l := newLockProxy(v, opts)
 	l.bindAcquire(acquireMethod.must(v, m))
 	l.locked = lockedMethod.must(v, m)
+	l.lost, _ = lostMethod.bind(v, m)
 	l.release = releaseUncheckedMethod.must(v, m)
 	l.unchecked = l.release
 	l.ack, _ = ackMethod.bind(v, m)
@@ -82,7 +86,9 @@ func NewOwnerLock(v any, opts ...LockOption) (*OwnerLock, error) {
 }
 
 func (o *OwnerLock) checkOwner(ctx context.Context) error {
-	if o.isOwner(ctx) {
+	if o.isOwner(ctx) || o.l.lostNow() {
+		// After a lost lease nobody owns the hold: the release goes through
+		// and the value reports the loss (ErrLockLost).
 		return nil
 	}
 	_, hasTask := TaskOf(ctx)
