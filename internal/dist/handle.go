@@ -1,0 +1,229 @@
+// Package dist holds what the distributed engines of contrib/ share: the
+// handle of a lease-backed lock (one hold at a time, its owner task, its
+// lease kept alive and its loss reported) and the codec of an event's values.
+// An engine supplies how to take, keep, test and give back a lease; the
+// handle does the rest the same way on every engine.
+package dist
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/gomixin/mixin/adapters"
+)
+
+// Lease is one hold of a distributed lock on its engine.
+type Lease interface {
+	// Keep keeps the lease alive until ctx ends (it then returns nil) or the
+	// lease is lost (it returns why).
+	Keep(ctx context.Context) error
+	// Release gives the lease back; false when it was no longer this hold's
+	// (expired, or taken over).
+	Release(ctx context.Context) (bool, error)
+	// Held asks the server whether this lease still holds the lock.
+	Held(ctx context.Context) (bool, error)
+	// Token is the hold's fencing token: larger for every later hold.
+	Token() int64
+}
+
+// Engine takes leases of one named lock.
+type Engine interface {
+	// Acquire waits until it holds the lock or ctx ends; it returns ctx's
+	// error then (joined with the last error the server gave, if any).
+	Acquire(ctx context.Context) (Lease, error)
+	// Locked asks the server whether anyone holds the lock.
+	Locked(ctx context.Context) (bool, error)
+}
+
+// ErrLeaseExpired is why Keep returns when the lease's time ran out before
+// it could be refreshed.
+var ErrLeaseExpired = errors.New("lease expired before it could be refreshed")
+
+// Handle is a holder's handle on a distributed lock: what contrib's Lock
+// types are made of. One hold at a time per handle; goroutines sharing a
+// handle take turns, so a shared handle is a lock too.
+type Handle struct {
+	engine  Engine
+	what    string        // for messages: "redis lock \"name\""
+	timeout time.Duration // bound of the calls made without a ctx (Locked)
+	gate    chan struct{} // one hold per handle
+
+	mu  sync.Mutex
+	cur *hold // nil when this handle holds nothing
+}
+
+// hold is one acquisition through a handle.
+type hold struct {
+	lease   Lease
+	task    adapters.Task
+	hasTask bool
+	lost    chan struct{} // closed when the lease is lost
+	why     error         // why it was lost, set before lost closes
+	lostAt  time.Time
+	stop    context.CancelFunc
+	done    chan struct{} // closed when the keeper has returned
+}
+
+// NewHandle makes a handle over engine. what names the lock in errors;
+// timeout bounds Locked's call to the server.
+func NewHandle(engine Engine, what string, timeout time.Duration) *Handle {
+	return &Handle{engine: engine, what: what, timeout: timeout, gate: make(chan struct{}, 1)}
+}
+
+// Acquire waits until this handle holds the lock or ctx ends.
+func (h *Handle) Acquire(ctx context.Context) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	select {
+	case h.gate <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	lease, err := h.engine.Acquire(ctx)
+	if err != nil {
+		<-h.gate
+		return false, fmt.Errorf("mixin: acquire %s: %w", h.what, err)
+	}
+	task, hasTask := adapters.TaskOf(ctx)
+	kctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	c := &hold{lease: lease, task: task, hasTask: hasTask, lost: make(chan struct{}), stop: stop, done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		err := lease.Keep(kctx)
+		if kctx.Err() == nil { // lost, not stopped
+			if err == nil {
+				err = ErrLeaseExpired
+			}
+			c.why, c.lostAt = err, time.Now()
+			close(c.lost)
+		}
+	}()
+	h.mu.Lock()
+	h.cur = c
+	h.mu.Unlock()
+	return true, nil
+}
+
+// Release gives the lock back. After a lost lease it returns an error
+// matching adapters.ErrLockLost (and gives back nothing another holder
+// took); with no hold, one matching adapters.ErrNotLocked. An error of the
+// server leaves the lease to expire on its own, and frees the handle.
+func (h *Handle) Release(ctx context.Context) error {
+	h.mu.Lock()
+	c := h.cur
+	h.cur = nil
+	h.mu.Unlock()
+	if c == nil {
+		return fmt.Errorf("mixin: release %s: %w", h.what, adapters.ErrNotLocked)
+	}
+	defer func() { <-h.gate }()
+	c.stop()
+	<-c.done
+	ours, err := c.lease.Release(ctx)
+	if lost(c) {
+		return fmt.Errorf("mixin: release %s: %w: %w", h.what, adapters.ErrLockLost, c.why)
+	}
+	if err != nil {
+		return fmt.Errorf("mixin: release %s: %w", h.what, err)
+	}
+	if !ours {
+		return fmt.Errorf("mixin: release %s: %w: the lease had expired", h.what, adapters.ErrLockLost)
+	}
+	return nil
+}
+
+func lost(c *hold) bool {
+	select {
+	case <-c.lost:
+		return true
+	default:
+		return false
+	}
+}
+
+// current returns the hold, or nil.
+func (h *Handle) current() *hold {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.cur
+}
+
+// Lost returns a channel closed when the current hold's lease is lost; nil
+// when this handle holds nothing.
+func (h *Handle) Lost() <-chan struct{} {
+	if c := h.current(); c != nil {
+		return c.lost
+	}
+	return nil
+}
+
+// LostAt returns when the current hold's lease was found lost, and why;
+// zero and nil while it is not.
+func (h *Handle) LostAt() (time.Time, error) {
+	if c := h.current(); c != nil && lost(c) {
+		return c.lostAt, c.why
+	}
+	return time.Time{}, nil
+}
+
+// Token returns the current hold's fencing token, and false when this handle
+// holds nothing.
+func (h *Handle) Token() (int64, bool) {
+	if c := h.current(); c != nil {
+		return c.lease.Token(), true
+	}
+	return 0, false
+}
+
+// IsOwner reports whether ctx's task holds the lock through this handle: it
+// acquired it (a hold acquired without a task is owned by callers without
+// one), has not released it, its lease is not known lost, and the server
+// says the lease still holds the lock.
+func (h *Handle) IsOwner(ctx context.Context) bool {
+	c := h.current()
+	if c == nil || lost(c) {
+		return false
+	}
+	if task, ok := adapters.TaskOf(ctx); ok != c.hasTask || task != c.task {
+		return false
+	}
+	ctx, cancel := h.bounded(ctx)
+	defer cancel()
+	held, err := c.lease.Held(ctx)
+	return err == nil && held
+}
+
+// Locked asks the server whether anyone holds the lock. When the server
+// cannot say within the handle's timeout, it reports what this handle knows:
+// whether it holds the lock itself. LockedContext returns the error instead.
+func (h *Handle) Locked() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), h.timeout)
+	defer cancel()
+	held, err := h.engine.Locked(ctx)
+	if err != nil {
+		c := h.current()
+		return c != nil && !lost(c)
+	}
+	return held
+}
+
+// LockedContext asks the server whether anyone holds the lock.
+func (h *Handle) LockedContext(ctx context.Context) (bool, error) {
+	held, err := h.engine.Locked(ctx)
+	if err != nil {
+		return false, fmt.Errorf("mixin: locked %s: %w", h.what, err)
+	}
+	return held, nil
+}
+
+// bounded is ctx, bounded by the handle's timeout when it has no deadline.
+func (h *Handle) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, h.timeout)
+}

@@ -1,0 +1,15 @@
+//go:build !linux
+
+package serverproc
+
+import (
+	"os/exec"
+	"syscall"
+)
+
+// childAttr: no parent-death signal outside Linux; Stop and Close still kill
+// the child.
+func childAttr() *syscall.SysProcAttr { return nil }
+
+// kill kills the child.
+func kill(cmd *exec.Cmd) { _ = cmd.Process.Kill() }

@@ -1,0 +1,66 @@
+package serverproc_test
+
+import (
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/gomixin/mixin/internal/serverproc"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestStartNamesTheDebianPackageOfAMissingBinary(t *testing.T) {
+	_, err := serverproc.Start(serverproc.Spec{Binary: "no-such-server-xyz", Package: "no-such-package"})
+	require.ErrorIs(t, err, serverproc.ErrMissing)
+	assert.Contains(t, err.Error(), "Debian package no-such-package")
+}
+
+func TestProxyStallHoldsTrafficUntilResume(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() { // an echo server
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer c.Close(); _, _ = io.Copy(c, c) }()
+		}
+	}()
+	p, err := serverproc.NewProxy(ln.Addr().String())
+	require.NoError(t, err)
+	defer p.Close()
+	c, err := net.Dial("tcp", p.Addr())
+	require.NoError(t, err)
+	defer c.Close()
+
+	echo := func(msg string, within time.Duration) (string, error) {
+		if _, err := c.Write([]byte(msg)); err != nil {
+			return "", err
+		}
+		_ = c.SetReadDeadline(time.Now().Add(within))
+		buf := make([]byte, len(msg))
+		_, err := io.ReadFull(c, buf)
+		return string(buf), err
+	}
+	got, err := echo("one", time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, "one", got)
+
+	p.Stall()
+	_, err = echo("two", 100*time.Millisecond)
+	require.Error(t, err, "a stalled proxy lets nothing through")
+	p.Resume()
+	_ = c.SetReadDeadline(time.Now().Add(time.Second))
+	buf := make([]byte, 3)
+	_, err = io.ReadFull(c, buf)
+	require.NoError(t, err)
+	assert.Equal(t, "two", string(buf), "held bytes arrive after Resume")
+}
