@@ -68,7 +68,7 @@ func eventMethodsFor[T any]() *eventMethods[T] {
 					return setFn[T]{fn: func(t T) error { x.Set(t); return nil }}
 				}).orReflect(setByReflect[T]),
 				// A Set that can fail (a distributed event's): TrySet returns its error.
-				row(func(x interface{ Set(T) error }) setFn[T] { return setFn[T]{fn: x.Set} }),
+				row(func(x interface{ Set(T) error }) setFn[T] { return setFn[T]{fn: x.Set} }).orReflect(setByReflect[T]),
 			),
 			next: abstract([]string{"Next", "Wait"},
 				row(func(x interface {
@@ -88,8 +88,9 @@ func eventMethodsFor[T any]() *eventMethods[T] {
 	})
 }
 
-// setByReflect binds a Set that takes a concrete type when T is an interface
-// type: each value's dynamic type is checked before the call.
+// setByReflect binds a Set (or Set returning an error) that takes a concrete
+// type when T is an interface type: each value's dynamic type is checked
+// before the call.
 func setByReflect[T any](rm reflect.Value) setFn[T] {
 	param := rm.Type().In(0)
 	return setFn[T]{param: param, fn: func(t T) error {
@@ -97,7 +98,10 @@ func setByReflect[T any](rm reflect.Value) setFn[T] {
 		if err != nil {
 			return fmt.Errorf("%v: %w", err, ErrType) // NewEvent names the type
 		}
-		rm.Call([]reflect.Value{arg})
+		out := rm.Call([]reflect.Value{arg})
+		if len(out) == 1 && !out[0].IsNil() { // Set(T) error
+			return out[0].Interface().(error)
+		}
 		return nil
 	}}
 }

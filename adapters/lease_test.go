@@ -193,3 +193,30 @@ func TestEventOverFallibleSetAndClearReturnsTheirErrors(t *testing.T) {
 	e.Clear()
 	assert.False(t, e.IsSet())
 }
+
+// fallibleString is a fallible event of a concrete type, for an Event[any].
+type fallibleString struct {
+	*adapters.ValueEvent[string]
+	down bool
+}
+
+func (f *fallibleString) Set(v string) error {
+	if f.down {
+		return errDown
+	}
+	f.ValueEvent.Set(v)
+	return nil
+}
+
+func TestEventAnyOverFallibleSetOfConcreteType(t *testing.T) {
+	f := &fallibleString{ValueEvent: adapters.NewValueEvent[string]()}
+	e, err := adapters.NewEvent[any](f)
+	require.NoError(t, err)
+	require.NoError(t, e.TrySet("a"))
+	assert.ErrorIs(t, e.TrySet(1), adapters.ErrType)
+	f.down = true
+	assert.ErrorIs(t, e.TrySet("b"), errDown)
+	got, err := e.Get()
+	require.NoError(t, err)
+	assert.Equal(t, "a", got)
+}

@@ -106,7 +106,7 @@ func (s *Server) Restart() error {
 		return err
 	}
 	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	go reap(cmd, exited)
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", s.Addr(), 100*time.Millisecond)
@@ -127,6 +127,14 @@ func (s *Server) Restart() error {
 		}
 	}
 }
+
+// Reaper names the goroutine that waits for a running server to exit, for
+// goleak.IgnoreAnyFunction in a TestMain that stops its server after the
+// leak check.
+const Reaper = "github.com/gomixin/mixin/internal/serverproc.reap"
+
+// reap waits for the server to exit.
+func reap(cmd *exec.Cmd, exited chan<- error) { exited <- cmd.Wait() }
 
 // Stop kills the server (its whole process group) and waits for it to exit.
 // Its directory stays, for Restart.

@@ -1,0 +1,87 @@
+package redis_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/gomixin/mixin/internal/serverproc"
+)
+
+// The tests run against a redis-server they start on 127.0.0.1 (a free
+// port, a temporary directory), or against the deployment MIXIN_REDIS_ADDR
+// names (host:port): then the fault tests, which stop the server, skip.
+var (
+	server  *serverproc.Server
+	addr    string
+	missing string // why there is no server: the tests skip with it
+)
+
+func TestMain(m *testing.M) {
+	addr = os.Getenv("MIXIN_REDIS_ADDR")
+	if addr == "" {
+		s, err := serverproc.Start(serverproc.Redis)
+		switch {
+		case errors.Is(err, serverproc.ErrMissing):
+			missing = err.Error()
+		case err != nil:
+			fmt.Fprintln(os.Stderr, "contrib/redis:", err)
+			os.Exit(1)
+		default:
+			server, addr = s, s.Addr()
+		}
+	}
+	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction(serverproc.Reaper), goleak.Cleanup(func(code int) {
+		if server != nil {
+			_ = server.Close()
+		}
+		os.Exit(code)
+	}))
+}
+
+// need skips a test when there is no Redis to run it against.
+func need(t testing.TB) {
+	t.Helper()
+	if addr == "" {
+		t.Skipf("contrib/redis: no Redis: %s; install it (apt-get install redis-server) or set MIXIN_REDIS_ADDR", missing)
+	}
+}
+
+// needOwnServer skips a test that stops and restarts the server.
+func needOwnServer(t testing.TB) {
+	t.Helper()
+	need(t)
+	if server == nil {
+		t.Skip("contrib/redis: the fault tests stop the server: they run only against the one they start")
+	}
+}
+
+// newClient returns a client of its own (its own connections), closed at
+// the end of the test.
+func newClient(t testing.TB, at string) *goredis.Client {
+	t.Helper()
+	c := goredis.NewClient(&goredis.Options{Addr: at, ContextTimeoutEnabled: true, MaxRetries: -1})
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+var names atomic.Int64
+
+// unique returns a key name no other test uses.
+func unique(t testing.TB) string {
+	return fmt.Sprintf("mixin-test:%s:%d", strings.ReplaceAll(t.Name(), "/", "."), names.Add(1))
+}
+
+// flushed checks that Redis is reachable before a test relies on it.
+func ping(t testing.TB, c *goredis.Client) {
+	t.Helper()
+	require.NoError(t, c.Ping(context.Background()).Err(), "redis at %s", addr)
+}

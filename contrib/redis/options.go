@@ -1,0 +1,84 @@
+package redis
+
+import (
+	"time"
+
+	"github.com/gomixin/mixin/internal/dist"
+)
+
+// Codec turns an event's values into the bytes Redis stores, and back.
+type Codec = dist.Codec
+
+// JSON is the default codec: encoding/json.
+var JSON Codec = dist.JSON
+
+// Option configures a Lock or an Event.
+type Option func(*config)
+
+type config struct {
+	expiry   time.Duration
+	timeout  time.Duration
+	retryMin time.Duration
+	retryMax time.Duration
+	codec    Codec
+}
+
+// Defaults.
+const (
+	// DefaultExpiry is a lock's lease: how long the key outlives a holder
+	// that stopped refreshing it (redsync's default too).
+	DefaultExpiry = 8 * time.Second
+	// DefaultTimeout bounds the calls made without a ctx: a Lock's Locked,
+	// an Event's Set, Get, IsSet and Clear.
+	DefaultTimeout = 5 * time.Second
+)
+
+func newConfig(opts []Option) config {
+	c := config{expiry: DefaultExpiry, timeout: DefaultTimeout, retryMin: time.Millisecond, retryMax: 32 * time.Millisecond, codec: JSON}
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	return c
+}
+
+// WithExpiry sets a lock's lease (default DefaultExpiry). The lease is
+// refreshed every third of it while held; a holder that cannot refresh it
+// before it runs out is told it lost the lock.
+func WithExpiry(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.expiry = d
+		}
+	}
+}
+
+// WithTimeout bounds the calls made without a ctx (default DefaultTimeout).
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.timeout = d
+		}
+	}
+}
+
+// WithRetry sets how an Acquire waiting for a held lock polls it: first
+// after min, the wait doubling up to max, each with up to half of it added
+// at random (default 1ms to 32ms).
+func WithRetry(min, max time.Duration) Option {
+	return func(c *config) {
+		if min > 0 && max >= min {
+			c.retryMin, c.retryMax = min, max
+		}
+	}
+}
+
+// WithCodec sets an event's codec (default JSON).
+func WithCodec(codec Codec) Option {
+	return func(c *config) {
+		if codec != nil {
+			c.codec = codec
+		}
+	}
+}
