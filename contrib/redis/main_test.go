@@ -39,7 +39,13 @@ func TestMain(m *testing.M) {
 			server, addr = s, s.Addr()
 		}
 	}
-	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction(serverproc.Reaper), goleak.Cleanup(func(code int) {
+	goleak.VerifyTestMain(m,
+		goleak.IgnoreAnyFunction(serverproc.Reaper),
+		// After dials fail (the fault tests stop the server), go-redis probes
+		// in the background once a second until a dial works or its pool is
+		// closed: it ends within a second of the client's Close.
+		goleak.IgnoreAnyFunction("github.com/redis/go-redis/v9/internal/pool.(*ConnPool).tryDial"),
+		goleak.Cleanup(func(code int) {
 		if server != nil {
 			_ = server.Close()
 		}

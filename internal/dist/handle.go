@@ -111,7 +111,9 @@ func (h *Handle) Acquire(ctx context.Context) (bool, error) {
 // Release gives the lock back. After a lost lease it returns an error
 // matching adapters.ErrLockLost (and gives back nothing another holder
 // took); with no hold, one matching adapters.ErrNotLocked. An error of the
-// server leaves the lease to expire on its own, and frees the handle.
+// server leaves the lease to expire on its own, and frees the handle. The
+// call to the server is bounded by the handle's timeout when ctx has no
+// deadline.
 func (h *Handle) Release(ctx context.Context) error {
 	h.mu.Lock()
 	c := h.cur
@@ -123,7 +125,9 @@ func (h *Handle) Release(ctx context.Context) error {
 	defer func() { <-h.gate }()
 	c.stop()
 	<-c.done
-	ours, err := c.lease.Release(ctx)
+	rctx, cancel := h.bounded(ctx)
+	defer cancel()
+	ours, err := c.lease.Release(rctx)
 	if lost(c) {
 		return fmt.Errorf("mixin: release %s: %w: %w", h.what, adapters.ErrLockLost, c.why)
 	}
