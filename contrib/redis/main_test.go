@@ -46,11 +46,11 @@ func TestMain(m *testing.M) {
 		// closed: it ends within a second of the client's Close.
 		goleak.IgnoreAnyFunction("github.com/redis/go-redis/v9/internal/pool.(*ConnPool).tryDial"),
 		goleak.Cleanup(func(code int) {
-		if server != nil {
-			_ = server.Close()
-		}
-		os.Exit(code)
-	}))
+			if server != nil {
+				_ = server.Close()
+			}
+			os.Exit(code)
+		}))
 }
 
 // need skips a test when there is no Redis to run it against.
