@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The project's test command: every module, as CI runs it, from a fresh clone
 # on a machine with Go installed. Go modules and the oldest supported Go
-# toolchain come through the Go module proxy; nothing else is needed.
+# toolchain come through the Go module proxy; the servers the contrib/
+# modules' tests start (redis-server, etcd) are installed by
+# scripts/servers.sh when missing (as root, with apt-get).
 #
 #   bash scripts/test.sh
 set -euo pipefail
@@ -23,6 +25,14 @@ GOTOOLCHAIN=$OLDEST_GO go test -race ./...
 
 step "ecosystem module: real third-party types, -race"
 (cd ecosystem && go vet ./... && go test -race ./...)
+
+bash scripts/servers.sh
+
+step "contrib/redis module: Lock and Event on a redis-server the tests start, -race"
+(cd contrib/redis && go vet ./... && go test -race ./...)
+
+step "contrib/etcd module: Lock and Event on an etcd the tests start, -race"
+(cd contrib/etcd && go vet ./... && go test -race ./...)
 
 step "benchmarks module: vet, tests, each benchmark once"
 (cd benchmarks && go vet ./... && go test ./... && go test -timeout 10m -run '^$' -bench . -benchtime 1x . >/dev/null)

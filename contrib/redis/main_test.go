@@ -1,16 +1,12 @@
 package redis_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
-	"strings"
-	"sync/atomic"
 	"testing"
 
 	goredis "github.com/redis/go-redis/v9"
-	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/gomixin/mixin/internal/serverproc"
@@ -61,15 +57,6 @@ func need(t testing.TB) {
 	}
 }
 
-// needOwnServer skips a test that stops and restarts the server.
-func needOwnServer(t testing.TB) {
-	t.Helper()
-	need(t)
-	if server == nil {
-		t.Skip("contrib/redis: the fault tests stop the server: they run only against the one they start")
-	}
-}
-
 // newClient returns a client of its own (its own connections), closed at
 // the end of the test.
 func newClient(t testing.TB, at string) *goredis.Client {
@@ -77,17 +64,4 @@ func newClient(t testing.TB, at string) *goredis.Client {
 	c := goredis.NewClient(&goredis.Options{Addr: at, ContextTimeoutEnabled: true, MaxRetries: -1})
 	t.Cleanup(func() { _ = c.Close() })
 	return c
-}
-
-var names atomic.Int64
-
-// unique returns a key name no other test uses.
-func unique(t testing.TB) string {
-	return fmt.Sprintf("mixin-test:%s:%d", strings.ReplaceAll(t.Name(), "/", "."), names.Add(1))
-}
-
-// flushed checks that Redis is reachable before a test relies on it.
-func ping(t testing.TB, c *goredis.Client) {
-	t.Helper()
-	require.NoError(t, c.Ping(context.Background()).Err(), "redis at %s", addr)
 }

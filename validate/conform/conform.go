@@ -32,10 +32,11 @@ type config struct {
 	waiters  int
 	allowErr bool
 	handles  bool
+	settle   time.Duration
 }
 
 func newConfig(opts []Option) *config {
-	c := &config{timeout: 2 * time.Second, waiters: 50}
+	c := &config{timeout: 2 * time.Second, waiters: 50, settle: 20 * time.Millisecond}
 	for _, o := range opts {
 		if o != nil {
 			o(c)
@@ -80,6 +81,18 @@ func WithWaiters(n int) Option {
 // each property makes a fresh value and its contenders share it.
 func Handles() Option {
 	return func(c *config) { c.handles = true }
+}
+
+// WithSettle sets how long a property lets its waiters start waiting before
+// it sets, releases or resolves what they wait for (default 20ms). A
+// distributed event or lock, whose waiters first reach their server, wants
+// more: a waiter still on its way when the Set lands waits for the next one.
+func WithSettle(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.settle = d
+		}
+	}
 }
 
 // AllowResultError accepts an error from a resolved awaitable (exec.Cmd's

@@ -95,7 +95,7 @@ func Event[T any](t testing.TB, newEvent func() any, sample func(i int) T, opts 
 				got[i], errs[i] = w.WaitForNext(ctx)
 			}()
 		}
-		time.Sleep(20 * time.Millisecond) // let the waiters block
+		time.Sleep(c.settle) // let the waiters block
 		_ = e.TrySet(want)
 		if !waitAll(t, c, &wg, ctx, "WaitForNext", func() { _ = e.TrySet(want) }) {
 			return
@@ -141,7 +141,7 @@ func Event[T any](t testing.TB, newEvent func() any, sample func(i int) T, opts 
 			v, _ := w.WaitForNext(ctx)
 			done <- v
 		}()
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(c.settle)
 		want := sample(2)
 		_ = e.TrySet(want)
 		select {

@@ -174,7 +174,7 @@ func lockProperties(t testing.TB, c *config, mkLock func(testing.TB) *adapters.L
 			}
 			_ = l.Release(holder)
 			return
-		case <-time.After(20 * time.Millisecond):
+		case <-time.After(c.settle):
 		}
 		if err, _ := releaseWithin(t, c, l, holder); err != nil {
 			t.Errorf("expected Release to succeed, got %v", err)

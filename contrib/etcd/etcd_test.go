@@ -1,0 +1,64 @@
+package etcd_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gomixin/mixin/contrib/etcd"
+	"github.com/gomixin/mixin/internal/disttest"
+)
+
+// engine is how the shared battery reaches etcd: each handle on a client of
+// its own.
+func engine() disttest.Engine {
+	return disttest.Engine{
+		Addr: addr, Server: server,
+		// etcd's shortest lease, 1s; its client finds a lease lost up to
+		// half a second after it ran out (it checks keep-alive deadlines
+		// every 500ms).
+		Lease: time.Second, Grace: 1500 * time.Millisecond,
+		NewLock: func(t testing.TB, at, name string, lease, timeout time.Duration) disttest.Lock {
+			l, err := etcd.NewLock(newClient(t, at), name, etcd.WithTTL(int((lease+time.Second-1)/time.Second)), etcd.WithTimeout(timeout))
+			require.NoError(t, err)
+			return l
+		},
+		NewEvent: func(t testing.TB, at, name string, timeout time.Duration) disttest.Event {
+			e, err := etcd.NewEvent[string](newClient(t, at), name, etcd.WithTimeout(timeout))
+			require.NoError(t, err)
+			return e
+		},
+	}
+}
+
+func TestEtcd(t *testing.T) {
+	need(t)
+	disttest.Run(t, engine())
+}
+
+func TestEventStoresJSONByDefault(t *testing.T) {
+	need(t)
+	c := newClient(t, addr)
+	name := disttest.Unique(t)
+	type reading struct {
+		Sensor string
+		Value  float64
+	}
+	e, err := etcd.NewEvent[reading](c, name)
+	require.NoError(t, err)
+	require.NoError(t, e.Set(reading{"s1", 2.5}))
+	resp, err := c.Get(context.Background(), name)
+	require.NoError(t, err)
+	require.Len(t, resp.Kvs, 1)
+	assert.JSONEq(t, `{"Sensor":"s1","Value":2.5}`, string(resp.Kvs[0].Value))
+}
+
+func TestNewLockRefusesBadInput(t *testing.T) {
+	_, err := etcd.NewLock(nil, "x")
+	assert.ErrorContains(t, err, "nil client")
+	_, err = etcd.NewEvent[int](nil, "x")
+	assert.ErrorContains(t, err, "nil client")
+}

@@ -1,0 +1,235 @@
+// Package etcd gives the library's distributed lock, owner lock and event
+// on etcd: ready-made values the Composer composes with no adapter, thin
+// layers over etcd's client/v3 and its concurrency package.
+//
+// A Lock is a handle per holder, made from a shared client and a name: each
+// hold is a concurrency.Mutex on a session (a lease) of its own, kept alive
+// by the client while held. An Event keeps its value in a key and wakes its
+// waiters, in every process, through a Watch from the revision it read.
+//
+//	client, err := clientv3.New(clientv3.Config{Endpoints: []string{addr}})
+//	l, err := etcd.NewLock(client, "orders")
+//	...
+//	err = mixin.Compose(l).Lock().Do(ctx, func(ctx context.Context) error {
+//		// ctx is cancelled, with cause adapters.ErrLockLost, if the lease is lost
+//		return nil
+//	})
+package etcd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/client/v3/concurrency"
+
+	"github.com/gomixin/mixin/internal/dist"
+)
+
+// Lock is one holder's handle on a lock named in etcd. Acquire waits until
+// the handle holds the lock or ctx ends (etcd's Mutex.Lock may outlive its
+// ctx while the server is away: the handle does not wait for it, and gives
+// back a hold that comes too late). While held, the hold's lease is kept
+// alive; a lease that expires is reported lost: Lost's channel closes, Do
+// through the Composer's proxy cancels its body's ctx with cause
+// adapters.ErrLockLost, and Release returns an error matching
+// adapters.ErrLockLost. Each hold's fencing token is its key's create
+// revision, larger than every earlier hold's.
+//
+// A Lock has the canonical methods of both the lock and the owner-lock
+// kinds. Goroutines sharing one handle take turns (a handle is a lock
+// itself); give each holder its own handle to let the server decide. A Lock
+// is made by NewLock; its zero value is not usable.
+type Lock struct {
+	h    *dist.Handle
+	name string
+}
+
+// NewLock returns a handle on the lock name over client: its holds are keys
+// under the prefix name + "/", as etcd's concurrency.Mutex makes them.
+func NewLock(client *clientv3.Client, name string, opts ...Option) (*Lock, error) {
+	if err := usable(client, name); err != nil {
+		return nil, err
+	}
+	cfg := newConfig(opts)
+	e := &lockEngine{client: client, name: name, cfg: cfg}
+	return &Lock{h: dist.NewHandle(e, fmt.Sprintf("etcd lock %q", name), cfg.timeout), name: name}, nil
+}
+
+func usable(client *clientv3.Client, name string) error {
+	if client == nil {
+		return errors.New("mixin/etcd: nil client")
+	}
+	if name == "" {
+		return errors.New("mixin/etcd: empty name")
+	}
+	return nil
+}
+
+// Name returns the lock's name.
+func (l *Lock) Name() string { return l.name }
+
+// Acquire waits until this handle holds the lock, or ctx ends: then it
+// returns false and ctx.Err().
+func (l *Lock) Acquire(ctx context.Context) (bool, error) { return l.h.Acquire(ctx) }
+
+// Release gives the lock back: its key is deleted if it is still this
+// hold's, and its lease revoked. It returns an error matching
+// adapters.ErrLockLost when the lease was lost, adapters.ErrNotLocked when
+// this handle holds nothing, and etcd's error when it could not be reached
+// (the key then goes with its lease's TTL).
+func (l *Lock) Release(ctx context.Context) error { return l.h.Release(ctx) }
+
+// ReleaseUnchecked is Release: the owner-lock kind's release, called by the
+// Composer's proxy once IsOwner has said yes.
+func (l *Lock) ReleaseUnchecked(ctx context.Context) error { return l.h.Release(ctx) }
+
+// Locked asks etcd whether anyone holds the lock: whether any key is under
+// its prefix (a holder's, or a waiter's next in line). When etcd cannot say
+// within the handle's timeout, it reports whether this handle holds it;
+// LockedContext returns the error instead.
+func (l *Lock) Locked() bool { return l.h.Locked() }
+
+// LockedContext asks etcd whether anyone holds the lock.
+func (l *Lock) LockedContext(ctx context.Context) (bool, error) { return l.h.LockedContext(ctx) }
+
+// IsOwner reports whether ctx's task (adapters.WithTask) holds the lock
+// through this handle, and etcd says its key still does.
+func (l *Lock) IsOwner(ctx context.Context) bool { return l.h.IsOwner(ctx) }
+
+// Lost returns a channel closed when the current hold's lease is lost, nil
+// when this handle holds nothing.
+func (l *Lock) Lost() <-chan struct{} { return l.h.Lost() }
+
+// LostAt returns when the current hold's lease was found lost and why; zero
+// and nil while it is not.
+func (l *Lock) LostAt() (time.Time, error) { return l.h.LostAt() }
+
+// Token returns the current hold's fencing token (its key's create
+// revision), and false when this handle holds nothing.
+func (l *Lock) Token() (int64, bool) { return l.h.Token() }
+
+// lockEngine takes holds of one name: a session and a Mutex each.
+type lockEngine struct {
+	client *clientv3.Client
+	name   string
+	cfg    config
+}
+
+func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
+	grant, err := e.client.Grant(ctx, int64(e.cfg.ttl))
+	if err != nil {
+		return nil, err
+	}
+	s, err := concurrency.NewSession(e.client, concurrency.WithLease(grant.ID))
+	if err != nil {
+		e.revoke(ctx, grant.ID)
+		return nil, err
+	}
+	l := &lease{e: e, s: s, m: concurrency.NewMutex(s, e.name)}
+	locked := make(chan error, 1)
+	go func() { locked <- l.m.Lock(ctx) }()
+	select {
+	case err = <-locked:
+	case <-ctx.Done():
+		// Mutex.Lock can outlive ctx while etcd is away; give back what it
+		// gets, when it gets it.
+		go func() {
+			err := <-locked
+			rctx, cancel := e.detached(ctx)
+			defer cancel()
+			if err == nil {
+				_, _ = l.Release(rctx)
+				return
+			}
+			l.abandon(rctx)
+		}()
+		return nil, ctx.Err()
+	}
+	if err != nil {
+		l.abandon(ctx)
+		return nil, err
+	}
+	resp, err := e.client.Get(ctx, l.m.Key())
+	if err == nil && len(resp.Kvs) == 0 {
+		err = errors.New("the hold's key was gone at once")
+	}
+	if err != nil {
+		rctx, cancel := e.detached(ctx)
+		defer cancel()
+		_, _ = l.Release(rctx)
+		return nil, fmt.Errorf("fencing token: %w", err)
+	}
+	l.token = resp.Kvs[0].CreateRevision
+	return l, nil
+}
+
+// detached is a ctx with ctx's values that has not ended, bounded by the
+// timeout: for giving back what a caller who left acquired.
+func (e *lockEngine) detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), e.cfg.timeout)
+}
+
+// revoke revokes a lease, with a ctx of its own bounded by the timeout.
+func (e *lockEngine) revoke(ctx context.Context, id clientv3.LeaseID) {
+	rctx, cancel := e.detached(ctx)
+	defer cancel()
+	_, _ = e.client.Revoke(rctx, id)
+}
+
+func (e *lockEngine) Locked(ctx context.Context) (bool, error) {
+	resp, err := e.client.Get(ctx, e.name+"/", clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil {
+		return false, err
+	}
+	return resp.Count > 0, nil
+}
+
+// lease is one hold: its session and Mutex.
+type lease struct {
+	e     *lockEngine
+	s     *concurrency.Session
+	m     *concurrency.Mutex
+	token int64
+}
+
+func (l *lease) Token() int64 { return l.token }
+
+// Keep waits: the client keeps the session's lease alive. Its Done closes
+// when the keep-alive ends: the lease expired or was revoked.
+func (l *lease) Keep(ctx context.Context) error {
+	select {
+	case <-l.s.Done():
+		return fmt.Errorf("%w: the keep-alive of lease %x ended", dist.ErrLeaseExpired, int64(l.s.Lease()))
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// Release deletes the hold's key if it is still this hold's, then ends the
+// session without Session.Close (which can block for the whole TTL): the
+// keep-alive stops and the lease is revoked within the ctx.
+func (l *lease) Release(ctx context.Context) (bool, error) {
+	resp, err := l.e.client.Txn(ctx).If(l.m.IsOwner()).Then(clientv3.OpDelete(l.m.Key())).Commit()
+	l.abandon(ctx)
+	if err != nil {
+		return false, err
+	}
+	return resp.Succeeded, nil
+}
+
+// abandon stops the session's keep-alive and revokes its lease.
+func (l *lease) abandon(ctx context.Context) {
+	l.s.Orphan()
+	l.e.revoke(ctx, l.s.Lease())
+}
+
+func (l *lease) Held(ctx context.Context) (bool, error) {
+	resp, err := l.e.client.Txn(ctx).If(l.m.IsOwner()).Commit()
+	if err != nil {
+		return false, err
+	}
+	return resp.Succeeded, nil
+}

@@ -1,0 +1,90 @@
+package redis_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gomixin/mixin/contrib/redis"
+	"github.com/gomixin/mixin/internal/disttest"
+)
+
+// engine is how the shared battery reaches Redis: each handle on a client
+// of its own.
+func engine() disttest.Engine {
+	return disttest.Engine{
+		Addr: addr, Server: server,
+		Lease: 300 * time.Millisecond, Grace: 200 * time.Millisecond,
+		NewLock: func(t testing.TB, at, name string, lease, timeout time.Duration) disttest.Lock {
+			l, err := redis.NewLock(newClient(t, at), name, redis.WithExpiry(lease), redis.WithTimeout(timeout))
+			require.NoError(t, err)
+			return l
+		},
+		NewEvent: func(t testing.TB, at, name string, timeout time.Duration) disttest.Event {
+			e, err := redis.NewEvent[string](newClient(t, at), name, redis.WithTimeout(timeout))
+			require.NoError(t, err)
+			return e
+		},
+	}
+}
+
+func TestRedis(t *testing.T) {
+	need(t)
+	disttest.Run(t, engine())
+}
+
+// tagged is a codec of the user's: JSON behind a version tag, to show the
+// codec given is the one used.
+type tagged struct{}
+
+func (tagged) Marshal(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	return append([]byte("v1:"), b...), err
+}
+
+func (tagged) Unmarshal(data []byte, v any) error {
+	if len(data) < 3 || string(data[:3]) != "v1:" {
+		return assert.AnError
+	}
+	return json.Unmarshal(data[3:], v)
+}
+
+func TestEventUsesTheCodecGiven(t *testing.T) {
+	need(t)
+	c := newClient(t, addr)
+	name := disttest.Unique(t)
+	e, err := redis.NewEvent[int](c, name, redis.WithCodec(tagged{}))
+	require.NoError(t, err)
+	require.NoError(t, e.Set(7))
+	raw, err := c.Get(context.Background(), name).Result()
+	require.NoError(t, err)
+	assert.Equal(t, "v1:7", raw)
+	got, err := e.Get()
+	require.NoError(t, err)
+	assert.Equal(t, 7, got)
+
+	plain, err := redis.NewEvent[int](c, name) // JSON cannot read it
+	require.NoError(t, err)
+	_, err = plain.Get()
+	assert.ErrorContains(t, err, "decode")
+}
+
+func TestNewLockRefusesBadInput(t *testing.T) {
+	noTimeouts := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1"})
+	defer noTimeouts.Close()
+	_, err := redis.NewLock(noTimeouts, "x")
+	assert.ErrorIs(t, err, redis.ErrNoContextTimeout)
+	_, err = redis.NewEvent[int](noTimeouts, "x")
+	assert.ErrorIs(t, err, redis.ErrNoContextTimeout)
+	_, err = redis.NewLock(nil, "x")
+	assert.ErrorContains(t, err, "nil client")
+	ok := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true})
+	defer ok.Close()
+	_, err = redis.NewLock(ok, "")
+	assert.ErrorContains(t, err, "empty name")
+}

@@ -1,0 +1,257 @@
+// Package disttest is the behavioural test battery every distributed engine
+// of contrib/ runs: the conform suites across independent clients, a
+// counter kept under the lock by two clients, fencing tokens, what Locked
+// and IsOwner ask the server, events crossing clients, and the faults (a
+// holder cut off from its server until its lease runs out; the server
+// stopped under holders, waiters and event waiters, then restarted). An
+// engine's tests give it a way to make handles; each handle gets a client of
+// its own.
+package disttest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gomixin/mixin"
+	"github.com/gomixin/mixin/adapters"
+	"github.com/gomixin/mixin/internal/serverproc"
+	"github.com/gomixin/mixin/validate/conform"
+)
+
+// Lock is what the battery uses of an engine's lock handle.
+type Lock interface {
+	Acquire(ctx context.Context) (bool, error)
+	Release(ctx context.Context) error
+	Locked() bool
+	LockedContext(ctx context.Context) (bool, error)
+	IsOwner(ctx context.Context) bool
+	Lost() <-chan struct{}
+	Token() (int64, bool)
+}
+
+// Event is what the battery uses of an engine's event of strings.
+type Event interface {
+	Set(v string) error
+	SetContext(ctx context.Context, v string) error
+	Get() (string, error)
+	GetContext(ctx context.Context) (string, error)
+	IsSet() bool
+	Clear() error
+	WaitForNext(ctx context.Context) (string, error)
+	Wait(ctx context.Context) (string, error)
+	WaitUntil(ctx context.Context, match func(string) bool) (string, error)
+}
+
+// Engine is how the battery reaches one engine.
+type Engine struct {
+	Addr   string             // the server's client address
+	Server *serverproc.Server // the server the tests started; nil for a deployment of the user's (the fault tests then skip)
+	// Lease is the shortest lease the engine takes, for the lost-lease
+	// test; Grace, how long past it the loss may be reported.
+	Lease, Grace time.Duration
+	// NewLock returns a handle on the lock name, on a client of its own
+	// that dials addr, with the given lease and timeout (zero: the
+	// defaults).
+	NewLock func(t testing.TB, addr, name string, lease, timeout time.Duration) Lock
+	// NewEvent returns a handle on the event name, on a client of its own.
+	NewEvent func(t testing.TB, addr, name string, timeout time.Duration) Event
+}
+
+var names atomic.Int64
+
+// Unique returns a name no other test uses.
+func Unique(t testing.TB) string {
+	return fmt.Sprintf("mixin-test/%s/%d", strings.ReplaceAll(t.Name(), "/", "."), names.Add(1))
+}
+
+// Run runs the battery, each test a subtest.
+func Run(t *testing.T, e Engine) {
+	tests := []struct {
+		name string
+		run  func(*testing.T, Engine)
+	}{
+		{"LockConformsAcrossClients", lockConforms},
+		{"OwnerLockConformsAcrossClients", ownerLockConforms},
+		{"SharedHandleIsALock", sharedHandle},
+		{"LockComposesWithNoAdapter", lockComposes},
+		{"CounterAcrossClients", counter},
+		{"FencingTokensGrow", tokens},
+		{"LockedAndIsOwnerAskTheServer", askServer},
+		{"EventConformsAcrossClients", eventConforms},
+		{"EventCrossesClients", eventCrosses},
+		{"EventWaitEndsWithItsCtx", eventCtx},
+		{"EventComposesWithNoAdapter", eventComposes},
+		{"LostLeaseIsReportedAndTheNextHolderKeepsIt", lostLease},
+		{"ServerDownEveryCallReturnsWithinItsCtx", serverDown},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.run(t, e) })
+	}
+}
+
+// handles is a conform factory: handles on one lock, a client each.
+func handles(t *testing.T, e Engine) func() any {
+	name := Unique(t)
+	return func() any { return e.NewLock(t, e.Addr, name, 0, 0) }
+}
+
+func lockConforms(t *testing.T, e Engine) {
+	conform.Lock(t, handles(t, e), conform.Handles(), conform.WithWaiters(8))
+}
+
+func ownerLockConforms(t *testing.T, e Engine) {
+	conform.OwnerLock(t, handles(t, e), conform.Handles(), conform.WithWaiters(8))
+}
+
+func sharedHandle(t *testing.T, e Engine) {
+	l := e.NewLock(t, e.Addr, Unique(t), 0, 0)
+	conform.Lock(t, func() any { return l }, conform.WithWaiters(8))
+}
+
+func lockComposes(t *testing.T, e Engine) {
+	c, err := mixin.Compose(e.NewLock(t, e.Addr, Unique(t), 0, 0))
+	require.NoError(t, err)
+	assert.True(t, c.Has(mixin.KindLock), "kinds: %v", c.Kinds())
+	assert.True(t, c.Has(mixin.KindOwnerLock), "kinds: %v", c.Kinds())
+}
+
+// counter is the test a lock exists for: sixteen goroutines, each with a
+// handle (and client) of its own, a read-modify-write of a value on the
+// server that loses updates without the lock.
+func counter(t *testing.T, e Engine) {
+	name, value := Unique(t), Unique(t)
+	store := e.NewEvent(t, e.Addr, value, 0)
+	const holders, rounds = 16, 10
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, holders*rounds)
+	for range holders {
+		proxy, err := adapters.NewLock(e.NewLock(t, e.Addr, name, 0, 0))
+		require.NoError(t, err)
+		own := e.NewEvent(t, e.Addr, value, 0)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range rounds {
+				errs <- proxy.Do(ctx, func(ctx context.Context) error {
+					s, err := own.GetContext(ctx)
+					if err != nil && !errors.Is(err, adapters.ErrNoValue) {
+						return err
+					}
+					n, _ := strconv.Atoi(s)
+					return own.SetContext(ctx, strconv.Itoa(n+1))
+				})
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	got, err := store.Get()
+	require.NoError(t, err)
+	assert.Equal(t, strconv.Itoa(holders*rounds), got, "every increment made under the lock")
+}
+
+func tokens(t *testing.T, e Engine) {
+	name := Unique(t)
+	a, b := e.NewLock(t, e.Addr, name, 0, 0), e.NewLock(t, e.Addr, name, 0, 0)
+	ctx := context.Background()
+	_, held := a.Token()
+	assert.False(t, held, "no token without a hold")
+	var last int64
+	for i := range 6 {
+		h := []Lock{a, b}[i%2]
+		ok, err := h.Acquire(ctx)
+		require.True(t, ok)
+		require.NoError(t, err)
+		tok, held := h.Token()
+		require.True(t, held)
+		assert.Greater(t, tok, last, "hold %d", i)
+		last = tok
+		require.NoError(t, h.Release(ctx))
+	}
+}
+
+func askServer(t *testing.T, e Engine) {
+	name := Unique(t)
+	a, b := e.NewLock(t, e.Addr, name, 0, 0), e.NewLock(t, e.Addr, name, 0, 0)
+	task := adapters.WithTask(context.Background())
+	ok, err := a.Acquire(task)
+	require.True(t, ok)
+	require.NoError(t, err)
+	assert.True(t, b.Locked(), "another handle sees the hold")
+	assert.True(t, a.IsOwner(task))
+	assert.False(t, b.IsOwner(task), "the task holds it through a, not b")
+	assert.False(t, a.IsOwner(adapters.WithTask(context.Background())), "another task")
+	require.NoError(t, a.Release(task))
+	assert.False(t, b.Locked())
+	assert.ErrorIs(t, a.Release(task), adapters.ErrNotLocked)
+}
+
+func eventConforms(t *testing.T, e Engine) {
+	name := Unique(t)
+	conform.Event(t, func() any { return e.NewEvent(t, e.Addr, name, 0) },
+		func(i int) string { return "value-" + strconv.Itoa(i) },
+		conform.Handles(), conform.WithWaiters(8), conform.WithSettle(200*time.Millisecond))
+}
+
+func eventCrosses(t *testing.T, e Engine) {
+	name := Unique(t)
+	setter, waiter := e.NewEvent(t, e.Addr, name, 0), e.NewEvent(t, e.Addr, name, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	got := make(chan string, 1)
+	go func() {
+		v, err := waiter.WaitUntil(ctx, func(s string) bool { return s == "ready" })
+		assert.NoError(t, err)
+		got <- v
+	}()
+	time.Sleep(50 * time.Millisecond)
+	require.NoError(t, setter.Set("starting"))
+	require.NoError(t, setter.Set("ready"))
+	assert.Equal(t, "ready", <-got)
+	v, err := waiter.Wait(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "ready", v, "Wait returns the value held")
+}
+
+func eventCtx(t *testing.T, e Engine) {
+	ev := e.NewEvent(t, e.Addr, Unique(t), 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := ev.WaitForNext(ctx)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, time.Since(start), 2*time.Second)
+	cctx, ccancel := context.WithCancel(context.Background())
+	time.AfterFunc(30*time.Millisecond, ccancel) // a cancel, not a deadline
+	_, err = ev.Wait(cctx)
+	assert.ErrorIs(t, err, context.Canceled)
+}
+
+func eventComposes(t *testing.T, e Engine) {
+	c, err := mixin.Compose(e.NewEvent(t, e.Addr, Unique(t), 0))
+	require.NoError(t, err)
+	ev, ok := c.Event()
+	require.True(t, ok, "kinds: %v", c.Kinds())
+	require.NoError(t, ev.TrySet("x"))
+	assert.ErrorIs(t, ev.TrySet(1), adapters.ErrType)
+	got, err := ev.Get()
+	require.NoError(t, err)
+	assert.Equal(t, "x", got)
+	require.NoError(t, ev.TryClear())
+	assert.False(t, ev.IsSet())
+}

@@ -1,0 +1,161 @@
+package disttest
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gomixin/mixin/adapters"
+	"github.com/gomixin/mixin/internal/serverproc"
+)
+
+// lostLease stalls the holder's connection (a partition between it and its
+// server) in the middle of Do: its lease cannot be kept alive and runs out,
+// the holder is told through its body's ctx, another client gets the lock,
+// and the first holder's release reports the loss without touching the new
+// holder's key.
+func lostLease(t *testing.T, e Engine) {
+	p, err := serverproc.NewProxy(e.Addr)
+	require.NoError(t, err)
+	defer p.Close()
+	name := Unique(t)
+	first := e.NewLock(t, p.Addr(), name, e.Lease, 0)
+	second := e.NewLock(t, e.Addr, name, e.Lease, 0)
+	proxy, err := adapters.NewLock(first)
+	require.NoError(t, err)
+	limit := 5 * (e.Lease + e.Grace)
+
+	secondTask := adapters.WithTask(context.Background())
+	var reported time.Duration
+	var cause error
+	taken := make(chan error, 1)
+	err = proxy.Do(context.Background(), func(ctx context.Context) error {
+		stalled := time.Now()
+		p.Stall()
+		go func() {
+			actx, cancel := context.WithTimeout(secondTask, limit)
+			defer cancel()
+			_, err := second.Acquire(actx)
+			taken <- err
+		}()
+		select {
+		case <-ctx.Done():
+			reported, cause = time.Since(stalled), context.Cause(ctx)
+		case <-time.After(limit):
+			t.Errorf("the holder was not told of its lost lease within %v", limit)
+		}
+		assert.NoError(t, <-taken, "another client takes the lock once the lease ran out")
+		p.Resume()
+		return ctx.Err()
+	})
+	assert.ErrorIs(t, cause, adapters.ErrLockLost)
+	assert.ErrorIs(t, err, adapters.ErrLockLost, "the release reports the loss")
+	assert.Less(t, reported, e.Lease+e.Grace, "reported within the lease and its grace")
+	t.Logf("lease %v: loss reported to the holder %v after its connection stalled", e.Lease, reported.Round(time.Millisecond))
+
+	assert.True(t, second.IsOwner(secondTask), "the first holder's release left the new holder's key")
+	assert.NoError(t, second.Release(secondTask))
+}
+
+// serverDown stops the server while a lock is held, waiters wait and an
+// event is waited on: every call returns within its ctx (or the handle's
+// timeout) with an error, nothing hangs; after a restart the same handles
+// work again.
+func serverDown(t *testing.T, e Engine) {
+	if e.Server == nil {
+		t.Skip("the fault tests stop the server: they run only against the one the tests start")
+	}
+	const timeout, wait = 500 * time.Millisecond, 1500 * time.Millisecond
+	name := Unique(t)
+	holder := e.NewLock(t, e.Addr, name, e.Lease, timeout)
+	ok, err := holder.Acquire(context.Background())
+	require.True(t, ok)
+	require.NoError(t, err)
+	event := e.NewEvent(t, e.Addr, Unique(t), timeout)
+
+	type result struct {
+		what string
+		err  error
+		took time.Duration
+	}
+	results := make(chan result, 16)
+	var wg sync.WaitGroup
+	call := func(what string, within time.Duration, f func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), within)
+			defer cancel()
+			start := time.Now()
+			err := f(ctx)
+			results <- result{what, err, time.Since(start)}
+		}()
+	}
+	const waiters = 4
+	for range waiters {
+		w := e.NewLock(t, e.Addr, name, e.Lease, timeout)
+		call("Acquire", wait, func(ctx context.Context) error {
+			ok, err := w.Acquire(ctx)
+			if ok {
+				_ = w.Release(ctx)
+				return errors.New("acquired a held lock")
+			}
+			return err
+		})
+	}
+	call("WaitForNext", wait, func(ctx context.Context) error {
+		_, err := event.WaitForNext(ctx)
+		return err
+	})
+	time.Sleep(100 * time.Millisecond) // all waiting
+	stopped := time.Now()
+	e.Server.Stop()
+
+	select {
+	case <-holder.Lost():
+		t.Logf("server down: the holder was told its lease (%v) was lost %v after the stop", e.Lease, time.Since(stopped).Round(time.Millisecond))
+	case <-time.After(e.Lease + e.Grace):
+		t.Errorf("the holder was not told of its lost lease within %v", e.Lease+e.Grace)
+	}
+	call("Release", time.Second, holder.Release)
+	call("Set", time.Second, func(context.Context) error { return event.Set("x") })
+	call("LockedContext", time.Second, func(ctx context.Context) error {
+		_, err := holder.LockedContext(ctx)
+		return err
+	})
+	wg.Wait()
+	close(results)
+	calls := 0
+	for r := range results {
+		calls++
+		assert.Error(t, r.err, "%s with the server down", r.what)
+		assert.Less(t, r.took, wait+time.Second, "%s returned within its ctx", r.what)
+		switch r.what {
+		case "Acquire":
+			assert.ErrorIs(t, r.err, context.DeadlineExceeded, "an Acquire ends with its ctx")
+		case "Release":
+			assert.ErrorIs(t, r.err, adapters.ErrLockLost)
+		}
+		t.Logf("server down: %s returned after %v: %v", r.what, r.took.Round(time.Millisecond), r.err)
+	}
+	assert.Equal(t, waiters+4, calls)
+
+	require.NoError(t, e.Server.Restart())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	ok, err = holder.Acquire(ctx)
+	require.NoError(t, err, "after a restart the handle acquires again")
+	require.True(t, ok)
+	t.Logf("after the restart: acquired again in %v", time.Since(start).Round(time.Millisecond))
+	require.NoError(t, holder.Release(ctx))
+	require.NoError(t, event.SetContext(ctx, "y"))
+	got, err := event.GetContext(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "y", got)
+}
