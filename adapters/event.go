@@ -88,6 +88,38 @@ func eventMethodsFor[T any]() *eventMethods[T] {
 	})
 }
 
+// untilByReflect binds a value's WaitUntil(ctx, func(X) bool) (X, error)
+// for a proxy whose T is an interface type that X implements (an Event[any]
+// over a distributed event of strings), so that the proxy's Wait and
+// WaitForValue still read and wait in one step. It returns nil when the
+// value has no such method.
+func untilByReflect[T any](v any) func(context.Context, func(T) bool) (T, error) {
+	m := reflect.ValueOf(v).MethodByName("WaitUntil")
+	if !m.IsValid() {
+		return nil
+	}
+	mt := m.Type()
+	if mt.NumIn() != 2 || mt.NumOut() != 2 || mt.In(0) != reflect.TypeFor[context.Context]() ||
+		mt.Out(1) != reflect.TypeFor[error]() {
+		return nil
+	}
+	pt, x := mt.In(1), mt.Out(0)
+	if pt.Kind() != reflect.Func || pt.NumIn() != 1 || pt.NumOut() != 1 || pt.In(0) != x ||
+		pt.Out(0).Kind() != reflect.Bool || !x.AssignableTo(reflect.TypeFor[T]()) {
+		return nil
+	}
+	return func(ctx context.Context, match func(T) bool) (T, error) {
+		pred := reflect.MakeFunc(pt, func(args []reflect.Value) []reflect.Value {
+			t, _ := args[0].Interface().(T)
+			return []reflect.Value{reflect.ValueOf(match(t)).Convert(pt.Out(0))}
+		})
+		out := m.Call([]reflect.Value{ctxArg(ctx), pred})
+		t, _ := out[0].Interface().(T)
+		err, _ := out[1].Interface().(error)
+		return t, err
+	}
+}
+
 // setByReflect binds a Set (or Set returning an error) that takes a concrete
 // type when T is an interface type: each value's dynamic type is checked
 // before the call.
@@ -208,8 +240,14 @@ func (e *Event[T]) bindFollowers(v any) {
 	if x, ok := v.(streamer[T]); ok {
 		e.seq = x.Stream
 	}
+	if reflect.TypeFor[T]().Kind() != reflect.Interface {
+		return
+	}
 	f, ok := v.(anyFollower)
-	if !ok || reflect.TypeFor[T]().Kind() != reflect.Interface {
+	if !ok {
+		if e.until == nil {
+			e.until = untilByReflect[T](v)
+		}
 		return
 	}
 	if e.until == nil {

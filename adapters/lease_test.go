@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -219,4 +220,44 @@ func TestEventAnyOverFallibleSetOfConcreteType(t *testing.T) {
 	got, err := e.Get()
 	require.NoError(t, err)
 	assert.Equal(t, "a", got)
+}
+
+// stringEvent is what untilOnly shows of a ValueEvent: its exported event
+// methods only, as a distributed event of another package has them.
+type stringEvent interface {
+	Clear()
+	Get() (string, error)
+	IsSet() bool
+	Set(string)
+	WaitForNext(context.Context) (string, error)
+	WaitUntil(context.Context, func(string) bool) (string, error)
+}
+
+// untilOnly is an event of strings whose WaitUntil checks and waits in one
+// step, counting its calls, as a distributed event's does.
+type untilOnly struct {
+	stringEvent
+	calls atomic.Int32
+}
+
+func (u *untilOnly) WaitUntil(ctx context.Context, match func(string) bool) (string, error) {
+	u.calls.Add(1)
+	return u.stringEvent.WaitUntil(ctx, match)
+}
+
+func TestEventAnyUsesWaitUntilOfConcreteType(t *testing.T) {
+	u := &untilOnly{stringEvent: adapters.NewValueEvent[string]()}
+	e, err := adapters.NewEvent[any](u)
+	require.NoError(t, err)
+	u.Set("ready")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	require.NoError(t, e.WaitForValue(ctx, "ready"))
+	assert.Equal(t, int32(1), u.calls.Load(), "WaitForValue went through the value's WaitUntil")
+
+	done := make(chan error, 1)
+	go func() { done <- e.WaitForValue(ctx, "later") }()
+	time.Sleep(10 * time.Millisecond)
+	u.Set("later")
+	require.NoError(t, <-done)
 }

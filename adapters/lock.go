@@ -677,7 +677,7 @@ func (l *Lock) leased(ctx context.Context, fn func(context.Context) error) error
 	go func() {
 		select {
 		case <-ch:
-			cancel(fmt.Errorf("mixin: %s: %w", l.typ, ErrLockLost))
+			cancel(fmt.Errorf("mixin: %s: the lease was lost while held: %w", l.typ, ErrLockLost))
 		case <-done:
 		}
 	}()
