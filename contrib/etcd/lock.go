@@ -96,8 +96,13 @@ func (l *Lock) Locked() bool { return l.h.Locked() }
 func (l *Lock) LockedContext(ctx context.Context) (bool, error) { return l.h.LockedContext(ctx) }
 
 // IsOwner reports whether ctx's task (adapters.WithTask) holds the lock
-// through this handle, and etcd says its key still does.
+// through this handle and its lease has not been found lost. It asks
+// nothing of etcd: the lease is its promise, and a lease that could not be
+// kept is found lost within its length. HeldContext asks etcd.
 func (l *Lock) IsOwner(ctx context.Context) bool { return l.h.IsOwner(ctx) }
+
+// HeldContext asks etcd whether this handle's hold still holds the lock.
+func (l *Lock) HeldContext(ctx context.Context) (bool, error) { return l.h.HeldContext(ctx) }
 
 // Lost returns a channel closed when the current hold's lease is lost, nil
 // when this handle holds nothing.

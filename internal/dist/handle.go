@@ -185,20 +185,30 @@ func (h *Handle) Token() (int64, bool) {
 
 // IsOwner reports whether ctx's task holds the lock through this handle: it
 // acquired it (a hold acquired without a task is owned by callers without
-// one), has not released it, its lease is not known lost, and the server
-// says the lease still holds the lock.
+// one), has not released it, and its lease has not been found lost. It asks
+// nothing of the server: the lease is the server's promise, and its loss is
+// found by the keeper within the lease (HeldContext asks the server).
 func (h *Handle) IsOwner(ctx context.Context) bool {
 	c := h.current()
 	if c == nil || lost(c) {
 		return false
 	}
-	if task, ok := adapters.TaskOf(ctx); ok != c.hasTask || task != c.task {
-		return false
+	task, ok := adapters.TaskOf(ctx)
+	return ok == c.hasTask && task == c.task
+}
+
+// HeldContext asks the server whether this handle's hold still holds the
+// lock; false without a hold.
+func (h *Handle) HeldContext(ctx context.Context) (bool, error) {
+	c := h.current()
+	if c == nil {
+		return false, nil
 	}
-	ctx, cancel := h.bounded(ctx)
-	defer cancel()
 	held, err := c.lease.Held(ctx)
-	return err == nil && held
+	if err != nil {
+		return false, fmt.Errorf("mixin: held %s: %w", h.what, err)
+	}
+	return held && !lost(c), nil
 }
 
 // Locked asks the server whether anyone holds the lock. When the server

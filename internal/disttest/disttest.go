@@ -35,6 +35,7 @@ type Lock interface {
 	Locked() bool
 	LockedContext(ctx context.Context) (bool, error)
 	IsOwner(ctx context.Context) bool
+	HeldContext(ctx context.Context) (bool, error)
 	Lost() <-chan struct{}
 	Token() (int64, bool)
 }
@@ -196,6 +197,12 @@ func askServer(t *testing.T, e Engine) {
 	assert.True(t, a.IsOwner(task))
 	assert.False(t, b.IsOwner(task), "the task holds it through a, not b")
 	assert.False(t, a.IsOwner(adapters.WithTask(context.Background())), "another task")
+	held, err := a.HeldContext(task)
+	require.NoError(t, err)
+	assert.True(t, held, "the server says a's hold holds it")
+	held, err = b.HeldContext(task)
+	require.NoError(t, err)
+	assert.False(t, held, "b holds nothing")
 	require.NoError(t, a.Release(task))
 	assert.False(t, b.Locked())
 	assert.ErrorIs(t, a.Release(task), adapters.ErrNotLocked)

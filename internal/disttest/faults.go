@@ -58,7 +58,9 @@ func lostLease(t *testing.T, e Engine) {
 	assert.Less(t, reported, e.Lease+e.Grace, "reported within the lease and its grace")
 	t.Logf("lease %v: loss reported to the holder %v after its connection stalled", e.Lease, reported.Round(time.Millisecond))
 
-	assert.True(t, second.IsOwner(secondTask), "the first holder's release left the new holder's key")
+	held, err := second.HeldContext(secondTask)
+	require.NoError(t, err)
+	assert.True(t, held, "the first holder's release left the new holder's key")
 	assert.NoError(t, second.Release(secondTask))
 }
 

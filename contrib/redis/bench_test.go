@@ -1,0 +1,46 @@
+package redis_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/go-redsync/redsync/v4"
+	redsyncgoredis "github.com/go-redsync/redsync/v4/redis/goredis/v9"
+
+	"github.com/gomixin/mixin/contrib/redis"
+	"github.com/gomixin/mixin/internal/disttest"
+)
+
+// BenchmarkDo: Do through the proxy against redsync called by hand, with
+// and without the fencing token's INCR that every hold of a redis.Lock
+// makes.
+func BenchmarkDo(b *testing.B) {
+	need(b)
+	c := newClient(b, addr)
+	rs := redsync.New(redsyncgoredis.NewPool(c))
+	hand := func(token bool) func(ctx context.Context, name string) error {
+		return func(ctx context.Context, name string) error {
+			m := rs.NewMutex(name, redsync.WithExpiry(redis.DefaultExpiry), redsync.WithTries(1))
+			if err := m.LockContext(ctx); err != nil {
+				return err
+			}
+			if token {
+				if err := c.Incr(ctx, name+":fence").Err(); err != nil {
+					return err
+				}
+			}
+			_, err := m.UnlockContext(ctx)
+			return err
+		}
+	}
+	disttest.BenchDo(b, engine(), map[string]func(context.Context, string) error{
+		"redsync-by-hand-with-token": hand(true),
+		"redsync-by-hand":            hand(false),
+	})
+}
+
+// BenchmarkContended: 2, 8 and 32 handles on clients of their own.
+func BenchmarkContended(b *testing.B) {
+	need(b)
+	disttest.BenchContended(b, engine())
+}
