@@ -133,7 +133,7 @@ func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
 		e.revoke(ctx, grant.ID)
 		return nil, err
 	}
-	l := &lease{e: e, s: s, m: concurrency.NewMutex(s, e.name)}
+	l := &lease{e: e, s: s, m: concurrency.NewMutex(s, e.name), ttl: time.Duration(grant.TTL) * time.Second}
 	locked := make(chan error, 1)
 	go func() { locked <- l.m.Lock(ctx) }()
 	select {
@@ -172,9 +172,12 @@ func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
 }
 
 // detached is a ctx with ctx's values that has not ended, bounded by the
-// timeout: for giving back what a caller who left acquired.
+// timeout and by the client's life: for giving back what a caller who left
+// acquired.
 func (e *lockEngine) detached(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), e.cfg.timeout)
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.timeout)
+	stop := context.AfterFunc(e.client.Ctx(), cancel) // a closed client answers nothing
+	return dctx, func() { stop(); cancel() }
 }
 
 // revoke revokes a lease, with a ctx of its own bounded by the timeout.
@@ -198,18 +201,55 @@ type lease struct {
 	s     *concurrency.Session
 	m     *concurrency.Mutex
 	token int64
+	ttl   time.Duration // the lease's, as granted
 }
 
 func (l *lease) Token() int64 { return l.token }
 
-// Keep waits: the client keeps the session's lease alive. Its Done closes
-// when the keep-alive ends: the lease expired or was revoked.
+// Keep watches the keep-alives the session's client sends: each answer
+// moves the lease's end to its TTL from then. When none is answered before
+// the end, or the session ends, the lease is lost. (The client itself finds
+// that out only at its next check of deadlines, up to a second later.)
 func (l *lease) Keep(ctx context.Context) error {
-	select {
-	case <-l.s.Done():
-		return fmt.Errorf("%w: the keep-alive of lease %x ended", dist.ErrLeaseExpired, int64(l.s.Lease()))
-	case <-ctx.Done():
+	answers, err := l.e.client.KeepAlive(ctx, l.s.Lease())
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("%w: keep-alive of lease %x: %v", dist.ErrLeaseExpired, int64(l.s.Lease()), err)
+	}
+	// The hold may have waited longer than the lease for the lock (the
+	// session kept it alive meanwhile): learn where it ends now. A lease
+	// whose keep-alive is not answered within its TTL has ended by then.
+	sent := time.Now()
+	once, cancel := context.WithTimeout(ctx, l.ttl)
+	a, err := l.e.client.KeepAliveOnce(once, l.s.Lease())
+	cancel()
+	switch {
+	case ctx.Err() != nil:
 		return nil
+	case err != nil:
+		return fmt.Errorf("%w: keep-alive of lease %x: %v", dist.ErrLeaseExpired, int64(l.s.Lease()), err)
+	}
+	end := time.NewTimer(time.Until(sent.Add(time.Duration(a.TTL) * time.Second)))
+	defer end.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-l.s.Done():
+			return fmt.Errorf("%w: the keep-alive of lease %x ended", dist.ErrLeaseExpired, int64(l.s.Lease()))
+		case <-end.C:
+			return fmt.Errorf("%w: no keep-alive of lease %x was answered within its TTL", dist.ErrLeaseExpired, int64(l.s.Lease()))
+		case a, ok := <-answers:
+			switch {
+			case ctx.Err() != nil:
+				return nil
+			case !ok || a.TTL <= 0:
+				return fmt.Errorf("%w: etcd says lease %x is gone", dist.ErrLeaseExpired, int64(l.s.Lease()))
+			}
+			end.Reset(time.Duration(a.TTL) * time.Second)
+		}
 	}
 }
 
