@@ -38,13 +38,15 @@ import (
 // adapters.ErrLockLost. Each hold's fencing token is its key's create
 // revision, larger than every earlier hold's.
 //
-// A Lock has the canonical methods of both the lock and the owner-lock
-// kinds. Goroutines sharing one handle take turns (a handle is a lock
+// Its methods are those of the embedded dist.Handle: Acquire, Release,
+// ReleaseUnchecked, Locked (asks etcd; LockedContext returns its error),
+// IsOwner (this hold's task and lease; HeldContext asks etcd), Lost,
+// LostAt, Token and Name: the canonical methods of both the lock and the
+// owner-lock kinds. Goroutines sharing one handle take turns (a handle is a lock
 // itself); give each holder its own handle to let the server decide. A Lock
 // is made by NewLock; its zero value is not usable.
 type Lock struct {
-	h    *dist.Handle
-	name string
+	*dist.Handle
 }
 
 // NewLock returns a handle on the lock name over client: its holds are keys
@@ -55,7 +57,7 @@ func NewLock(client *clientv3.Client, name string, opts ...Option) (*Lock, error
 	}
 	cfg := newConfig(opts)
 	e := &lockEngine{client: client, name: name, cfg: cfg}
-	return &Lock{h: dist.NewHandle(e, fmt.Sprintf("etcd lock %q", name), cfg.timeout), name: name}, nil
+	return &Lock{dist.NewHandle(e, name, fmt.Sprintf("etcd lock %q", name), cfg.timeout)}, nil
 }
 
 func usable(client *clientv3.Client, name string) error {
@@ -67,54 +69,6 @@ func usable(client *clientv3.Client, name string) error {
 	}
 	return nil
 }
-
-// Name returns the lock's name.
-func (l *Lock) Name() string { return l.name }
-
-// Acquire waits until this handle holds the lock, or ctx ends: then it
-// returns false and ctx.Err().
-func (l *Lock) Acquire(ctx context.Context) (bool, error) { return l.h.Acquire(ctx) }
-
-// Release gives the lock back: its key is deleted if it is still this
-// hold's, and its lease revoked. It returns an error matching
-// adapters.ErrLockLost when the lease was lost, adapters.ErrNotLocked when
-// this handle holds nothing, and etcd's error when it could not be reached
-// (the key then goes with its lease's TTL).
-func (l *Lock) Release(ctx context.Context) error { return l.h.Release(ctx) }
-
-// ReleaseUnchecked is Release: the owner-lock kind's release, called by the
-// Composer's proxy once IsOwner has said yes.
-func (l *Lock) ReleaseUnchecked(ctx context.Context) error { return l.h.Release(ctx) }
-
-// Locked asks etcd whether anyone holds the lock: whether any key is under
-// its prefix (a holder's, or a waiter's next in line). When etcd cannot say
-// within the handle's timeout, it reports whether this handle holds it;
-// LockedContext returns the error instead.
-func (l *Lock) Locked() bool { return l.h.Locked() }
-
-// LockedContext asks etcd whether anyone holds the lock.
-func (l *Lock) LockedContext(ctx context.Context) (bool, error) { return l.h.LockedContext(ctx) }
-
-// IsOwner reports whether ctx's task (adapters.WithTask) holds the lock
-// through this handle and its lease has not been found lost. It asks
-// nothing of etcd: the lease is its promise, and a lease that could not be
-// kept is found lost within its length. HeldContext asks etcd.
-func (l *Lock) IsOwner(ctx context.Context) bool { return l.h.IsOwner(ctx) }
-
-// HeldContext asks etcd whether this handle's hold still holds the lock.
-func (l *Lock) HeldContext(ctx context.Context) (bool, error) { return l.h.HeldContext(ctx) }
-
-// Lost returns a channel closed when the current hold's lease is lost, nil
-// when this handle holds nothing.
-func (l *Lock) Lost() <-chan struct{} { return l.h.Lost() }
-
-// LostAt returns when the current hold's lease was found lost and why; zero
-// and nil while it is not.
-func (l *Lock) LostAt() (time.Time, error) { return l.h.LostAt() }
-
-// Token returns the current hold's fencing token (its key's create
-// revision), and false when this handle holds nothing.
-func (l *Lock) Token() (int64, bool) { return l.h.Token() }
 
 // lockEngine takes holds of one name: a session and a Mutex each.
 type lockEngine struct {

@@ -46,13 +46,15 @@ var ErrNoContextTimeout = errors.New("mixin/redis: the go-redis client ignores c
 // and Release returns an error matching adapters.ErrLockLost. Each hold has
 // a fencing token, larger than every earlier hold's.
 //
-// A Lock has the canonical methods of both the lock and the owner-lock
-// kinds. Goroutines sharing one handle take turns (a handle is a lock
+// Its methods are those of the embedded dist.Handle: Acquire, Release,
+// ReleaseUnchecked, Locked (asks Redis; LockedContext returns its error),
+// IsOwner (this hold's task and lease; HeldContext asks Redis), Lost,
+// LostAt, Token and Name: the canonical methods of both the lock and the
+// owner-lock kinds. Goroutines sharing one handle take turns (a handle is a lock
 // itself); give each holder its own handle to let the server decide. A Lock
 // is made by NewLock; its zero value is not usable.
 type Lock struct {
-	h    *dist.Handle
-	name string
+	*dist.Handle
 }
 
 // NewLock returns a handle on the lock name over client. The key name holds
@@ -64,7 +66,7 @@ func NewLock(client goredis.UniversalClient, name string, opts ...Option) (*Lock
 	}
 	cfg := newConfig(opts)
 	e := &lockEngine{client: client, rs: redsync.New(redsyncgoredis.NewPool(client)), name: name, cfg: cfg}
-	return &Lock{h: dist.NewHandle(e, fmt.Sprintf("redis lock %q", name), cfg.timeout), name: name}, nil
+	return &Lock{dist.NewHandle(e, name, fmt.Sprintf("redis lock %q", name), cfg.timeout)}, nil
 }
 
 // usable checks a client and a name before a handle is made of them.
@@ -89,56 +91,6 @@ func usable(client goredis.UniversalClient, name string) error {
 	}
 	return nil
 }
-
-// Name returns the lock's name.
-func (l *Lock) Name() string { return l.name }
-
-// Acquire waits until this handle holds the lock, or ctx ends: then it
-// returns false and ctx.Err() (with the last error Redis gave, if it gave
-// one). It never gives up on a retry budget of its own.
-func (l *Lock) Acquire(ctx context.Context) (bool, error) { return l.h.Acquire(ctx) }
-
-// Release gives the lock back. It returns an error matching
-// adapters.ErrLockLost when the lease was lost (the key is then left to
-// whoever holds it now), adapters.ErrNotLocked when this handle holds
-// nothing, and Redis's error when it could not be reached (the key then
-// expires with its lease).
-func (l *Lock) Release(ctx context.Context) error { return l.h.Release(ctx) }
-
-// ReleaseUnchecked is Release: the owner-lock kind's release, called by the
-// Composer's proxy once IsOwner has said yes.
-func (l *Lock) ReleaseUnchecked(ctx context.Context) error { return l.h.Release(ctx) }
-
-// Locked asks Redis whether anyone holds the lock. When Redis cannot say
-// within the handle's timeout, it reports whether this handle holds it;
-// LockedContext returns the error instead.
-func (l *Lock) Locked() bool { return l.h.Locked() }
-
-// LockedContext asks Redis whether anyone holds the lock.
-func (l *Lock) LockedContext(ctx context.Context) (bool, error) { return l.h.LockedContext(ctx) }
-
-// IsOwner reports whether ctx's task (adapters.WithTask) holds the lock
-// through this handle and its lease has not been found lost. It asks
-// nothing of Redis: the lease is its promise, and a lease that could not be
-// kept is found lost within its length. HeldContext asks Redis.
-func (l *Lock) IsOwner(ctx context.Context) bool { return l.h.IsOwner(ctx) }
-
-// HeldContext asks Redis whether this handle's hold still holds the lock.
-func (l *Lock) HeldContext(ctx context.Context) (bool, error) { return l.h.HeldContext(ctx) }
-
-// Lost returns a channel closed when the current hold's lease is lost, nil
-// when this handle holds nothing.
-func (l *Lock) Lost() <-chan struct{} { return l.h.Lost() }
-
-// LostAt returns when the current hold's lease was found lost and why; zero
-// and nil while it is not.
-func (l *Lock) LostAt() (time.Time, error) { return l.h.LostAt() }
-
-// Token returns the current hold's fencing token (1 for the first hold of a
-// name, larger for every later one), and false when this handle holds
-// nothing. Pass it to the resource the lock guards, which refuses a token
-// smaller than one it has seen.
-func (l *Lock) Token() (int64, bool) { return l.h.Token() }
 
 // lockEngine takes redsync leases of one name.
 type lockEngine struct {

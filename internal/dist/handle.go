@@ -47,6 +47,7 @@ var ErrLeaseExpired = errors.New("lease expired before it could be refreshed")
 // handle take turns, so a shared handle is a lock too.
 type Handle struct {
 	engine  Engine
+	name    string
 	what    string        // for messages: "redis lock \"name\""
 	timeout time.Duration // bound of the calls made without a ctx (Locked)
 	gate    chan struct{} // one hold per handle
@@ -67,13 +68,19 @@ type hold struct {
 	done    chan struct{} // closed when the keeper has returned
 }
 
-// NewHandle makes a handle over engine. what names the lock in errors;
-// timeout bounds Locked's call to the server.
-func NewHandle(engine Engine, what string, timeout time.Duration) *Handle {
-	return &Handle{engine: engine, what: what, timeout: timeout, gate: make(chan struct{}, 1)}
+// NewHandle makes a handle on the lock name over engine. what names the
+// lock in errors; timeout bounds the calls made without a ctx (Locked) or
+// with one that has no deadline (Release).
+func NewHandle(engine Engine, name, what string, timeout time.Duration) *Handle {
+	return &Handle{engine: engine, name: name, what: what, timeout: timeout, gate: make(chan struct{}, 1)}
 }
 
-// Acquire waits until this handle holds the lock or ctx ends.
+// Name returns the lock's name.
+func (h *Handle) Name() string { return h.name }
+
+// Acquire waits until this handle holds the lock, or ctx ends: then it
+// returns false and ctx.Err() (with the last error the server gave, if it
+// gave one). It never gives up on a retry budget of its own.
 func (h *Handle) Acquire(ctx context.Context) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
@@ -140,6 +147,10 @@ func (h *Handle) Release(ctx context.Context) error {
 	return nil
 }
 
+// ReleaseUnchecked is Release: the owner-lock kind's release, which the
+// Composer's proxy calls once IsOwner has said yes.
+func (h *Handle) ReleaseUnchecked(ctx context.Context) error { return h.Release(ctx) }
+
 func lost(c *hold) bool {
 	select {
 	case <-c.lost:
@@ -174,8 +185,10 @@ func (h *Handle) LostAt() (time.Time, error) {
 	return time.Time{}, nil
 }
 
-// Token returns the current hold's fencing token, and false when this handle
-// holds nothing.
+// Token returns the current hold's fencing token, larger than every earlier
+// hold's of the name, and false when this handle holds nothing. Pass it to
+// the resource the lock guards, which refuses a token smaller than one it
+// has seen.
 func (h *Handle) Token() (int64, bool) {
 	if c := h.current(); c != nil {
 		return c.lease.Token(), true
