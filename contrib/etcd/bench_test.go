@@ -17,8 +17,8 @@ import (
 // revoke), and with the concurrency package's own shortest use (a session
 // made by NewSession, Lock, Unlock, Close).
 func BenchmarkDo(b *testing.B) {
-	need(b)
-	c := newClient(b, addr)
+	srv.Need(b)
+	c := newClient(b, srv.Addr)
 	disttest.BenchDo(b, engine(), map[string]func(context.Context, string) error{
 		"concurrency-by-hand-same-steps": func(ctx context.Context, name string) error {
 			grant, err := c.Grant(ctx, etcd.DefaultTTL)
@@ -62,6 +62,6 @@ func BenchmarkDo(b *testing.B) {
 
 // BenchmarkContended: 2, 8 and 32 handles on clients of their own.
 func BenchmarkContended(b *testing.B) {
-	need(b)
+	srv.Need(b)
 	disttest.BenchContended(b, engine())
 }

@@ -16,7 +16,7 @@ import (
 // its own.
 func engine() disttest.Engine {
 	return disttest.Engine{
-		Addr: addr, Server: server,
+		Addr: srv.Addr, Server: srv.Server,
 		// etcd's shortest lease, 1s; its client finds a lease lost up to
 		// half a second after it ran out (it checks keep-alive deadlines
 		// every 500ms).
@@ -35,13 +35,13 @@ func engine() disttest.Engine {
 }
 
 func TestEtcd(t *testing.T) {
-	need(t)
+	srv.Need(t)
 	disttest.Run(t, engine())
 }
 
 func TestEventStoresJSONByDefault(t *testing.T) {
-	need(t)
-	c := newClient(t, addr)
+	srv.Need(t)
+	c := newClient(t, srv.Addr)
 	name := disttest.Unique(t)
 	type reading struct {
 		Sensor string

@@ -15,8 +15,8 @@ import (
 // and without the fencing token's INCR that every hold of a redis.Lock
 // makes.
 func BenchmarkDo(b *testing.B) {
-	need(b)
-	c := newClient(b, addr)
+	srv.Need(b)
+	c := newClient(b, srv.Addr)
 	rs := redsync.New(redsyncgoredis.NewPool(c))
 	hand := func(token bool) func(ctx context.Context, name string) error {
 		return func(ctx context.Context, name string) error {
@@ -41,6 +41,6 @@ func BenchmarkDo(b *testing.B) {
 
 // BenchmarkContended: 2, 8 and 32 handles on clients of their own.
 func BenchmarkContended(b *testing.B) {
-	need(b)
+	srv.Need(b)
 	disttest.BenchContended(b, engine())
 }

@@ -18,7 +18,7 @@ import (
 // of its own.
 func engine() disttest.Engine {
 	return disttest.Engine{
-		Addr: addr, Server: server,
+		Addr: srv.Addr, Server: srv.Server,
 		Lease: 300 * time.Millisecond, Grace: 200 * time.Millisecond,
 		NewLock: func(t testing.TB, at, name string, lease, timeout time.Duration) disttest.Lock {
 			l, err := redis.NewLock(newClient(t, at), name, redis.WithExpiry(lease), redis.WithTimeout(timeout))
@@ -34,7 +34,7 @@ func engine() disttest.Engine {
 }
 
 func TestRedis(t *testing.T) {
-	need(t)
+	srv.Need(t)
 	disttest.Run(t, engine())
 }
 
@@ -55,8 +55,8 @@ func (tagged) Unmarshal(data []byte, v any) error {
 }
 
 func TestEventUsesTheCodecGiven(t *testing.T) {
-	need(t)
-	c := newClient(t, addr)
+	srv.Need(t)
+	c := newClient(t, srv.Addr)
 	name := disttest.Unique(t)
 	e, err := redis.NewEvent[int](c, name, redis.WithCodec(tagged{}))
 	require.NoError(t, err)

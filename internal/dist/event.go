@@ -155,8 +155,21 @@ func (e *Event[T]) follow(ctx context.Context, read bool, match func(T) bool) (T
 		return zero, derr
 	case err == nil:
 		return got, nil
-	case ctx.Err() != nil:
-		return zero, ctx.Err()
+	case ended(ctx) != nil:
+		return zero, ended(ctx)
 	}
 	return zero, e.fail("wait on", err)
+}
+
+// ended returns ctx's error, or context.DeadlineExceeded once its deadline
+// has passed: a connection whose read deadline is ctx's can fail with an I/O
+// timeout a moment before ctx's own timer marks it done.
+func ended(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
