@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -195,4 +196,36 @@ func TestSuitesFailOnBrokenImplementations(t *testing.T) {
 			}
 		})
 	}
+}
+
+// remoteEvent is an event whose waiters first take a while to reach their
+// server (as a distributed event's subscribe): a WaitForNext sees only the
+// Sets made after it arrived.
+type remoteEvent struct {
+	*adapters.ValueEvent[int]
+	reach time.Duration
+}
+
+func (e *remoteEvent) WaitForNext(ctx context.Context) (int, error) {
+	select {
+	case <-time.After(e.reach):
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	return e.ValueEvent.WaitForNext(ctx)
+}
+
+func TestWithSettleGivesWaitersTimeToReachTheirServer(t *testing.T) {
+	mk := func() any {
+		return &remoteEvent{ValueEvent: adapters.NewValueEvent[int](), reach: 60 * time.Millisecond}
+	}
+	sample := func(i int) int { return i }
+	opts := []conform.Option{conform.WithWaiters(4), conform.WithTimeout(300 * time.Millisecond),
+		conform.Skip("get-on-empty", "set-get-clear")}
+
+	r := &recorder{TB: t}
+	assert.False(t, conform.Event(r, mk, sample, opts...), "with the default 20 ms the Set lands before the waiters arrive")
+	assert.Contains(t, r.failures(), "to wake all 4 waiters")
+
+	assert.True(t, conform.Event(t, mk, sample, append(opts, conform.WithSettle(200*time.Millisecond))...))
 }
