@@ -1,0 +1,141 @@
+package dist_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/gomixin/mixin/adapters"
+	"github.com/gomixin/mixin/internal/dist"
+	"github.com/gomixin/mixin/validate/conform"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// memory is an engine in one process: a lock with a holder, polled, whose
+// leases a test can end as a server would.
+type memory struct {
+	mu     sync.Mutex
+	holder *memLease
+	tokens int64
+}
+
+type memLease struct {
+	m     *memory
+	token int64
+	gone  chan struct{} // closed when the lease ends
+	once  sync.Once
+}
+
+func (m *memory) Acquire(ctx context.Context) (dist.Lease, error) {
+	for {
+		m.mu.Lock()
+		if m.holder == nil {
+			m.tokens++
+			l := &memLease{m: m, token: m.tokens, gone: make(chan struct{})}
+			m.holder = l
+			m.mu.Unlock()
+			return l, nil
+		}
+		m.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+func (m *memory) Locked(context.Context) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.holder != nil, nil
+}
+
+// expire ends the current holder's lease, as a server whose lease ran out.
+func (m *memory) expire() {
+	m.mu.Lock()
+	l := m.holder
+	m.holder = nil
+	m.mu.Unlock()
+	if l != nil {
+		l.once.Do(func() { close(l.gone) })
+	}
+}
+
+func (l *memLease) Keep(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-l.gone:
+		return nil // lost: the handle says why
+	}
+}
+
+func (l *memLease) Release(context.Context) (bool, error) {
+	l.m.mu.Lock()
+	defer l.m.mu.Unlock()
+	if l.m.holder != l {
+		return false, nil
+	}
+	l.m.holder = nil
+	return true, nil
+}
+
+func (l *memLease) Held(context.Context) (bool, error) {
+	l.m.mu.Lock()
+	defer l.m.mu.Unlock()
+	return l.m.holder == l, nil
+}
+
+func (l *memLease) Token() int64 { return l.token }
+
+func TestHandlesConform(t *testing.T) {
+	m := &memory{}
+	newHandle := func() any { return dist.NewHandle(m, "mem", "memory lock", time.Second) }
+	conform.Lock(t, newHandle, conform.Handles())
+	conform.OwnerLock(t, newHandle, conform.Handles())
+	shared := dist.NewHandle(&memory{}, "mem", "memory lock", time.Second)
+	conform.Lock(t, func() any { return shared })
+}
+
+func TestHandleReportsALostLeaseOnce(t *testing.T) {
+	m := &memory{}
+	a := dist.NewHandle(m, "mem", "memory lock", time.Second)
+	b := dist.NewHandle(m, "mem", "memory lock", time.Second)
+	ctx := adapters.WithTask(context.Background())
+	ok, err := a.Acquire(ctx)
+	require.True(t, ok)
+	require.NoError(t, err)
+	tok, _ := a.Token()
+	assert.Equal(t, int64(1), tok)
+	assert.True(t, a.IsOwner(ctx))
+
+	m.expire()
+	select {
+	case <-a.Lost():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the loss was not reported")
+	}
+	at, why := a.LostAt()
+	assert.False(t, at.IsZero())
+	assert.ErrorIs(t, why, dist.ErrLeaseExpired)
+	assert.False(t, a.IsOwner(ctx), "a lost hold is nobody's")
+
+	ok, err = b.Acquire(ctx)
+	require.True(t, ok)
+	require.NoError(t, err)
+	err = a.Release(ctx)
+	assert.ErrorIs(t, err, adapters.ErrLockLost)
+	held, err := b.HeldContext(ctx)
+	require.NoError(t, err)
+	assert.True(t, held, "a's release left b's hold")
+	assert.Nil(t, a.Lost(), "a holds nothing now")
+	assert.ErrorIs(t, a.Release(ctx), adapters.ErrNotLocked)
+	require.NoError(t, b.Release(ctx))
+}
