@@ -614,10 +614,10 @@ func (l *Lock) Exit(ctx context.Context, err error) error {
 }
 
 // Do acquires the lock, runs fn and releases the lock, also when fn panics
-// or calls runtime.Goexit (the panic then goes on). Over a lock with Lost,
-// fn's ctx is cancelled with cause ErrLockLost when the lease is lost. It returns fn's error
+// or calls runtime.Goexit (the panic then goes on). It returns fn's error
 // joined with the release's, ErrNotAcquired when Acquire reports false, and
-// ctx.Err() when ctx ends before the lock is acquired.
+// ctx.Err() when ctx ends before the lock is acquired. Over a lock with Lost,
+// fn's ctx is cancelled with cause ErrLockLost when the lease is lost.
 func (l *Lock) Do(ctx context.Context, fn func(context.Context) error) (err error) {
 	if fn == nil {
 		return errNilFunc
