@@ -341,3 +341,23 @@ func TestRegistryLists(t *testing.T) {
 	assert.False(t, ok)
 	assert.True(t, strings.HasPrefix(string(mixin.KindExecContext), "exec"))
 }
+
+// TestComposeOfSeenTypeAllocatesCompositeAndProxyOnly: composing a value of
+// a type already planned makes the Composite and one proxy per kind, and
+// nothing else (a sync.Locker's Lock and Unlock are called on the value, not
+// through funcs bound for it).
+func TestComposeOfSeenTypeAllocatesCompositeAndProxyOnly(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates on its own")
+	}
+	c := mixin.New()
+	mu := &sync.Mutex{}
+	_, err := c.Compose(mu)
+	require.NoError(t, err)
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := c.Compose(mu); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.Equal(t, 2.0, allocs, "the Composite and its lock proxy")
+}

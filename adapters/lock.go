@@ -168,7 +168,7 @@ type lockFuncs struct {
 	locked  func() bool
 	lost    func() <-chan struct{}      // may be nil
 	tryer   interface{ TryLock() bool } // sync.Mutex's: the hot path, with locker
-	locker  sync.Locker
+	locker  sync.Locker                 // the sync.Locker form's value; acquire and release are then unset
 }
 
 // lockForms are the method sets a lock may have, tried in this order, each
@@ -182,10 +182,9 @@ var lockForms = []form[lockFuncs]{
 		}},
 	{"sync.Locker", methods(lockMethod.spec(), unlockMethod.spec(), tryLockMethod.spec(), ackMethod.spec()),
 		func(v any, m *validate.Match) lockFuncs {
-			f := lockFuncs{acquire: lockMethod.must(v, m), release: unlockMethod.must(v, m)}
-			if t, ok := tryLockMethod.bind(v, m); ok {
-				f.tryer, f.locker = t, v.(sync.Locker)
-			}
+			// Lock and Unlock are called on the Locker itself: no bound funcs.
+			f := lockFuncs{locker: v.(sync.Locker)}
+			f.tryer, _ = tryLockMethod.bind(v, m)
 			return f
 		}},
 	{"a ctx locker", methods(ctxLockMethod.spec(), ctxUnlockMethod.spec(), ackMethod.spec()),
@@ -414,7 +413,7 @@ func (l *Lock) Acquire(ctx context.Context) (bool, error) {
 }
 
 func (l *Lock) acquireSlow(ctx context.Context) (bool, error) {
-	if l == nil || l.release == nil {
+	if !l.usable() {
 		return false, errUnusable("Lock")
 	}
 	if l.om != nil { // an owner lock over the library's OwnerMutex
@@ -433,15 +432,18 @@ func (l *Lock) acquireSlow(ctx context.Context) (bool, error) {
 		ok, err = l.acquire(ctx)
 	case ctx.Err() != nil:
 		return false, ctx.Err()
+	case ctx.Done() == nil && l.locker != nil:
+		l.locker.Lock()
+		ok = true
 	case ctx.Done() == nil:
 		ok, err = l.block()
 	default:
-		ok, err = l.queue.acquire(ctx, l.block, l.giveBack)
+		ok, err = l.queue.acquire(ctx, l.blocking(), l.giveBack)
 	}
 	if ok && err != nil {
 		// Held, but with an error: a caller that checks the error first (as
 		// Go code does) would never release it, so give it back here.
-		return false, errors.Join(err, l.call(ctx, l.release))
+		return false, errors.Join(err, l.call(ctx, l.releasing()))
 	}
 	if ok {
 		l.acquired(ctx)
@@ -450,7 +452,28 @@ func (l *Lock) acquireSlow(ctx context.Context) (bool, error) {
 }
 
 // giveBack releases an acquisition nobody received (its caller gave up).
-func (l *Lock) giveBack() { _ = l.call(context.Background(), l.release) }
+func (l *Lock) giveBack() { _ = l.call(context.Background(), l.releasing()) }
+
+// usable reports whether l was made by NewLock or NewOwnerLock.
+func (l *Lock) usable() bool { return l != nil && (l.release != nil || l.locker != nil) }
+
+// blocking is the context-less Acquire: the value's, or a sync.Locker's
+// Lock (bound only here, off the hot path, so that composing one allocates
+// no func).
+func (l *Lock) blocking() func() (bool, error) {
+	if l.locker != nil {
+		return func() (bool, error) { l.locker.Lock(); return true, nil }
+	}
+	return l.block
+}
+
+// releasing is the release: the value's, or a sync.Locker's Unlock.
+func (l *Lock) releasing() func(context.Context) error {
+	if l.locker != nil {
+		return func(context.Context) error { l.locker.Unlock(); return nil }
+	}
+	return l.release
+}
 
 // acquired records a successful acquisition: the tracked state, and for a
 // watched lock when and by which task.
@@ -486,7 +509,7 @@ func (l *Lock) record(ctx context.Context) {
 // (and an owner lock's check) runs with context.WithoutCancel(ctx), bounded
 // by the release timeout (WithReleaseTimeout, DefaultReleaseTimeout).
 func (l *Lock) Release(ctx context.Context) error {
-	if l == nil || l.release == nil {
+	if !l.usable() {
 		return errUnusable("Lock")
 	}
 	if l.om != nil && !l.watched.Load() { // the OwnerMutex's checked release, in one step
@@ -560,14 +583,14 @@ func (l *Lock) releaseNow(ctx context.Context, release func(context.Context) err
 		}
 		return l.releaseDetached(ctx)
 	}
-	return l.call(ctx, l.release)
+	return l.call(ctx, l.releasing())
 }
 
 // Locked reports whether the lock is held: the value's Locked, or the state
 // the proxy tracks for a sync.Locker or ctx locker.
 func (l *Lock) Locked() bool {
 	switch {
-	case l == nil || l.release == nil:
+	case !l.usable():
 		return false
 	case l.locked != nil:
 		return l.locked()

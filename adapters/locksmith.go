@@ -85,7 +85,7 @@ func (w *Watchdog) Watch(v any) (*Lock, error) {
 			l = o.AsLock()
 		}
 	}
-	if l == nil || l.release == nil {
+	if !l.usable() {
 		return nil, errUnusable("Lock")
 	}
 	if l.ack != nil && !l.ack(w) {

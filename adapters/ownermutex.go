@@ -26,9 +26,10 @@ import (
 // a loop cannot starve the others. Use NewOwnerMutex; the zero value is also
 // ready to use.
 type OwnerMutex struct {
-	state   atomic.Int32  // 0 free, 1 held
-	owner   atomic.Uint64 // the holder's Task, 0 while free
-	nwait   atomic.Int32  // len(waiters), read without mu by releasers
+	// state is the holder's Task, 0 while free: taking, checking and giving
+	// back the mutex are each one atomic operation (tasks start at 1).
+	state   atomic.Uint64
+	nwait   atomic.Int32 // len(waiters), read without mu by releasers
 	mu      sync.Mutex
 	waiters []*ownerWaiter
 }
@@ -41,7 +42,7 @@ type ownerWaiter struct {
 	wake   chan struct{} // closed when woken
 	task   Task
 	since  time.Time
-	handed bool // woken with the mutex handed over (state stayed 1); under mu
+	handed bool // woken with the mutex handed over (state set to task); under mu
 }
 
 // NewOwnerMutex returns a free OwnerMutex.
@@ -57,8 +58,7 @@ func (m *OwnerMutex) Acquire(ctx context.Context) (bool, error) {
 	if !ok {
 		return false, fmt.Errorf("mixin: *adapters.OwnerMutex acquire: %w", ErrNoTask)
 	}
-	if m.state.CompareAndSwap(0, 1) {
-		m.owner.Store(uint64(task))
+	if m.state.CompareAndSwap(0, uint64(task)) {
 		return true, nil
 	}
 	var since time.Time // when this task began to wait, kept across wake-ups
@@ -67,9 +67,8 @@ func (m *OwnerMutex) Acquire(ctx context.Context) (bool, error) {
 			return false, err
 		}
 		m.mu.Lock()
-		if m.state.CompareAndSwap(0, 1) {
+		if m.state.CompareAndSwap(0, uint64(task)) {
 			m.mu.Unlock()
-			m.owner.Store(uint64(task))
 			return true, nil
 		}
 		if since.IsZero() {
@@ -81,11 +80,10 @@ func (m *OwnerMutex) Acquire(ctx context.Context) (bool, error) {
 		m.mu.Unlock()
 		// A release between our failed CAS and the registration above would
 		// have found nwait 0; try once more now that we are registered.
-		if m.state.CompareAndSwap(0, 1) {
+		if m.state.CompareAndSwap(0, uint64(task)) {
 			// (A hand-over keeps the mutex held, so none reached us: our CAS
 			// could not have succeeded after one.)
 			m.leave(w)
-			m.owner.Store(uint64(task))
 			return true, nil
 		}
 		select {
@@ -98,8 +96,7 @@ func (m *OwnerMutex) Acquire(ctx context.Context) (bool, error) {
 			}
 			// Woken: try before looking at ctx, so that a wake-up is never
 			// consumed without the lock being taken or passed on.
-			if m.state.CompareAndSwap(0, 1) {
-				m.owner.Store(uint64(task))
+			if m.state.CompareAndSwap(0, uint64(task)) {
 				return true, nil
 			}
 			continue
@@ -150,13 +147,13 @@ func (m *OwnerMutex) wakeOneLocked() {
 }
 
 // Locked reports whether the mutex is held.
-func (m *OwnerMutex) Locked() bool { return m.state.Load() == 1 }
+func (m *OwnerMutex) Locked() bool { return m.state.Load() != 0 }
 
 // IsOwner reports whether the ctx's task holds the mutex; false when ctx
 // carries no task identity.
 func (m *OwnerMutex) IsOwner(ctx context.Context) bool {
 	task, ok := TaskOf(ctx)
-	return ok && m.state.Load() == 1 && m.owner.Load() == uint64(task)
+	return ok && m.state.Load() == uint64(task)
 }
 
 // releaseOwned is the owner-lock proxy's Release over an OwnerMutex: the
@@ -164,10 +161,34 @@ func (m *OwnerMutex) IsOwner(ctx context.Context) bool {
 // release takes no ctx, so an ended ctx changes nothing.
 func (m *OwnerMutex) releaseOwned(ctx context.Context, name reflect.Type) error {
 	task, ok := TaskOf(ctx)
-	if !ok || m.state.Load() != 1 || m.owner.Load() != uint64(task) {
-		return notOwner(name, ok)
+	if !ok {
+		return notOwner(name, false)
 	}
-	return m.ReleaseUnchecked(ctx)
+	if m.nwait.Load() == 0 { // the fast path: check and free in one step
+		if !m.state.CompareAndSwap(uint64(task), 0) {
+			return notOwner(name, true)
+		}
+		m.wakeLate()
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.state.Load() != uint64(task) {
+		return notOwner(name, true)
+	}
+	m.releaseLocked()
+	return nil
+}
+
+// wakeLate wakes a waiter that registered as the mutex was freed without
+// m.mu (it re-tries its CAS after registering; this covers the wake-up).
+func (m *OwnerMutex) wakeLate() {
+	if m.nwait.Load() == 0 {
+		return
+	}
+	m.mu.Lock()
+	m.wakeOneLocked()
+	m.mu.Unlock()
 }
 
 // ReleaseUnchecked frees the mutex without checking who holds it (Python's
@@ -177,32 +198,31 @@ func (m *OwnerMutex) releaseOwned(ctx context.Context, name reflect.Type) error 
 // matching ErrNotLocked when the mutex is free.
 func (m *OwnerMutex) ReleaseUnchecked(context.Context) error {
 	if m.nwait.Load() == 0 { // the fast path: nobody waits
-		m.owner.Store(0)
-		if !m.state.CompareAndSwap(1, 0) {
+		if m.state.Swap(0) == 0 {
 			return fmt.Errorf("mixin: *adapters.OwnerMutex: %w", ErrNotLocked)
 		}
-		if m.nwait.Load() == 0 {
-			return nil
-		}
-		m.mu.Lock() // a waiter came as we freed it: wake one
-		m.wakeOneLocked()
-		m.mu.Unlock()
+		m.wakeLate()
 		return nil
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.state.Load() != 1 {
+	if m.state.Load() == 0 {
 		return fmt.Errorf("mixin: *adapters.OwnerMutex: %w", ErrNotLocked)
 	}
+	m.releaseLocked()
+	return nil
+}
+
+// releaseLocked frees the held mutex, or hands it to the longest waiter
+// once that one has waited longer than StarvationThreshold. m.mu is held.
+func (m *OwnerMutex) releaseLocked() {
 	if len(m.waiters) > 0 && time.Since(m.waiters[0].since) > StarvationThreshold {
 		w := m.popLocked() // hand over: the mutex stays held, by w's task
-		m.owner.Store(uint64(w.task))
+		m.state.Store(uint64(w.task))
 		w.handed = true
 		close(w.wake)
-		return nil
+		return
 	}
-	m.owner.Store(0)
 	m.state.Store(0)
 	m.wakeOneLocked()
-	return nil
 }
