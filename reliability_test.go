@@ -22,7 +22,9 @@ import (
 
 // The registry and message items of issue 16; each failed before its fix.
 
-type adaptee struct{ n int }
+// adaptee is a type with no methods, adapted by hand; not zero-sized, so that
+// each value has an address of its own.
+type adaptee struct{ _ int }
 
 // adaptedLock is a hand-written lock adapter for adaptee.
 type adaptedLock struct{ mu sync.Mutex }
