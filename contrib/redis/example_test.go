@@ -1,0 +1,85 @@
+package redis_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/alicebob/miniredis/v2"
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/gomixin/mixin"
+	"github.com/gomixin/mixin/adapters"
+	"github.com/gomixin/mixin/contrib/redis"
+)
+
+// exampleAddr is the Redis the examples use: the redis-server the tests
+// started, or, on a machine without one, miniredis in this process.
+func exampleAddr() (addr string, stop func()) {
+	if srv.Addr != "" {
+		return srv.Addr, func() {}
+	}
+	m, err := miniredis.Run()
+	if err != nil {
+		panic(err)
+	}
+	return m.Addr(), m.Close
+}
+
+func ExampleNewLock() {
+	addr, stop := exampleAddr()
+	defer stop()
+	client := goredis.NewClient(&goredis.Options{Addr: addr, ContextTimeoutEnabled: true})
+	defer client.Close()
+
+	l, err := redis.NewLock(client, "example:orders")
+	if err != nil {
+		panic(err)
+	}
+	c, err := mixin.Compose(l) // a lock and an owner lock: no adapter
+	if err != nil {
+		panic(err)
+	}
+	lock, _ := c.Lock()
+	ctx := adapters.WithTask(context.Background())
+	err = lock.Do(ctx, func(ctx context.Context) error {
+		token, _ := l.Token() // hand it to what the lock guards
+		fmt.Println("held with a fencing token:", token > 0, "owner:", l.IsOwner(ctx))
+		return nil
+	})
+	fmt.Println("released:", err == nil, "locked:", l.Locked())
+	// Output:
+	// held with a fencing token: true owner: true
+	// released: true locked: false
+}
+
+func ExampleNewEvent() {
+	addr, stop := exampleAddr()
+	defer stop()
+	publisher := goredis.NewClient(&goredis.Options{Addr: addr, ContextTimeoutEnabled: true})
+	defer publisher.Close()
+	subscriber := goredis.NewClient(&goredis.Options{Addr: addr, ContextTimeoutEnabled: true})
+	defer subscriber.Close()
+
+	type config struct{ Version int }
+	defer publisher.Del(context.Background(), "example:config")
+	pub, _ := redis.NewEvent[config](publisher, "example:config")
+	sub, _ := redis.NewEvent[config](subscriber, "example:config")
+	if _, err := sub.Get(); errors.Is(err, adapters.ErrNoValue) {
+		fmt.Println("no config yet")
+	}
+	got := make(chan config)
+	go func() {
+		c, _ := sub.WaitUntil(context.Background(), func(c config) bool { return c.Version >= 2 })
+		got <- c
+	}()
+	for v := 1; v <= 2; v++ {
+		if err := pub.Set(config{Version: v}); err != nil {
+			panic(err)
+		}
+	}
+	fmt.Println("the other client woke with version", (<-got).Version)
+	// Output:
+	// no config yet
+	// the other client woke with version 2
+}
