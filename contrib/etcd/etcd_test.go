@@ -62,3 +62,22 @@ func TestNewLockRefusesBadInput(t *testing.T) {
 	_, err = etcd.NewEvent[int](nil, "x")
 	assert.ErrorContains(t, err, "nil client")
 }
+
+func TestAcquireOnAClosedClientFailsAtOnce(t *testing.T) {
+	srv.Need(t)
+	c := newClient(t, srv.Addr)
+	l, err := etcd.NewLock(c, disttest.Unique(t))
+	require.NoError(t, err)
+	require.NoError(t, c.Close())
+	done := make(chan error, 1)
+	go func() {
+		_, err := l.Acquire(context.Background()) // a ctx that never ends
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		assert.Error(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Acquire on a closed client waited for a ctx that never ends")
+	}
+}

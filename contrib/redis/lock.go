@@ -116,6 +116,9 @@ func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
 			}
 			return &lease{m: m, e: e, token: token}, nil
 		}
+		if errors.Is(err, goredis.ErrClosed) {
+			return nil, err // nothing will ever answer: do not wait for ctx
+		}
 		var rerr *redsync.RedisError
 		if errors.As(err, &rerr) {
 			last = err
