@@ -120,7 +120,7 @@ func (h *Handle) Acquire(ctx context.Context) (bool, error) {
 // took); with no hold, one matching adapters.ErrNotLocked. An error of the
 // server leaves the lease to expire on its own, and frees the handle. The
 // call to the server is bounded by the handle's timeout when ctx has no
-// deadline.
+// deadline, and made with ctx's values but not its end when ctx has ended.
 func (h *Handle) Release(ctx context.Context) error {
 	h.mu.Lock()
 	c := h.cur
@@ -132,6 +132,9 @@ func (h *Handle) Release(ctx context.Context) error {
 	defer func() { <-h.gate }()
 	c.stop()
 	<-c.done
+	if ctx.Err() != nil { // an ended ctx would leave the key held until its lease ran out
+		ctx = context.WithoutCancel(ctx)
+	}
 	rctx, cancel := h.bounded(ctx)
 	defer cancel()
 	ours, err := c.lease.Release(rctx)

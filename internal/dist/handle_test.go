@@ -139,3 +139,38 @@ func TestHandleReportsALostLeaseOnce(t *testing.T) {
 	assert.ErrorIs(t, a.Release(ctx), adapters.ErrNotLocked)
 	require.NoError(t, b.Release(ctx))
 }
+
+// refusing is a memory engine whose leases refuse a release with an ended
+// ctx, as a server call does.
+type refusing struct{ *memory }
+
+type refusingLease struct{ *memLease }
+
+func (r refusing) Acquire(ctx context.Context) (dist.Lease, error) {
+	l, err := r.memory.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return refusingLease{l.(*memLease)}, nil
+}
+
+func (l refusingLease) Release(ctx context.Context) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	return l.memLease.Release(ctx)
+}
+
+func TestReleaseWithAnEndedCtxStillGivesTheLockBack(t *testing.T) {
+	m := &memory{}
+	h := dist.NewHandle(refusing{m}, "mem", "memory lock", time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	ok, err := h.Acquire(ctx)
+	require.True(t, ok)
+	require.NoError(t, err)
+	cancel()
+	require.NoError(t, h.Release(ctx))
+	locked, err := m.Locked(context.Background())
+	require.NoError(t, err)
+	assert.False(t, locked, "the server's lock was given back")
+}
