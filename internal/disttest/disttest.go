@@ -66,6 +66,8 @@ type Engine struct {
 	NewLock func(t testing.TB, addr, name string, lease, timeout time.Duration) Lock
 	// NewEvent returns a handle on the event name, on a client of its own.
 	NewEvent func(t testing.TB, addr, name string, timeout time.Duration) Event
+	// Closed returns a handle on the lock name whose client has been closed.
+	Closed func(t testing.TB, addr, name string) Lock
 }
 
 var names atomic.Int64
@@ -88,6 +90,7 @@ func Run(t *testing.T, e Engine) {
 		{"CounterAcrossClients", counter},
 		{"FencingTokensGrow", tokens},
 		{"LockedAndIsOwnerAskTheServer", askServer},
+		{"AcquireOnAClosedClientFailsAtOnce", closedClient},
 		{"EventConformsAcrossClients", eventConforms},
 		{"EventCrossesClients", eventCrosses},
 		{"EventWaitEndsWithItsCtx", eventCtx},
@@ -206,6 +209,24 @@ func askServer(t *testing.T, e Engine) {
 	require.NoError(t, a.Release(task))
 	assert.False(t, b.Locked())
 	assert.ErrorIs(t, a.Release(task), adapters.ErrNotLocked)
+}
+
+// closedClient: nothing will ever answer a closed client, so an Acquire on
+// it fails at once instead of waiting for a ctx that may never end.
+func closedClient(t *testing.T, e Engine) {
+	l := e.Closed(t, e.Addr, Unique(t))
+	done := make(chan error, 1)
+	go func() {
+		_, err := l.Acquire(context.Background()) // a ctx that never ends
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		assert.Error(t, err)
+		t.Logf("Acquire on a closed client: %v", err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Acquire on a closed client waited for a ctx that never ends")
+	}
 }
 
 func eventConforms(t *testing.T, e Engine) {
