@@ -28,11 +28,11 @@ step "ecosystem module: real third-party types, -race"
 
 bash scripts/servers.sh
 
-step "contrib/redis module: Lock and Event on a redis-server the tests start, -race"
-(cd contrib/redis && go vet ./... && go test -race ./...)
+step "contrib/redis module: Lock and Event on a redis-server the tests start, -race; each benchmark once"
+(cd contrib/redis && go vet ./... && go test -race ./... && go test -run '^$' -bench . -benchtime 1x . >/dev/null)
 
-step "contrib/etcd module: Lock and Event on an etcd the tests start, -race"
-(cd contrib/etcd && go vet ./... && go test -race ./...)
+step "contrib/etcd module: Lock and Event on an etcd the tests start, -race; each benchmark once"
+(cd contrib/etcd && go vet ./... && go test -race ./... && go test -run '^$' -bench . -benchtime 1x . >/dev/null)
 
 step "benchmarks module: vet, tests, each benchmark once"
 (cd benchmarks && go vet ./... && go test ./... && go test -timeout 10m -run '^$' -bench . -benchtime 1x . >/dev/null)
