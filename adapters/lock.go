@@ -458,19 +458,22 @@ func (l *Lock) giveBack() { _ = l.call(context.Background(), l.releasing()) }
 func (l *Lock) usable() bool { return l != nil && (l.release != nil || l.locker != nil) }
 
 // blocking is the context-less Acquire: the value's, or a sync.Locker's
-// Lock (bound only here, off the hot path, so that composing one allocates
-// no func).
+// Lock, bound by its row only here, off the hot path, so that composing a
+// sync.Locker allocates no func.
 func (l *Lock) blocking() func() (bool, error) {
 	if l.locker != nil {
-		return func() (bool, error) { l.locker.Lock(); return true, nil }
+		f, _ := lockMethod.shapes[0].bind(l.locker)
+		return f.block
 	}
 	return l.block
 }
 
-// releasing is the release: the value's, or a sync.Locker's Unlock.
+// releasing is the release: the value's, or a sync.Locker's Unlock, bound
+// by its row.
 func (l *Lock) releasing() func(context.Context) error {
 	if l.locker != nil {
-		return func(context.Context) error { l.locker.Unlock(); return nil }
+		f, _ := unlockMethod.shapes[0].bind(l.locker)
+		return f.fn
 	}
 	return l.release
 }
