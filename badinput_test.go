@@ -2,6 +2,7 @@ package mixin_test
 
 import (
 	"context"
+	"reflect"
 	"sync"
 	"testing"
 
@@ -137,4 +138,36 @@ func TestVariadicSignatureIsNamedInTheError(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Acquire has signature func(context.Context, ...int) (bool, error)")
 	assert.Contains(t, err.Error(), "Release has signature func(context.Context, bool) error")
+}
+
+func TestDefineRefusesASpecWithNilOrNonFuncShapes(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		shape reflect.Type
+		says  string
+	}{
+		{"nil shape", nil, "shape 0 is nil"},
+		{"non-func shape", reflect.TypeFor[int](), "shape 0 is int"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := validate.Spec{Methods: []validate.Method{{Name: "Exit", Shapes: []reflect.Type{tc.shape}}}}
+			c := mixin.New()
+			err := c.Registry().Define("exiter", spec, nil)
+			require.ErrorIs(t, err, validate.ErrBadSpec)
+			assert.ErrorContains(t, err, tc.says)
+			f := &shop.Gate{}
+			assert.NotPanics(t, func() {
+				_, err = c.Compose(f)
+			}, "the kind was never defined, so nothing later can trip on it")
+			assert.NoError(t, err)
+			// validate on its own never panics on such a spec either.
+			assert.NotPanics(t, func() {
+				assert.ErrorIs(t, validate.Check(f, spec), validate.ErrBadSpec)
+				_, err := validate.Bind(f, spec)
+				assert.ErrorIs(t, err, validate.ErrBadSpec)
+				assert.False(t, validate.Satisfies(f, spec))
+				assert.Equal(t, []string{"Exit"}, validate.Missing(f, spec))
+			})
+		})
+	}
 }

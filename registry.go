@@ -109,6 +109,9 @@ func (r *Registry) Define(kind Kind, spec validate.Spec, build BuildFunc) error 
 	if spec.Name == "" {
 		spec.Name = string(kind)
 	}
+	if err := spec.Validate(); err != nil {
+		return err // nil or non-func shapes: every later check would fail
+	}
 	if build == nil {
 		s := spec
 		build = func(v any) (any, error) { return newDynamic(v, s) }

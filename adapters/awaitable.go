@@ -177,8 +177,11 @@ func (a *Awaitable[T]) Value() any {
 // itself what an ended ctx means. For the other shapes, when ctx ends first
 // Await returns ctx.Err() at once. A Wait that takes none runs on its own goroutine when ctx can end; a
 // caller that gives up leaves it running, and the next Await joins that call
-// (or takes its result, if nobody did) instead of calling Wait again, so a
-// Wait that must not be called twice (exec.Cmd's) is not. A panic in a
+// while it runs instead of calling Wait again, so a Wait that must not be
+// called twice (exec.Cmd's) is not. Once it has returned, a future's outcome
+// is every later Await's; any other Wait (Wait() with no result, or one
+// composed with RepeatWait) is called again, so that a re-armed
+// sync.WaitGroup is waited for anew. A panic in a
 // context-less Wait is re-raised in every caller waiting for it, as a
 // *PanicError. For the Done-channel form, Await returns the value's Err()
 // once Done is closed (nil without an Err method).
@@ -219,20 +222,26 @@ func (a *Awaitable[T]) await(ctx context.Context) (T, error) {
 func (a *Awaitable[T]) Chan(ctx context.Context) <-chan Result[T] {
 	ch := make(chan Result[T], 1)
 	go func() {
-		defer func() {
-			if r := recover(); r != nil {
-				ch <- Result[T]{Err: newPanicError(r)}
+		var r Result[T]
+		// A panic or a runtime.Goexit in the value's Wait still delivers:
+		// a *PanicError, or ErrGoexit.
+		guard(func() { r.Value, r.Err = a.Await(ctx) }, func(pe *PanicError, goexit bool) {
+			switch {
+			case pe != nil:
+				r = Result[T]{Err: pe}
+			case goexit:
+				r = Result[T]{Err: ErrGoexit}
 			}
-		}()
-		v, err := a.Await(ctx)
-		ch <- Result[T]{Value: v, Err: err}
+			ch <- r
+		})
 	}()
 	return ch
 }
 
 // flight shares one call of a context-less function among callers that may
-// give up: at most one call runs at a time, and a result nobody received is
-// kept for the next caller.
+// give up: at most one call runs at a time, and a caller joins the call in
+// flight. A future (keep) keeps its outcome for every later caller; any
+// other finished call is dropped, received or not.
 type flight[T any] struct {
 	fn   func() (T, error)
 	keep bool // a future: the first call's outcome is every caller's
@@ -253,10 +262,7 @@ func (f *flight[T]) do(ctx context.Context) (T, error) {
 	f.mu.Lock()
 	c := f.cur
 	switch {
-	case c != nil && c.finished: // a future's outcome, or a result its callers gave up on
-		if !f.keep {
-			f.cur = nil
-		}
+	case c != nil && c.finished: // a future's outcome (run drops any other)
 		f.mu.Unlock()
 		return c.result()
 	case c == nil:
@@ -304,7 +310,10 @@ func (f *flight[T]) run(c *call[T]) {
 		}
 		f.mu.Lock()
 		c.val, c.err, c.panicked, c.finished = val, err, pe, true
-		if c.waiters > 0 && !f.keep {
+		if !f.keep {
+			// Only a future keeps its outcome: a Wait that may be called
+			// again (a re-armed sync.WaitGroup) is, by the next Await,
+			// even when every caller of this one gave up.
 			f.cur = nil
 		}
 		f.mu.Unlock()

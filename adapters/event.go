@@ -360,8 +360,9 @@ func (e *Event[T]) WaitForNext(ctx context.Context) (T, error) {
 
 // Wait returns the event's value if it holds one, else waits for the next
 // Set; ctx.Err() when ctx ends first. With the value's own Wait (ValueEvent
-// has one) the check and the wait are one step; without, a Set between them
-// is missed and Wait waits for the one after.
+// has one) or WaitUntil (a distributed event's) the check and the wait are
+// one step; with neither, a Set between them is missed and Wait waits for
+// the one after.
 func (e *Event[T]) Wait(ctx context.Context) (T, error) {
 	var zero T
 	switch {
@@ -369,6 +370,8 @@ func (e *Event[T]) Wait(ctx context.Context) (T, error) {
 		return zero, errUnusable("Event")
 	case e.wait != nil:
 		return e.wait(ctx)
+	case e.until != nil: // any value will do: the current one, else the next
+		return e.until(ctx, func(T) bool { return true })
 	case e.isSet():
 		if v, err := e.get(); !errors.Is(err, ErrNoValue) {
 			return v, err
@@ -435,6 +438,13 @@ func (e *Event[T]) WaitForValue(ctx context.Context, v T, opts ...WaitOption[T])
 			o(&cfg)
 		}
 	}
+	if e.param != nil && any(v) == nil {
+		// nil through an interface-typed T means the nil of the type the
+		// value's Set takes: a typed nil, which is what Set(nil) stored.
+		if t, ok := nilOf[T](e.param); ok {
+			v = t
+		}
+	}
 	eq := cfg.equal
 	if eq == nil {
 		var err error
@@ -482,16 +492,34 @@ func (e *Event[T]) waitForValue(ctx context.Context, v T, eq func(a, b T) bool) 
 
 // defaultEqual returns == for T, checking first that v's type can be
 // compared; values of another dynamic type compare unequal.
+// nilOf returns the nil of type p as a T, when p has one and T holds it.
+func nilOf[T any](p reflect.Type) (T, bool) {
+	switch p.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan:
+		t, ok := reflect.Zero(p).Interface().(T)
+		return t, ok
+	}
+	var zero T
+	return zero, false
+}
+
+// defaultEqual returns == for v, or ErrNotComparable when == could panic:
+// when T, or v's dynamic value (an interface field holding a slice), is not
+// comparable. A v that is comparable compares with any value without a
+// panic.
 func defaultEqual[T any](v T) (func(a, b T) bool, error) {
 	t := reflect.TypeFor[T]()
 	if t.Kind() != reflect.Interface {
 		if !t.Comparable() {
 			return nil, fmt.Errorf("%s: %w", t, ErrNotComparable)
 		}
+		if rv := reflect.ValueOf(any(v)); !rv.Comparable() {
+			return nil, fmt.Errorf("%s holding an uncomparable value: %w", t, ErrNotComparable)
+		}
 		return func(a, b T) bool { return any(a) == any(b) }, nil
 	}
 	dt := reflect.TypeOf(any(v))
-	if dt != nil && !dt.Comparable() {
+	if dt != nil && (!dt.Comparable() || !reflect.ValueOf(any(v)).Comparable()) {
 		return nil, fmt.Errorf("%s: %w", dt, ErrNotComparable)
 	}
 	return func(a, b T) bool {

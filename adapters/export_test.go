@@ -12,3 +12,13 @@ func Waiters[T any](a *Awaitable[T]) int {
 	}
 	return a.fl.cur.waiters
 }
+
+// InFlight reports whether a context-less Wait is still running.
+func InFlight[T any](a *Awaitable[T]) bool {
+	if a.fl == nil {
+		return false
+	}
+	a.fl.mu.Lock()
+	defer a.fl.mu.Unlock()
+	return a.fl.cur != nil && !a.fl.cur.finished
+}

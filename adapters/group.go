@@ -87,6 +87,7 @@ type Group struct {
 	run     atomic.Pointer[groupRun] // nil until Enter or the first Go; replaced under mu
 	entered bool                     // Enter made run (not the first Go)
 	cleaned bool                     // Cleanup ran since the last Enter
+	exited  bool                     // Exit cancelled the run; its tasks have not all returned yet
 	tasks   idle
 	errs    []error
 	panic   *PanicError
@@ -169,6 +170,11 @@ func (g *Group) Value() any {
 func (g *Group) Enter(ctx context.Context) error {
 	if g == nil {
 		return errUnusable("Group")
+	}
+	if !g.renew() {
+		// An Exit gave up on tasks that ignore their cancellation: a new run
+		// would count them as its own.
+		return fmt.Errorf("mixin: Enter after Exit: %w: %d tasks of the exited run", ErrStillRunning, g.RunningTasks())
 	}
 	if g.setup != nil {
 		if err := g.setup(ctx); err != nil {
@@ -324,7 +330,14 @@ func (g *Group) wait(ctx context.Context, take bool) error {
 // returned once, so a second Exit does not repeat them. When ctx ends while
 // tasks ignore their cancellation, it returns an error matching
 // ErrStillRunning that says how many are left, instead of hanging. A task's
-// panic is re-raised here, as a *PanicError, unless a Wait already did.
+// panic is re-raised here, as a *PanicError, unless a Wait already did. A
+// Cleanup that panics (or calls runtime.Goexit) still has the tasks
+// cancelled and waited for, bounded by ctx, before its panic goes on.
+//
+// After Exit, Go starts nothing (its ctx has ended) until the group is
+// entered again: Enter then starts a fresh run, with Setup, a new ctx and no
+// errors carried over. An Enter while tasks of the exited run still run
+// returns an error matching ErrStillRunning.
 func (g *Group) Exit(ctx context.Context, err error) error {
 	if g == nil {
 		return errUnusable("Group")
@@ -335,11 +348,44 @@ func (g *Group) Exit(ctx context.Context, err error) error {
 	g.mu.Unlock()
 	var cerr error
 	if runCleanup {
+		finished := false
+		defer func() {
+			if !finished {
+				// Cleanup panicked or called runtime.Goexit: the tasks are
+				// still cancelled and waited for before that goes on.
+				g.stop()
+				_ = g.tasks.wait(ctx)
+			}
+		}()
 		cerr = g.cleanup(ctx)
+		finished = true
 	}
-	g.mu.Lock()
-	g.runLocked().cancel(errExitCancel)
-	g.mu.Unlock()
+	g.stop()
 	werr := g.wait(ctx, true)
 	return errors.Join(err, werr, cerr)
+}
+
+// stop cancels the run, as Exit does.
+func (g *Group) stop() {
+	g.mu.Lock()
+	g.runLocked().cancel(errExitCancel)
+	g.exited = true
+	g.mu.Unlock()
+}
+
+// renew makes an exited group new for Enter, once every task of the exited
+// run has returned, so that Enter starts a fresh run; false while some
+// still run.
+func (g *Group) renew() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.exited {
+		return true
+	}
+	if g.tasks.count() > 0 {
+		return false
+	}
+	g.run.Store(nil)
+	g.entered, g.exited, g.failed = false, false, false
+	return true
 }

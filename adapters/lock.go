@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"reflect"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gomixin/mixin/validate"
@@ -64,18 +67,34 @@ func blockingAcquire(lock func() error) acquireFn {
 }
 
 // lostIfFalse adapts an unlock that reports whether the lock was still held
-// (redsync's): false is ErrLockLost, joined with the unlock's own error.
+// (redsync's): false is ErrLockLost, joined with the unlock's own error,
+// except when that error says the call itself failed on its way (see
+// failedCall): the lock may then still be held until its lease ends, so it
+// is a failed release, reported as that error, and the proxy keeps the hold
+// so that a retry releases it.
 func lostIfFalse(unlock func(context.Context) (bool, error)) releaseFn {
 	return releaseFn{fn: func(ctx context.Context) error {
 		ok, err := unlock(ctx)
 		switch {
 		case ok:
 			return err
-		case err != nil:
-			return fmt.Errorf("%w: %w", ErrLockLost, err)
+		case err == nil:
+			return ErrLockLost
+		case failedCall(err):
+			return err
 		}
-		return ErrLockLost
+		return fmt.Errorf("%w: %w", ErrLockLost, err)
 	}}
+}
+
+// failedCall reports whether err says that a call did not reach its end (a
+// network error, a closed or broken connection, an ended ctx) rather than
+// what the other side answered.
+func failedCall(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 var (
@@ -117,7 +136,12 @@ var (
 	unlockMethod = abstract(nil, row(func(x interface{ Unlock() }) releaseFn {
 		return releaseFn{fn: func(context.Context) error { x.Unlock(); return nil }}
 	}))
-	tryLockMethod = optional(row(func(x interface{ TryLock() bool }) interface{ TryLock() bool } { return x }))
+	// TryLock() bool (sync.Mutex's): the hot path; TryLock() (bool, error):
+	// polled as an error locker's is.
+	tryLockMethod = optional(
+		row(func(x interface{ TryLock() bool }) tryFn { return tryFn{fast: x} }),
+		row(func(x interface{ TryLock() (bool, error) }) tryFn { return tryFn{poll: x.TryLock} }),
+	)
 
 	// Lock(ctx) error with Unlock(ctx) error or Unlock(ctx) (bool, error)
 	// (etcd's concurrency.Mutex).
@@ -159,6 +183,12 @@ var (
 	errTryLockMethod = optional(row(func(x interface{ TryLock() (bool, error) }) func() (bool, error) { return x.TryLock }))
 )
 
+// tryFn is what a sync.Locker's optional TryLock binds to.
+type tryFn struct {
+	fast interface{ TryLock() bool }
+	poll func() (bool, error)
+}
+
 // lockFuncs is what a lock's form binds: the canonical Acquire, Release and
 // Locked (nil: the proxy tracks the held state), and the fast paths the
 // value offers.
@@ -184,7 +214,12 @@ var lockForms = []form[lockFuncs]{
 		func(v any, m *validate.Match) lockFuncs {
 			// Lock and Unlock are called on the Locker itself: no bound funcs.
 			f := lockFuncs{locker: v.(sync.Locker)}
-			f.tryer, _ = tryLockMethod.bind(v, m)
+			try, _ := tryLockMethod.bind(v, m)
+			f.tryer = try.fast
+			if try.poll != nil {
+				lock, _ := lockMethod.shapes[0].bind(v)
+				f.acquire = pollAcquire(try.poll, lock.block)
+			}
 			return f
 		}},
 	{"a ctx locker", methods(ctxLockMethod.spec(), ctxUnlockMethod.spec(), ackMethod.spec()),
@@ -301,7 +336,7 @@ type Lock struct {
 	release func(context.Context) error
 	locked  func() bool                 // nil: the proxy tracks the held state
 	lost    func() <-chan struct{}      // the value's Lost, may be nil
-	held    atomic.Bool                 // the tracked state, when locked is nil
+	holds   atomic.Int64                // the tracked holds (a shared lock's readers), when locked is nil
 	check   func(context.Context) error // ownership check before release, may be nil
 	factory func(v any) any
 	ack     func(Locksmith) bool
@@ -309,9 +344,9 @@ type Lock struct {
 	queue   acquireQueue  // context-less acquires whose callers may give up
 	om      *OwnerMutex   // set when the value is the library's OwnerMutex: its direct path
 
-	watched   atomic.Bool  // a Watchdog watches this lock: record acquisitions
-	since     atomic.Int64 // when the current hold began (unix nanoseconds), if watched
-	holder    atomic.Uint64
+	watched   atomic.Bool                 // a Watchdog watches this lock: record acquisitions
+	hmu       sync.Mutex                  // serialises the release of a recorded hold with ForceRelease
+	rec       atomic.Pointer[holdRecord]  // the current hold, recorded while watched; nil if none
 	unchecked func(context.Context) error // release without ownership check (force-release)
 }
 
@@ -482,23 +517,24 @@ func (l *Lock) releasing() func(context.Context) error {
 // watched lock when and by which task.
 func (l *Lock) acquired(ctx context.Context) {
 	if l.locked == nil {
-		l.held.Store(true)
+		l.holds.Add(1)
 	}
 	if l.watched.Load() {
 		l.record(ctx)
 	}
 }
 
-func (l *Lock) unrecord() {
-	l.since.Store(0)
-	l.holder.Store(0)
+// holdRecord is one recorded hold of a watched lock: its identity is the
+// record's address.
+type holdRecord struct {
+	since  time.Time
+	holder Task
 }
 
 // record notes when and by which task a watched lock was acquired.
 func (l *Lock) record(ctx context.Context) {
 	task, _ := TaskOf(ctx)
-	l.holder.Store(uint64(task))
-	l.since.Store(time.Now().UnixNano())
+	l.rec.Store(&holdRecord{since: time.Now(), holder: task})
 }
 
 // Release releases the lock. For an owner lock it first checks that the ctx's
@@ -515,7 +551,7 @@ func (l *Lock) Release(ctx context.Context) error {
 	if !l.usable() {
 		return errUnusable("Lock")
 	}
-	if l.om != nil && !l.watched.Load() { // the OwnerMutex's checked release, in one step
+	if l.om != nil && !l.recording() { // the OwnerMutex's checked release, in one step
 		return l.om.releaseOwned(ctx, l.typ)
 	}
 	if l.check != nil {
@@ -563,30 +599,98 @@ func gaveUp(ctx context.Context, err error) bool {
 		(errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
 }
 
+// recording reports whether a Watchdog watches the lock or a hold it
+// recorded has not ended: releases then go through hmu.
+func (l *Lock) recording() bool { return l.watched.Load() || l.rec.Load() != nil }
+
 // releaseNow releases through release, or when nil through the shortest
-// path bound (the value's own Release or Unlock, called directly).
+// path bound (the value's own Release or Unlock, called directly). A hold a
+// Watchdog recorded is released under hmu and its record ended with it
+// (also when the lock is no longer watched), so that a ForceRelease of that
+// hold can never release the next one.
 func (l *Lock) releaseNow(ctx context.Context, release func(context.Context) error) error {
-	if l.locked == nil && !l.held.CompareAndSwap(true, false) {
-		return fmt.Errorf("mixin: %s: %w", l.typ, ErrNotLocked)
+	if !l.recording() {
+		err, _ := l.releaseHold(ctx, release)
+		return err
 	}
-	if l.watched.Load() {
-		l.unrecord()
+	l.hmu.Lock()
+	defer l.hmu.Unlock()
+	return l.releaseRecorded(ctx, release)
+}
+
+// releaseRecorded releases a hold that may be recorded, l.hmu held: the
+// record ends before the release (the next holder may record its own as
+// soon as the lock is free) and comes back if the release failed: a
+// release that failed ended no hold (a late release by a holder whose hold
+// was force-released fails too, and must not erase the next one's record).
+func (l *Lock) releaseRecorded(ctx context.Context, release func(context.Context) error) error {
+	rec := l.rec.Swap(nil)
+	err, _ := l.releaseHold(ctx, release)
+	if err != nil && rec != nil && !errors.Is(err, ErrLockLost) {
+		l.rec.CompareAndSwap(nil, rec)
 	}
+	return err
+}
+
+// releaseHold gives back one hold. Where the proxy tracks the holds, a
+// release that fails (or panics) leaves the hold as it was, kept reporting
+// true, so that Locked tells the truth and a retry calls the value's release
+// again; only an unlock that says the lock was lost ends the hold anyway.
+func (l *Lock) releaseHold(ctx context.Context, release func(context.Context) error) (err error, kept bool) {
+	if l.locked != nil {
+		return l.releaseVia(ctx, release), false
+	}
+	if !l.takeHold() {
+		return fmt.Errorf("mixin: %s: %w", l.typ, ErrNotLocked), false
+	}
+	done := false
+	defer func() {
+		if !done || (err != nil && !errors.Is(err, ErrLockLost)) {
+			l.holds.Add(1)
+			kept = true
+		}
+	}()
+	err = l.releaseVia(ctx, release)
+	done = true
+	return err, false
+}
+
+// takeHold ends one tracked hold, reporting false when none is held.
+func (l *Lock) takeHold() bool {
+	for {
+		n := l.holds.Load()
+		if n <= 0 {
+			return false
+		}
+		if l.holds.CompareAndSwap(n, n-1) {
+			return true
+		}
+	}
+}
+
+// releaseVia calls the release: release when not nil, else the value's own.
+func (l *Lock) releaseVia(ctx context.Context, release func(context.Context) error) error {
 	switch {
 	case release != nil:
 		return l.call(ctx, release)
 	case l.locker != nil:
 		l.locker.Unlock()
 		return nil
-	case l.rel != nil:
-		if ctx.Err() == nil { // the hot path: the canonical Release, called directly
-			if err := l.rel.Release(ctx); !gaveUp(ctx, err) {
-				return err
-			}
-		}
-		return l.releaseDetached(ctx)
+	case l.rel != nil: // the hot path: the canonical Release, called directly
+		return l.releaseCanonical(ctx)
 	}
 	return l.call(ctx, l.releasing())
+}
+
+// releaseCanonical calls the canonical Release with ctx while it lives, and
+// with a detached ctx when ctx has ended before or during the release.
+func (l *Lock) releaseCanonical(ctx context.Context) error {
+	if ctx.Err() == nil {
+		if err := l.rel.Release(ctx); !gaveUp(ctx, err) {
+			return err
+		}
+	}
+	return l.releaseDetached(ctx)
 }
 
 // Locked reports whether the lock is held: the value's Locked, or the state
@@ -598,7 +702,7 @@ func (l *Lock) Locked() bool {
 	case l.locked != nil:
 		return l.locked()
 	}
-	return l.held.Load()
+	return l.holds.Load() > 0
 }
 
 // Enter acquires the lock and returns the lock factory's value (nil without
@@ -681,12 +785,10 @@ func (l *Lock) Do(ctx context.Context, fn func(context.Context) error) (err erro
 		err = fn(ctx)
 	}
 	finished = true
-	if direct && !l.watched.Load() {
-		rerr := l.rel.Release(ctx)
-		if gaveUp(ctx, rerr) { // ended during the release: again, detached
-			rerr = l.releaseDetached(ctx)
-		}
-		return exitResult(err, false, rerr)
+	if direct && !l.recording() {
+		// As Release: never with an ended ctx, whatever error a release
+		// that refuses one would return.
+		return exitResult(err, false, l.releaseCanonical(ctx))
 	}
 	return l.Exit(ctx, err)
 }

@@ -31,25 +31,31 @@ type Hold struct {
 	// For is how long it had been held when the report was made.
 	For time.Duration
 
-	dog   *Watchdog
-	since int64
+	dog *Watchdog
+	rec *holdRecord
 }
 
 // ForceRelease releases the lock on behalf of its holder, bypassing any
 // ownership check: for breaking a deadlock the report revealed. It fails if
-// the hold already ended (the lock was released, or re-acquired since).
+// the hold already ended (the lock was released, or re-acquired since): the
+// check and the release are one step, so it never releases a later hold.
+// The holder whose hold was force-released must not release it afterwards:
+// an owner lock refuses that release, but over a lock that does not know
+// its holder (a sync.Mutex) it would release the next holder's hold.
 func (h Hold) ForceRelease(ctx context.Context) error {
 	return h.dog.forceRelease(ctx, h)
 }
 
 // Watchdog is a ready Locksmith: it reports every watched lock held longer
 // than its threshold to a callback, once per hold, and can force-release it.
-// Make one with NewWatchdog; it is safe for concurrent use.
+// Make one with NewWatchdog; it is safe for concurrent use. A zero Watchdog
+// is usable too: its threshold is 0 (every recorded hold is reported by
+// Check) and it has no callback.
 type Watchdog struct {
 	threshold time.Duration
 	report    func(Hold)
 	mu        sync.Mutex
-	locks     map[*Lock]int64 // the hold (since) already reported, 0 if none
+	locks     map[*Lock]*holdRecord // the hold already reported, nil if none
 }
 
 // NewWatchdog returns a Watchdog that reports holds longer than threshold to
@@ -58,7 +64,7 @@ func NewWatchdog(threshold time.Duration, report func(Hold)) *Watchdog {
 	if report == nil {
 		report = func(Hold) {}
 	}
-	return &Watchdog{threshold: threshold, report: report, locks: map[*Lock]int64{}}
+	return &Watchdog{threshold: threshold, report: report, locks: map[*Lock]*holdRecord{}}
 }
 
 // Threshold returns the hold time beyond which the Watchdog reports.
@@ -93,7 +99,10 @@ func (w *Watchdog) Watch(v any) (*Lock, error) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.locks[l] = 0
+	if w.locks == nil { // a zero Watchdog
+		w.locks = map[*Lock]*holdRecord{}
+	}
+	w.locks[l] = nil
 	l.watched.Store(true)
 	return l, nil
 }
@@ -116,21 +125,22 @@ func (w *Watchdog) Check() []Hold {
 	var out []Hold
 	w.mu.Lock()
 	for l, reported := range w.locks {
-		since := l.since.Load()
-		if since == 0 || since == reported {
+		rec := l.rec.Load()
+		if rec == nil || rec == reported {
 			continue
 		}
-		held := now.Sub(time.Unix(0, since))
+		held := now.Sub(rec.since)
 		if held < w.threshold {
 			continue
 		}
-		w.locks[l] = since
-		holder := Task(l.holder.Load())
-		out = append(out, Hold{Lock: l, Holder: holder, HasHolder: holder != 0, For: held, dog: w, since: since})
+		w.locks[l] = rec
+		out = append(out, Hold{Lock: l, Holder: rec.holder, HasHolder: rec.holder != 0, For: held, dog: w, rec: rec})
 	}
 	w.mu.Unlock()
-	for _, h := range out {
-		w.report(h)
+	if w.report != nil {
+		for _, h := range out {
+			w.report(h)
+		}
 	}
 	return out
 }
@@ -153,8 +163,14 @@ func (w *Watchdog) forceRelease(ctx context.Context, h Hold) error {
 	if h.Lock == nil || w == nil {
 		return errUnusable("Lock")
 	}
-	if h.since == 0 || h.Lock.since.Load() != h.since {
-		return fmt.Errorf("mixin: force-release of %s: the reported hold has ended: %w", h.Lock.typ, ErrNotLocked)
+	l := h.Lock
+	// The check and the release are one step under hmu, which every
+	// release of a recorded hold takes too: a release and a new acquisition
+	// between them cannot make this release the next holder's hold.
+	l.hmu.Lock()
+	defer l.hmu.Unlock()
+	if h.rec == nil || l.rec.Load() != h.rec {
+		return fmt.Errorf("mixin: force-release of %s: the reported hold has ended: %w", l.typ, ErrNotLocked)
 	}
-	return h.Lock.releaseNow(ctx, h.Lock.unchecked)
+	return l.releaseRecorded(ctx, l.unchecked)
 }

@@ -129,7 +129,7 @@ func (o *OwnerLock) Acquire(ctx context.Context) (bool, error) {
 // an error matching ErrNotOwner ("*pkg.T is not acquired by current task"),
 // and also ErrNoTask when ctx carries no task identity.
 func (o *OwnerLock) Release(ctx context.Context) error {
-	if o != nil && o.l != nil && o.l.om != nil && !o.l.watched.Load() {
+	if o != nil && o.l != nil && o.l.om != nil && !o.l.recording() {
 		return o.l.om.releaseOwned(ctx, o.l.typ) // the check and the release in one step
 	}
 	return o.AsLock().Release(ctx)

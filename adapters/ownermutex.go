@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,8 +76,10 @@ func (m *OwnerMutex) Acquire(ctx context.Context) (bool, error) {
 			since = time.Now()
 		}
 		w := &ownerWaiter{wake: make(chan struct{}), task: task, since: since}
-		m.waiters = append(m.waiters, w)
-		m.nwait.Add(1)
+		// In the order waiting began: a waiter woken only to lose to a newly
+		// arriving task goes back to its place, not to the end, so that a
+		// hand-over goes to the one that has waited longest.
+		m.enqueueLocked(w)
 		m.mu.Unlock()
 		// A release between our failed CAS and the registration above would
 		// have found nwait 0; try once more now that we are registered.
@@ -129,6 +132,16 @@ func (m *OwnerMutex) leave(w *ownerWaiter) bool {
 	// Not in the list: a releaser already took it out and closed it.
 	m.wakeOneLocked()
 	return false
+}
+
+// enqueueLocked puts w in the list in the order waiting began. m.mu is held.
+func (m *OwnerMutex) enqueueLocked(w *ownerWaiter) {
+	i := len(m.waiters)
+	for i > 0 && m.waiters[i-1].since.After(w.since) {
+		i--
+	}
+	m.waiters = slices.Insert(m.waiters, i, w)
+	m.nwait.Add(1)
 }
 
 // popLocked takes the longest-waiting waiter out of the list. m.mu is held.

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"errors"
 	"reflect"
 	"strings"
 
@@ -57,6 +58,9 @@ func (m *Match) Has() bool {
 // *AbstractError (matching ErrAbstract) listing every problem when v does not.
 // The method scan of v's type is done once and cached.
 func Bind(v any, spec Spec) (*Match, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
 	info, err := infoFor(v, spec.Name)
 	if err != nil {
 		return nil, err
@@ -72,8 +76,15 @@ func Bind(v any, spec Spec) (*Match, error) {
 // *AbstractError that lists every problem of every spec, in spec order.
 func Check(v any, specs ...Spec) error {
 	names := make([]string, 0, len(specs))
+	var bad []error
 	for _, s := range specs {
 		names = append(names, s.Name)
+		if err := s.Validate(); err != nil {
+			bad = append(bad, err)
+		}
+	}
+	if len(bad) > 0 {
+		return errors.Join(bad...)
 	}
 	info, err := infoFor(v, names...)
 	if err != nil {
@@ -144,10 +155,8 @@ func infoFor(v any, kinds ...string) (*typeInfo, error) {
 // bindInfo matches info against every form of spec. It returns the match of
 // the first form that fits, or the problems of the closest form.
 func bindInfo(info *typeInfo, spec *Spec) (*Match, []Problem) {
-	for _, r := range spec.Refused {
-		if r.Type == info.t {
-			return nil, []Problem{{Kind: spec.Name, Reason: ReasonOther, Hint: r.Why}}
-		}
+	if r, ok := refusedBy(info, spec); ok {
+		return nil, []Problem{{Kind: spec.Name, Reason: ReasonOther, Hint: r.Why}}
 	}
 	forms := spec.forms()
 	best, bestScore := []Problem(nil), formScore{-1, -1}
@@ -249,6 +258,9 @@ func fitsAny(sig reflect.Type, shapes []reflect.Type, fixed reflect.Type) bool {
 // to so far (nil: unbound) and what the spec fixes it to (nil: free). It
 // returns the binding after the match.
 func fits(sig, shape, bound, fixed reflect.Type) (reflect.Type, bool) {
+	if !usable(shape) {
+		return bound, false
+	}
 	if sig.NumIn() != shape.NumIn() || sig.NumOut() != shape.NumOut() || sig.IsVariadic() != shape.IsVariadic() {
 		return bound, false
 	}

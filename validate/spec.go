@@ -1,6 +1,8 @@
 package validate
 
 import (
+	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 )
@@ -30,8 +32,11 @@ type Spec struct {
 	T reflect.Type
 	// Refused are types whose methods fit the spec but that the kind must not
 	// wrap, each with the reason: methods with preconditions a proxy cannot
-	// meet (*sync.Cond's Wait needs its L held). A value of such a type is
-	// refused with a ReasonOther problem that gives the reason.
+	// meet (*sync.Cond's Wait needs its L held). A value is refused, with a
+	// ReasonOther problem that gives the reason, when a method the spec
+	// names is such a type's: the value is of that type, or the method is
+	// promoted to the value's type from an embedded field of that type
+	// (a struct embedding *sync.Cond), however deep.
 	Refused []Refusal
 }
 
@@ -120,3 +125,54 @@ func typeString(t reflect.Type, bound reflect.Type) string {
 	}
 	return t.String()
 }
+
+// ErrBadSpec is matched by the error of Spec.Validate, and of Check and Bind
+// given a spec that Validate refuses.
+var ErrBadSpec = errors.New("mixin: malformed spec")
+
+// Validate reports what makes the spec unusable, every problem at once, in an
+// error matching ErrBadSpec: a method with no name or no shapes, a shape that
+// is nil or not a func type, a refusal without a type; nil when the spec (and
+// each alternative) is well formed. Check, Bind, Satisfies and Missing never
+// panic on such a spec: the first two return this error, the others treat a
+// malformed shape as one nothing fits.
+func (s Spec) Validate() error {
+	var probs []string
+	var walk func(form string, sp Spec)
+	walk = func(form string, sp Spec) {
+		for i, m := range sp.Methods {
+			where := form + "method " + m.Name
+			if m.Name == "" {
+				where = fmt.Sprintf("%smethod %d", form, i)
+				probs = append(probs, where+" has no name")
+			}
+			if len(m.Shapes) == 0 {
+				probs = append(probs, where+" has no shapes")
+			}
+			for j, sh := range m.Shapes {
+				switch {
+				case sh == nil:
+					probs = append(probs, fmt.Sprintf("%s: shape %d is nil, want a func type", where, j))
+				case sh.Kind() != reflect.Func:
+					probs = append(probs, fmt.Sprintf("%s: shape %d is %s, want a func type", where, j, sh))
+				}
+			}
+		}
+		for i, r := range sp.Refused {
+			if r.Type == nil {
+				probs = append(probs, fmt.Sprintf("%srefusal %d has no type", form, i))
+			}
+		}
+	}
+	walk("", s)
+	for _, a := range s.Alternatives {
+		walk("alternative "+a.Name+": ", a)
+	}
+	if len(probs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w %q: %s", ErrBadSpec, s.Name, strings.Join(probs, "; "))
+}
+
+// usable reports whether shape is a func type the matcher can compare with.
+func usable(shape reflect.Type) bool { return shape != nil && shape.Kind() == reflect.Func }

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gomixin/mixin/adapters"
 	"github.com/gomixin/mixin/validate/conform"
 )
 
@@ -146,4 +147,52 @@ func TestHandlesFactoryThatFailsIsReported(t *testing.T) {
 	}, conform.Handles(), conform.WithWaiters(4), conform.WithTimeout(200*time.Millisecond))
 	assert.False(t, ok)
 	assert.Contains(t, r.failures(), "not a lock")
+}
+
+// stuckOwnerLock is an owner lock whose ReleaseUnchecked waits for its ctx to
+// end (or for the test to finish): with a ctx that never ends, it never
+// returns.
+type stuckOwnerLock struct {
+	owner atomic.Uint64
+	done  chan struct{}
+}
+
+func (l *stuckOwnerLock) Acquire(ctx context.Context) (bool, error) {
+	task, _ := adapters.TaskOf(ctx)
+	return l.owner.CompareAndSwap(0, uint64(task)), nil
+}
+
+func (l *stuckOwnerLock) Locked() bool { return l.owner.Load() != 0 }
+
+func (l *stuckOwnerLock) IsOwner(ctx context.Context) bool {
+	task, ok := adapters.TaskOf(ctx)
+	return ok && l.owner.Load() == uint64(task)
+}
+
+func (l *stuckOwnerLock) ReleaseUnchecked(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-l.done:
+		return nil
+	}
+}
+
+func TestOwnerLockSuiteBoundsEveryRelease(t *testing.T) {
+	t.Parallel() // about 10 s: the proxy's own releases wait out its release timeout
+	done := make(chan struct{})
+	defer close(done) // what the suite left blocked returns, for goleak
+	r := &recorder{TB: t}
+	finished := make(chan bool, 1)
+	go func() {
+		finished <- conform.OwnerLock(r, func() any { return &stuckOwnerLock{done: done} },
+			conform.WithTimeout(100*time.Millisecond), conform.WithWaiters(2))
+	}()
+	select {
+	case ok := <-finished:
+		assert.False(t, ok)
+		assert.Contains(t, r.failures(), "Release did not return within")
+	case <-time.After(30 * time.Second):
+		t.Fatal("conform.OwnerLock hung on a Release that waits on a ctx that never ends")
+	}
 }

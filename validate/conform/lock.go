@@ -265,14 +265,16 @@ func OwnerLock(t testing.TB, newLock func() any, opts ...Option) bool {
 		if !acquireFree(t, c, o, a) {
 			return
 		}
-		if !o.IsOwner(a) {
+		if got, ok := isOwnerWithin(t, c, o, a); ok && !got {
 			t.Errorf("expected IsOwner true for the task that acquired, got false")
 		}
-		if o.IsOwner(b) {
+		if got, ok := isOwnerWithin(t, c, o, b); ok && got {
 			t.Errorf("expected IsOwner false for another task, got true")
 		}
-		_ = o.Release(a)
-		if o.IsOwner(a) {
+		if _, ok := releaseWithin(t, c, o, a); !ok {
+			return
+		}
+		if got, ok := isOwnerWithin(t, c, o, a); ok && got {
 			t.Errorf("expected IsOwner false after Release, got true")
 		}
 	}) && ok
@@ -285,17 +287,23 @@ func OwnerLock(t testing.TB, newLock func() any, opts ...Option) bool {
 		if !acquireFree(t, c, o, a) {
 			return
 		}
-		if err := o.Release(b); !errors.Is(err, adapters.ErrNotOwner) {
+		if err, ok := releaseWithin(t, c, o, b); ok && !errors.Is(err, adapters.ErrNotOwner) {
 			t.Errorf("expected Release by another task to fail with ErrNotOwner, got %v", err)
 		}
-		if !o.Locked() {
+		if locked, ok := within(t, c, "Locked", context.Background(), o.Locked, nil); ok && !locked {
 			t.Errorf("expected the lock still held after a refused Release, Locked says free")
 		}
-		if err := o.Release(a); err != nil {
+		if err, ok := releaseWithin(t, c, o, a); ok && err != nil {
 			t.Errorf("expected Release by the owner to succeed, got %v", err)
 		}
 	}) && ok
 	return ok
+}
+
+// isOwnerWithin asks IsOwner within the suite's bounds.
+func isOwnerWithin(t testing.TB, c *config, o *adapters.OwnerLock, ctx context.Context) (bool, bool) {
+	t.Helper()
+	return within(t, c, "IsOwner", ctx, func() bool { return o.IsOwner(ctx) }, nil)
 }
 
 // acquireFree acquires a lock the property expects to be free, within the
