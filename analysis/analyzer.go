@@ -162,7 +162,7 @@ func checkCall(pass *goanalysis.Pass, call *ast.CallExpr, adapts bool) {
 			}
 		}
 		kind := ctors[fn.Name()]
-		report(pass, v, t, func(t types.Type) *refusal { return builtin.check(t, fixed, builtin.specs[kind]) })
+		report(pass, v, t, func(t types.Type) *refusal { return builtin.construct(t, kind, fixed) }, true)
 	case isFunc(fn, validatePath) && (fn.Name() == "Check" || fn.Name() == "Implements"):
 		first := 0
 		if fn.Name() == "Implements" {
@@ -181,7 +181,7 @@ func checkCall(pass *goanalysis.Pass, call *ast.CallExpr, adapts bool) {
 		}
 		v := arg(first)
 		if t := concrete(pass, v); t != nil {
-			report(pass, v, t, func(t types.Type) *refusal { return builtin.check(t, nil, specs...) })
+			report(pass, v, t, func(t types.Type) *refusal { return builtin.check(t, nil, specs...) }, true)
 		}
 	}
 }
@@ -274,11 +274,15 @@ func checkCompose(pass *goanalysis.Pass, v ast.Expr, opts []ast.Expr, adapts boo
 			}
 		}
 	}
-	report(pass, v, t, func(t types.Type) *refusal { return builtin.compose(t, require, only) })
+	// Without Require the value was meant to be of no kind in particular:
+	// stubs of a kind it came near would be a guess.
+	report(pass, v, t, func(t types.Type) *refusal { return builtin.compose(t, require, only) }, len(require) > 0)
 }
 
-// report reports the refusal check finds for v of type t, with its fixes.
-func report(pass *goanalysis.Pass, v ast.Expr, t types.Type, check func(types.Type) *refusal) {
+// report reports the refusal check finds for v of type t, with its fixes:
+// &v when the pointer passes, else (when stubs is true) stubs for the
+// missing methods.
+func report(pass *goanalysis.Pass, v ast.Expr, t types.Type, check func(types.Type) *refusal, stubs bool) {
 	r := check(t)
 	if r == nil {
 		return
@@ -286,17 +290,16 @@ func report(pass *goanalysis.Pass, v ast.Expr, t types.Type, check func(types.Ty
 	d := goanalysis.Diagnostic{Pos: v.Pos(), End: v.End(), Message: r.Error()}
 	if fix, ok := addrFix(pass, v, t, r, check); ok {
 		d.SuggestedFixes = append(d.SuggestedFixes, fix)
-	}
-	if fix, ok := stubFix(pass, t, r); ok {
+	} else if fix, ok := stubFix(pass, t, r); ok && stubs {
 		d.SuggestedFixes = append(d.SuggestedFixes, fix)
 	}
 	pass.Report(d)
 }
 
-// addrFix composes &v when every problem is a method on the pointer type and
+// addrFix composes &v when some problem is a method on the pointer type and
 // the pointer passes.
 func addrFix(pass *goanalysis.Pass, v ast.Expr, t types.Type, r *refusal, check func(types.Type) *refusal) (goanalysis.SuggestedFix, bool) {
-	if !r.onlyPointerReceivers() || !addressable(pass, v) || check(types.NewPointer(t)) != nil {
+	if !r.hasPointerReceiver() || !addressable(pass, v) || check(types.NewPointer(t)) != nil {
 		return goanalysis.SuggestedFix{}, false
 	}
 	return goanalysis.SuggestedFix{
@@ -345,6 +348,7 @@ func checkDirectives(pass *goanalysis.Pass, gd *ast.GenDecl) {
 			}
 			for _, c := range cg.List {
 				if rest, ok := strings.CutPrefix(c.Text, directive); ok && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
+					rest, _, _ = strings.Cut(rest, "//") // a trailing comment
 					checkDirective(pass, ts, c, strings.Fields(rest))
 				}
 			}

@@ -167,3 +167,27 @@ func anyNear(probs []problem) bool {
 	}
 	return false
 }
+
+// construct mirrors a typed constructor of kind with its T fixed to fixed
+// (nil for any): the kind's check, and for a context without Enter, that
+// the value itself is a T (what Enter then yields).
+func (c *catalogue) construct(t types.Type, kind mixin.Kind, fixed types.Type) *refusal {
+	if r := c.check(t, fixed, c.specs[kind]); r != nil {
+		return r
+	}
+	if fixed == nil || (kind != mixin.KindContext && kind != mixin.KindExecContext) {
+		return nil
+	}
+	if _, hasEnter := scan(t).methods["Enter"]; hasEnter {
+		return nil
+	}
+	isT := types.Identical(t, fixed)
+	if iface, ok := fixed.Underlying().(*types.Interface); ok {
+		isT = types.Implements(t, iface)
+	}
+	if isT {
+		return nil
+	}
+	return &refusal{typ: t, problems: []problem{{kind: string(mixin.KindContext), reason: validate.ReasonOther,
+		hint: "has no Enter, so Enter would yield the value itself, which is not a " + rstring(fixed)}}}
+}

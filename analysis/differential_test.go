@@ -89,6 +89,10 @@ func TestDifferentialCorpus(t *testing.T) {
 		assert.Equal(t, text(err), refusalText(builtin.check(st, intT, builtin.specs[mixin.KindEvent])), "%s NewEvent[int]", name)
 		_, err = adapters.NewAwaitable[error](v)
 		assert.Equal(t, text(err), refusalText(builtin.check(st, errT, builtin.specs[mixin.KindAwaitable])), "%s NewAwaitable[error]", name)
+		_, err = adapters.NewContext[int](v)
+		assert.Equal(t, text(err), refusalText(builtin.construct(st, mixin.KindContext, intT)), "%s NewContext[int]", name)
+		_, err = adapters.NewContext[error](v)
+		assert.Equal(t, text(err), refusalText(builtin.construct(st, mixin.KindContext, errT)), "%s NewContext[error]", name)
 		_, err = adapters.NewLock(v)
 		assert.Equal(t, text(err), refusalText(builtin.check(st, nil, builtin.specs[mixin.KindLock])), "%s NewLock", name)
 	}

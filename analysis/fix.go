@@ -69,7 +69,17 @@ func stubFix(pass *goanalysis.Pass, t types.Type, r *refusal) (goanalysis.Sugges
 	if len(names) == 0 {
 		return goanalysis.SuggestedFix{}, false
 	}
-	edits := []goanalysis.TextEdit{{Pos: decl.End(), End: decl.End(), NewText: []byte("\n" + stubs.String())}}
+	// After the line that ends the declaration, so that a comment there
+	// stays with it.
+	at, text := decl.End(), "\n"+stubs.String()
+	if tf := pass.Fset.File(at); tf != nil {
+		if line := tf.Line(at); line < tf.LineCount() {
+			at, text = tf.LineStart(line+1), stubs.String()
+		} else {
+			at = token.Pos(tf.Base() + tf.Size()) // the end of the file
+		}
+	}
+	edits := []goanalysis.TextEdit{{Pos: at, End: at, NewText: []byte(text)}}
 	edits = append(edits, imp.edits()...)
 	return goanalysis.SuggestedFix{
 		Message:   "add stubs for " + strings.Join(names, ", "),

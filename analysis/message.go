@@ -120,13 +120,13 @@ func (e *refusal) problemText(p problem) string {
 	return p.hint
 }
 
-// onlyPointerReceivers reports whether every problem is a method that only
-// the pointer type has: composing &v would do.
-func (e *refusal) onlyPointerReceivers() bool {
+// hasPointerReceiver reports whether some problem is a method that only the
+// pointer type has: composing &v may do.
+func (e *refusal) hasPointerReceiver() bool {
 	for _, p := range e.problems {
-		if p.reason != validate.ReasonPointerReceiver {
-			return false
+		if p.reason == validate.ReasonPointerReceiver {
+			return true
 		}
 	}
-	return len(e.problems) > 0
+	return false
 }

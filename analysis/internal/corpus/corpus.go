@@ -58,6 +58,7 @@ var (
 	UnlockerPtr   = &Unlocker{}
 	WaiterPtr     = &Waiter{}
 	VariadicPtr   = &Variadic{}
+	ErrCloserPtr  = &ErrCloser{}
 )
 
 // Values returns the corpus's values by variable name.
@@ -75,6 +76,7 @@ func Values() map[string]any {
 		"GoodLockPtr": &GoodLockPtr, "ClosersPtr": &ClosersPtr, "BadCloserPtr": &BadCloserPtr,
 		"SetupPtr": &SetupPtr, "BadSetupPtr": &BadSetupPtr, "ThingVal": &ThingVal,
 		"UnlockerPtr": &UnlockerPtr, "WaiterPtr": &WaiterPtr, "VariadicPtr": &VariadicPtr,
+		"ErrCloserPtr": &ErrCloserPtr,
 	}
 	out := make(map[string]any, len(ptrs))
 	for name, p := range ptrs {
@@ -226,3 +228,13 @@ type Variadic struct{}
 
 // Exit takes many errors.
 func (*Variadic) Exit(...any) bool { return false }
+
+// ErrCloser is an io.Closer that is also an error: a context[error] over it
+// may yield it from Enter without an Enter of its own.
+type ErrCloser struct{}
+
+// Close closes.
+func (*ErrCloser) Close() error { return nil }
+
+// Error says what it is.
+func (*ErrCloser) Error() string { return "err closer" }
