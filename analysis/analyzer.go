@@ -59,11 +59,38 @@ A type declaration may say what its type is meant to compose as:
 The type (or, when some of its methods have pointer receivers, the pointer
 to it) is then checked as Compose(v, Require(kinds...)) would check it.
 
+A refusal that is meant (a test of one, an example) is not reported when
+its call's line, or the line above, carries //mixin:ignore.
+
 Suggested fixes compose &v for methods on the pointer type, and add stubs
 with the canonical signatures for missing methods.`
 
-// directive is the comment that declares what a type composes as.
-const directive = "//mixin:kind"
+// directive is the comment that declares what a type composes as; ignore,
+// on a call's line or the line above, says that the refusal there is meant
+// (a test or an example of one).
+const (
+	directive = "//mixin:kind"
+	ignore    = "//mixin:ignore"
+)
+
+// ignoredLines returns, per file, the lines that carry the ignore comment.
+func ignoredLines(pass *goanalysis.Pass) map[string]map[int]bool {
+	out := map[string]map[int]bool{}
+	for _, f := range pass.Files {
+		for _, cg := range f.Comments {
+			for _, c := range cg.List {
+				if rest, ok := strings.CutPrefix(c.Text, ignore); ok && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
+					pos := pass.Fset.Position(c.Pos())
+					if out[pos.Filename] == nil {
+						out[pos.Filename] = map[int]bool{}
+					}
+					out[pos.Filename][pos.Line] = true
+				}
+			}
+		}
+	}
+	return out
+}
 
 // specFuncs maps the adapters functions that return a built-in spec to its
 // kind, and ctors the typed constructors to the kind they check.
@@ -91,8 +118,14 @@ func run(pass *goanalysis.Pass) (any, error) {
 			adapts = true
 		}
 	})
+	ignored := ignoredLines(pass)
 	insp.Preorder([]ast.Node{(*ast.CallExpr)(nil)}, func(n ast.Node) {
-		checkCall(pass, n.(*ast.CallExpr), adapts)
+		call := n.(*ast.CallExpr)
+		pos := pass.Fset.Position(call.Pos())
+		if ignored[pos.Filename][pos.Line] || ignored[pos.Filename][pos.Line-1] {
+			return
+		}
+		checkCall(pass, call, adapts)
 	})
 	insp.Preorder([]ast.Node{(*ast.GenDecl)(nil)}, func(n ast.Node) {
 		checkDirectives(pass, n.(*ast.GenDecl))

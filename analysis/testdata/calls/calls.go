@@ -89,3 +89,12 @@ func generic[T any](v T) {
 	mixin.Compose(v)
 	adapters.NewContext[T](&os.File{})
 }
+
+// meant are refusals their authors mean.
+func meant() {
+	//mixin:ignore the refusal is what this shows
+	mixin.Compose(Plain{})
+	adapters.NewLock(&Cache{}) //mixin:ignore
+	//mixin:ignored is another word: no effect
+	adapters.NewLock(&Cache{}) // want `as lock: missing abstract methods`
+}
