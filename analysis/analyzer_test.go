@@ -63,3 +63,12 @@ func TestAnalyzerFixedCodePasses(t *testing.T) {
 	}
 	analysistest.Run(t, dir, analysis.Analyzer, "./fixed")
 }
+
+// TestAnalyzerSaysNothingOnTheExamples runs over the library's examples:
+// their plugins carry //mixin:kind and compose, and the refusals they show
+// on purpose carry //mixin:ignore.
+func TestAnalyzerSaysNothingOnTheExamples(t *testing.T) {
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+	analysistest.Run(t, root, analysis.Analyzer, "./examples/...")
+}
