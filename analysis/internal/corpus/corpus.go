@@ -59,6 +59,18 @@ var (
 	WaiterPtr     = &Waiter{}
 	VariadicPtr   = &Variadic{}
 	ErrCloserPtr  = &ErrCloser{}
+	ExoticPtr     = &Exotic{}
+	BoxThing      = Box[Thing]{}
+	BoxPtrBox     = &Box[*Box[int]]{}
+	Chan          = make(chan (<-chan int))
+	Func          = func(int) bool { return false }
+	Map           = map[string][]byte{}
+	Array         = [2]rune{}
+	AnonStruct    = struct {
+		A int `json:"a"`
+		Thing
+	}{}
+	PtrPtr = new(*Thing)
 )
 
 // Values returns the corpus's values by variable name.
@@ -76,7 +88,9 @@ func Values() map[string]any {
 		"GoodLockPtr": &GoodLockPtr, "ClosersPtr": &ClosersPtr, "BadCloserPtr": &BadCloserPtr,
 		"SetupPtr": &SetupPtr, "BadSetupPtr": &BadSetupPtr, "ThingVal": &ThingVal,
 		"UnlockerPtr": &UnlockerPtr, "WaiterPtr": &WaiterPtr, "VariadicPtr": &VariadicPtr,
-		"ErrCloserPtr": &ErrCloserPtr,
+		"ErrCloserPtr": &ErrCloserPtr, "ExoticPtr": &ExoticPtr, "BoxThing": &BoxThing,
+		"BoxPtrBox": &BoxPtrBox, "Chan": &Chan, "Func": &Func, "Map": &Map, "Array": &Array,
+		"AnonStruct": &AnonStruct, "PtrPtr": &PtrPtr,
 	}
 	out := make(map[string]any, len(ptrs))
 	for name, p := range ptrs {
@@ -238,3 +252,40 @@ func (*ErrCloser) Close() error { return nil }
 
 // Error says what it is.
 func (*ErrCloser) Error() string { return "err closer" }
+
+// Exotic has methods whose signatures hold every kind of type, so that
+// messages print each as the run time does.
+type Exotic struct{}
+
+// Wait has a send-only channel of bytes.
+func (*Exotic) Wait(chan<- byte) error { return nil }
+
+// Get returns a func and a map.
+func (*Exotic) Get() (func(int, ...string) (bool, error), map[string][]interface{ M() int }) {
+	return nil, nil
+}
+
+// Set takes a struct with a tag.
+func (*Exotic) Set(struct {
+	A int `tag:"a"`
+	B []*Thing
+}) {
+}
+
+// Clear takes an array of runes and an unsafe-free pointer to a pointer.
+func (*Exotic) Clear([3]rune, **Thing) {}
+
+// Exit takes a channel of receive-only channels.
+func (*Exotic) Exit(chan (<-chan any), interface{}) bool { return false }
+
+// Acquire takes an error and a context.
+func (*Exotic) Acquire(error, context.Context) bool { return false }
+
+// Box is generic.
+type Box[T any] struct{ v T }
+
+// Wait returns the boxed value with a wrong first parameter.
+func (b Box[T]) Wait(int) (T, error) { return b.v, nil }
+
+// Get gets the boxed value.
+func (b Box[T]) Get() (T, error) { return b.v, nil }
