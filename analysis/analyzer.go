@@ -187,7 +187,7 @@ func checkCall(pass *goanalysis.Pass, call *ast.CallExpr, adapts bool) {
 		var fixed types.Type
 		if inst, ok := pass.TypesInfo.Instances[funcIdent(call.Fun)]; ok && inst.TypeArgs.Len() == 1 {
 			fixed = inst.TypeArgs.At(0)
-			if types.IsInterface(fixed) && isTypeParam(fixed) {
+			if mentionsTypeParam(fixed) {
 				return // T only known at instantiation
 			}
 			if isEmptyInterface(fixed) {
@@ -219,9 +219,63 @@ func checkCall(pass *goanalysis.Pass, call *ast.CallExpr, adapts bool) {
 	}
 }
 
-func isTypeParam(t types.Type) bool {
-	_, ok := types.Unalias(t).(*types.TypeParam)
-	return ok
+// mentionsTypeParam reports whether t is or holds a type parameter: its
+// method set, or T, is only known where the generic code is instantiated.
+func mentionsTypeParam(t types.Type) bool {
+	seen := map[types.Type]bool{}
+	var walk func(t types.Type) bool
+	walk = func(t types.Type) bool {
+		t = types.Unalias(t)
+		if seen[t] {
+			return false
+		}
+		seen[t] = true
+		switch t := t.(type) {
+		case *types.TypeParam:
+			return true
+		case *types.Named:
+			for i := 0; i < t.TypeArgs().Len(); i++ {
+				if walk(t.TypeArgs().At(i)) {
+					return true
+				}
+			}
+			return false
+		case *types.Pointer:
+			return walk(t.Elem())
+		case *types.Slice:
+			return walk(t.Elem())
+		case *types.Array:
+			return walk(t.Elem())
+		case *types.Chan:
+			return walk(t.Elem())
+		case *types.Map:
+			return walk(t.Key()) || walk(t.Elem())
+		case *types.Signature:
+			for _, tup := range []*types.Tuple{t.Params(), t.Results()} {
+				for i := 0; i < tup.Len(); i++ {
+					if walk(tup.At(i).Type()) {
+						return true
+					}
+				}
+			}
+			return false
+		case *types.Struct:
+			for i := 0; i < t.NumFields(); i++ {
+				if walk(t.Field(i).Type()) {
+					return true
+				}
+			}
+			return false
+		case *types.Interface:
+			for i := 0; i < t.NumMethods(); i++ {
+				if walk(t.Method(i).Type()) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return walk(t)
 }
 
 // funcIdent returns the identifier naming the called function.
@@ -266,7 +320,7 @@ func concrete(pass *goanalysis.Pass, e ast.Expr) types.Type {
 		return nil
 	}
 	tv, ok := pass.TypesInfo.Types[e]
-	if !ok || tv.IsNil() || tv.Type == nil || types.IsInterface(tv.Type) {
+	if !ok || tv.IsNil() || tv.Type == nil || types.IsInterface(tv.Type) || mentionsTypeParam(tv.Type) {
 		return nil
 	}
 	if b, ok := tv.Type.(*types.Basic); ok && b.Info()&types.IsUntyped != 0 {

@@ -72,3 +72,7 @@ func TestAnalyzerSaysNothingOnTheExamples(t *testing.T) {
 	require.NoError(t, err)
 	analysistest.Run(t, root, analysis.Analyzer, "./examples/...")
 }
+
+func TestAnalyzerLeavesComposeToAPackageThatAdapts(t *testing.T) {
+	analysistest.Run(t, testdata(t), analysis.Analyzer, "./adapts")
+}

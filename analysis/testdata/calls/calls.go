@@ -87,8 +87,15 @@ func composes(t *testing.T, c *mixin.Composer, r io.Reader, opts []mixin.Compose
 // generic is checked where it is instantiated, not here.
 func generic[T any](v T) {
 	mixin.Compose(v)
+	mixin.Compose(&v)
+	mixin.Compose(Box[T]{})
 	adapters.NewContext[T](&os.File{})
+	adapters.NewEvent[[]T](&Event{})
+	adapters.NewEvent[[]int](Box[int]{}) // want `^mixin: can't compose calls\.Box\[int\] as event: missing abstract methods Clear, Get, IsSet, Set, WaitForNext$`
 }
+
+// Box is generic.
+type Box[T any] struct{ v T }
 
 // meant are refusals their authors mean.
 func meant() {
