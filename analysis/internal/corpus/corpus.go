@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gomixin/mixin/adapters"
+	"github.com/gomixin/mixin/internal/shop"
 )
 
 // The corpus: standard-library values, the library's own, and broken ones.
@@ -71,6 +72,18 @@ var (
 		Thing
 	}{}
 	PtrPtr = new(*Thing)
+
+	// The fixtures the library's own tests compose (internal/shop).
+	ShopCachePtr   = &shop.Cache{}
+	ShopStoreVal   = shop.Store{}
+	ShopStorePtr   = &shop.Store{}
+	ShopTypoPtr    = &shop.Typo{}
+	ShopSessionPtr = &shop.Session{}
+	ShopConnPtr    = &shop.Conn{}
+	ShopGateVal    = shop.Gate{}
+	ShopGatePtr    = &shop.Gate{}
+	ShopJobPtr     = shop.NewJob(1)
+	ShopFuturePtr  = &shop.Future{}
 )
 
 // Values returns the corpus's values by variable name.
@@ -91,6 +104,10 @@ func Values() map[string]any {
 		"ErrCloserPtr": &ErrCloserPtr, "ExoticPtr": &ExoticPtr, "BoxThing": &BoxThing,
 		"BoxPtrBox": &BoxPtrBox, "Chan": &Chan, "Func": &Func, "Map": &Map, "Array": &Array,
 		"AnonStruct": &AnonStruct, "PtrPtr": &PtrPtr,
+		"ShopCachePtr": &ShopCachePtr, "ShopStoreVal": &ShopStoreVal, "ShopStorePtr": &ShopStorePtr,
+		"ShopTypoPtr": &ShopTypoPtr, "ShopSessionPtr": &ShopSessionPtr, "ShopConnPtr": &ShopConnPtr,
+		"ShopGateVal": &ShopGateVal, "ShopGatePtr": &ShopGatePtr, "ShopJobPtr": &ShopJobPtr,
+		"ShopFuturePtr": &ShopFuturePtr,
 	}
 	out := make(map[string]any, len(ptrs))
 	for name, p := range ptrs {
