@@ -408,10 +408,16 @@ func addressable(pass *goanalysis.Pass, e ast.Expr) bool {
 		sel := pass.TypesInfo.Selections[x]
 		return sel != nil && sel.Kind() == types.FieldVal && addressable(pass, x.X)
 	case *ast.IndexExpr:
-		if _, ok := pass.TypesInfo.TypeOf(x.X).Underlying().(*types.Slice); ok {
+		switch pass.TypesInfo.TypeOf(x.X).Underlying().(type) {
+		case *types.Slice:
 			return true
+		case *types.Pointer: // a pointer to an array
+			return true
+		case *types.Array:
+			return addressable(pass, x.X)
+		default: // a map's element, a string's byte, a generic func
+			return false
 		}
-		return addressable(pass, x.X)
 	case *ast.StarExpr:
 		return true
 	}

@@ -70,6 +70,10 @@ func composes(t *testing.T, c *mixin.Composer, r io.Reader, opts []mixin.Compose
 	c.Compose(&Cache{}, mixin.Require(mixin.KindOwnerLock))                        // want `^mixin: can't compose \*calls\.Cache as owner-lock: missing abstract methods Locked, IsOwner, ReleaseUnchecked; Acquire has signature func\(\) int, want func\(context\.Context\) \(bool, error\) or one of 3 other shapes$`
 	c.Register("cache", &Cache{}, mixin.Require(mixin.KindLock))                   // want `^mixin: can't compose \*calls\.Cache as lock: missing abstract methods Release \(Relase: did you mean Release\?\), Locked; Acquire has signature func\(\) int, want func\(context\.Context\) \(bool, error\) or one of 3 other shapes$`
 
+	// A map's element cannot be addressed: no &v fix (see the fixes package).
+	stores := map[string]sync.Mutex{}
+	validate.Check(stores["a"], adapters.LockSpec()) // want `^mixin: can't compose sync\.Mutex as lock \(as sync\.Locker\): methods Lock, Unlock, TryLock have pointer receivers \(compose &v, a \*sync\.Mutex\)$`
+
 	// The typed constructors.
 	adapters.NewLock(&Cache{})            // want `^mixin: can't compose \*calls\.Cache as lock: missing abstract methods Release \(Relase: did you mean Release\?\), Locked; Acquire has signature func\(\) int, want func\(context\.Context\) \(bool, error\) or one of 3 other shapes$`
 	adapters.NewOwnerLock(&Lock{})        // want `^mixin: can't compose \*calls\.Lock as owner-lock: missing abstract methods IsOwner, ReleaseUnchecked \(but does have method Release\)$`

@@ -26,7 +26,9 @@ type Ints struct{}
 func (Ints) Get() (int, error) { return 0, nil }
 func (Ints) Clear()            {}
 
-func use() {
+func use(a [1]Store, sl []Store) {
+	mixin.Compose(a[0], mixin.Require(mixin.KindLock))  // want `^mixin: can't compose fixes\.Store as lock: methods Acquire, Release, Locked have pointer receivers \(compose &v, a \*fixes\.Store\)$`
+	mixin.Compose(sl[0], mixin.Require(mixin.KindLock)) // want `^mixin: can't compose fixes\.Store as lock: methods Acquire, Release, Locked have pointer receivers \(compose &v, a \*fixes\.Store\)$`
 	var s Store
 	mixin.Compose(s, mixin.Require(mixin.KindLock)) // want `^mixin: can't compose fixes\.Store as lock: methods Acquire, Release, Locked have pointer receivers \(compose &v, a \*fixes\.Store\)$`
 	mixin.Compose(Store{})                          // want `^mixin: can't compose fixes\.Store as owner-lock: missing abstract methods IsOwner, ReleaseUnchecked; methods Acquire, Locked have pointer receivers \(compose &v, a \*fixes\.Store\); as lock: methods Acquire, Release, Locked have pointer receivers \(compose &v, a \*fixes\.Store\)$`
