@@ -195,7 +195,7 @@ func checkCall(pass *goanalysis.Pass, call *ast.CallExpr, adapts bool) {
 			}
 		}
 		kind := ctors[fn.Name()]
-		report(pass, v, t, func(t types.Type) *refusal { return builtin.construct(t, kind, fixed) }, true)
+		report(pass, v, t, func(t types.Type) *refusal { return builtin.construct(t, kind, fixed) }, true, fixed)
 	case isFunc(fn, validatePath) && (fn.Name() == "Check" || fn.Name() == "Implements"):
 		first := 0
 		if fn.Name() == "Implements" {
@@ -214,7 +214,7 @@ func checkCall(pass *goanalysis.Pass, call *ast.CallExpr, adapts bool) {
 		}
 		v := arg(first)
 		if t := concrete(pass, v); t != nil {
-			report(pass, v, t, func(t types.Type) *refusal { return builtin.check(t, nil, specs...) }, true)
+			report(pass, v, t, func(t types.Type) *refusal { return builtin.check(t, nil, specs...) }, true, nil)
 		}
 	}
 }
@@ -363,13 +363,13 @@ func checkCompose(pass *goanalysis.Pass, v ast.Expr, opts []ast.Expr, adapts boo
 	}
 	// Without Require the value was meant to be of no kind in particular:
 	// stubs of a kind it came near would be a guess.
-	report(pass, v, t, func(t types.Type) *refusal { return builtin.compose(t, require, only) }, len(require) > 0)
+	report(pass, v, t, func(t types.Type) *refusal { return builtin.compose(t, require, only) }, len(require) > 0, nil)
 }
 
 // report reports the refusal check finds for v of type t, with its fixes:
 // &v when the pointer passes, else (when stubs is true) stubs for the
-// missing methods.
-func report(pass *goanalysis.Pass, v ast.Expr, t types.Type, check func(types.Type) *refusal, stubs bool) {
+// missing methods, T written as fixed when the other methods bind none.
+func report(pass *goanalysis.Pass, v ast.Expr, t types.Type, check func(types.Type) *refusal, stubs bool, fixed types.Type) {
 	r := check(t)
 	if r == nil {
 		return
@@ -377,7 +377,7 @@ func report(pass *goanalysis.Pass, v ast.Expr, t types.Type, check func(types.Ty
 	d := goanalysis.Diagnostic{Pos: v.Pos(), End: v.End(), Message: r.Error()}
 	if fix, ok := addrFix(pass, v, t, r, check); ok {
 		d.SuggestedFixes = append(d.SuggestedFixes, fix)
-	} else if fix, ok := stubFix(pass, t, r); ok && stubs {
+	} else if fix, ok := stubFix(pass, t, r, fixed); ok && stubs {
 		d.SuggestedFixes = append(d.SuggestedFixes, fix)
 	}
 	pass.Report(d)
@@ -480,7 +480,7 @@ func checkDirective(pass *goanalysis.Pass, ts *ast.TypeSpec, c *ast.Comment, fie
 		return
 	}
 	d := goanalysis.Diagnostic{Pos: ts.Name.Pos(), End: ts.Name.End(), Message: r.Error()}
-	if fix, ok := stubFix(pass, t, r); ok {
+	if fix, ok := stubFix(pass, t, r, nil); ok {
 		d.SuggestedFixes = append(d.SuggestedFixes, fix)
 	}
 	pass.Report(d)

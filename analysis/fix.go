@@ -18,9 +18,10 @@ import (
 
 // stubFix adds, after the declaration of t's named type, a stub with the
 // canonical signature (the spec's first shape) for each missing method, as
-// gopls's stub-methods fix does. It offers none when the type is declared in
-// another package or nothing is missing.
-func stubFix(pass *goanalysis.Pass, t types.Type, r *refusal) (goanalysis.SuggestedFix, bool) {
+// gopls's stub-methods fix does: T as the type's other methods bind it, else
+// as fixed (a constructor's type argument), else any. It offers none when
+// the type is declared in another package or nothing is missing.
+func stubFix(pass *goanalysis.Pass, t types.Type, r *refusal, fixed types.Type) (goanalysis.SuggestedFix, bool) {
 	ptr := false
 	base := t
 	if p, ok := types.Unalias(t).(*types.Pointer); ok {
@@ -58,6 +59,8 @@ func stubFix(pass *goanalysis.Pass, t types.Type, r *refusal) (goanalysis.Sugges
 		bound := "any"
 		if m.bound != nil {
 			bound = types.TypeString(m.bound, imp.qualify)
+		} else if fixed != nil {
+			bound = types.TypeString(fixed, imp.qualify)
 		}
 		star := ""
 		if ptr {
@@ -274,8 +277,14 @@ func (im *importer) edits() []goanalysis.TextEdit {
 			return []goanalysis.TextEdit{{Pos: gd.Lparen + 1, End: gd.Lparen + 1,
 				NewText: []byte("\n\t" + strings.Join(lines, "\n\t"))}}
 		}
-		return []goanalysis.TextEdit{{Pos: gd.End(), End: gd.End(),
-			NewText: []byte("\n\nimport (\n\t" + strings.Join(lines, "\n\t") + "\n)")}}
+		// import "x": made a block holding it and the new ones.
+		spec := gd.Specs[0].(*ast.ImportSpec)
+		old := spec.Path.Value
+		if spec.Name != nil {
+			old = spec.Name.Name + " " + old
+		}
+		return []goanalysis.TextEdit{{Pos: gd.Pos(), End: gd.End(),
+			NewText: []byte("import (\n\t" + old + "\n\t" + strings.Join(lines, "\n\t") + "\n)")}}
 	}
 	return []goanalysis.TextEdit{{Pos: im.file.Name.End(), End: im.file.Name.End(),
 		NewText: []byte("\n\nimport (\n\t" + strings.Join(lines, "\n\t") + "\n)")}}
