@@ -26,14 +26,11 @@ func sameType(t types.Type, r reflect.Type) bool {
 			return r.PkgPath() == "" && basicKind(t) == r.Kind() && r.Name() == r.Kind().String()
 		case *types.Named:
 			obj := t.Obj()
-			if t.TypeArgs().Len() > 0 || strings.Contains(r.Name(), "[") {
-				return false // generic instances: no spec shape has one
-			}
 			path := ""
 			if obj.Pkg() != nil {
 				path = obj.Pkg().Path()
 			}
-			return obj.Name() == r.Name() && path == r.PkgPath()
+			return instanceName(t) == r.Name() && path == r.PkgPath()
 		}
 		return false
 	}
@@ -93,6 +90,20 @@ func sameType(t types.Type, r reflect.Type) bool {
 		return true
 	}
 	return false
+}
+
+// instanceName is a named type's name as reflect.Type.Name gives it: with
+// its type arguments, named types among them by package path.
+func instanceName(t *types.Named) string {
+	name := t.Obj().Name()
+	if args := t.TypeArgs(); args.Len() > 0 {
+		parts := make([]string, args.Len())
+		for i := range parts {
+			parts[i] = qualified(args.At(i))
+		}
+		name += "[" + strings.Join(parts, ",") + "]"
+	}
+	return name
 }
 
 func sameSig(s *types.Signature, r reflect.Type) bool {

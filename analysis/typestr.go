@@ -22,14 +22,7 @@ func rstring(t types.Type) string {
 		return basicName(t)
 	case *types.Named:
 		obj := t.Obj()
-		name := obj.Name()
-		if args := t.TypeArgs(); args.Len() > 0 {
-			parts := make([]string, args.Len())
-			for i := range parts {
-				parts[i] = qualified(args.At(i))
-			}
-			name += "[" + strings.Join(parts, ",") + "]"
-		}
+		name := instanceName(t)
 		if obj.Pkg() == nil {
 			return name
 		}
