@@ -174,6 +174,20 @@ func (r *Registry) Kinds() []Kind {
 	return out
 }
 
+// DerivesFrom returns the kind whose proxy kind is made from when a value
+// composes as that one (an owner lock's lock, an event's awaitable): such a
+// kind attaches, or meets Require, without its own spec's check. ok is false
+// for a kind that derives from none, or that the catalogue does not hold.
+func (r *Registry) DerivesFrom(kind Kind) (parent Kind, ok bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	e, ok := r.byKind[kind]
+	if !ok || e.from == "" {
+		return "", false
+	}
+	return e.from, true
+}
+
 // Spec returns the abstract methods of a kind: a copy, which the caller may
 // edit without changing the kind.
 func (r *Registry) Spec(kind Kind) (validate.Spec, bool) {

@@ -14,6 +14,9 @@ OLDEST_GO=go1.24.11
 
 step() { printf '\n== %s\n' "$*"; }
 
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
 step "root module, $(go env GOVERSION), -race"
 go test -race ./...
 
@@ -25,6 +28,11 @@ GOTOOLCHAIN=$OLDEST_GO go test -race ./...
 
 step "ecosystem module: real third-party types, -race"
 (cd ecosystem && go vet ./... && go test -race ./...)
+
+step "analysis module: the mixinvet analyzer, vet and -race; then mixinvet over the examples and the ecosystem module"
+(cd analysis && go vet ./... && go test -race ./... && go build -o "$tmp/mixinvet" ./cmd/mixinvet)
+go vet -vettool="$tmp/mixinvet" ./examples/...
+(cd ecosystem && go vet -vettool="$tmp/mixinvet" ./...)
 
 bash scripts/servers.sh
 

@@ -135,6 +135,7 @@ func run() error {
 
 	// A value that breaks the rules is refused, with every problem at once.
 	fmt.Println("*main.legacyCache, required to be a lock")
+	//mixin:ignore the refusal is what this example shows (mixinvet reports it at vet time)
 	_, err = mixin.Compose(&legacyCache{}, mixin.Require(mixin.KindLock))
 	fmt.Printf("  refused: %v\n", err)
 	fmt.Printf("  itemised (%%+v):\n%+v\n", err)

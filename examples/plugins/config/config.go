@@ -8,7 +8,11 @@ import (
 	"sync"
 )
 
-// Config holds the current settings and wakes waiters on every reload.
+// Config holds the current settings and wakes waiters on every reload. The
+// directive below has mixinvet check, in this package, that *Config
+// composes as an event (and so as an awaitable).
+//
+//mixin:kind event awaitable
 type Config struct {
 	mu      sync.Mutex
 	cur     map[string]string

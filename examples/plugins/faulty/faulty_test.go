@@ -17,7 +17,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // What the ABC check tells this plugin's authors: every problem at once.
 func TestPluginIsNotALock(t *testing.T) {
-	err := validate.Check(faulty.Plugin{}, adapters.LockSpec())
+	err := validate.Check(faulty.Plugin{}, adapters.LockSpec()) //mixin:ignore the refusal is what this test checks
 	var ae *validate.AbstractError
 	require.True(t, errors.As(err, &ae), "want *validate.AbstractError, got %v", err)
 	assert.ErrorIs(t, err, validate.ErrAbstract)

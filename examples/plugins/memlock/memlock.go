@@ -8,7 +8,10 @@ import (
 	"errors"
 )
 
-// Mutex is a named in-process lock.
+// Mutex is a named in-process lock. The directive below has mixinvet check,
+// in this package, that *Mutex composes as a lock.
+//
+//mixin:kind lock
 type Mutex struct {
 	name string
 	slot chan struct{}

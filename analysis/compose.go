@@ -1,0 +1,193 @@
+package analysis
+
+import (
+	"fmt"
+	"go/types"
+	"slices"
+
+	"github.com/gomixin/mixin"
+	"github.com/gomixin/mixin/validate"
+)
+
+// catalogue is the library's built-in kinds as a fresh Registry holds them:
+// their order, their specs and which kind each derives from. It is read from
+// the library when the analyzer starts; nothing here lists a shape.
+type catalogue struct {
+	kinds  []mixin.Kind
+	specs  map[mixin.Kind]validate.Spec
+	parent map[mixin.Kind]mixin.Kind
+}
+
+func newCatalogue(r *mixin.Registry) *catalogue {
+	c := &catalogue{specs: map[mixin.Kind]validate.Spec{}, parent: map[mixin.Kind]mixin.Kind{}}
+	for _, k := range r.Kinds() {
+		s, _ := r.Spec(k)
+		c.kinds = append(c.kinds, k)
+		c.specs[k] = s
+		if p, ok := r.DerivesFrom(k); ok {
+			c.parent[k] = p
+		}
+	}
+	return c
+}
+
+var builtin = newCatalogue(mixin.NewRegistry())
+
+// known reports whether kind is a built-in kind.
+func (c *catalogue) known(kind mixin.Kind) bool {
+	_, ok := c.specs[kind]
+	return ok
+}
+
+// check mirrors validate.Check (and each typed constructor's Bind) of a
+// value of type t against specs, T fixed to fixed (nil: free). It returns
+// nil when the value passes.
+func (c *catalogue) check(t types.Type, fixed types.Type, specs ...validate.Spec) *refusal {
+	info := scan(t)
+	var all []problem
+	for i := range specs {
+		_, probs := bindInfo(info, &specs[i], fixed)
+		all = append(all, probs...)
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	return &refusal{typ: t, problems: all}
+}
+
+// step is what the Registry's plan holds for one kind.
+type step struct {
+	kind   mixin.Kind
+	probs  []problem
+	auto   bool // attaches without being required
+	hasAny bool // the value comes near the kind
+}
+
+// compose mirrors Composer.Compose with the built-in kinds and no adapters:
+// it returns what Compose of a value of type t would refuse, nil when it
+// would compose.
+func (c *catalogue) compose(t types.Type, require, only []mixin.Kind) *refusal {
+	info := scan(t)
+	steps := make([]step, 0, len(c.kinds))
+	for _, k := range c.kinds {
+		spec := c.specs[k]
+		m, probs := bindInfo(info, &spec, nil)
+		s := step{kind: k, probs: probs, auto: probs == nil && m.has}
+		s.hasAny = probs == nil || len(missingNames(&spec, probs)) < requiredCount(spec) || anyNear(probs)
+		steps = append(steps, s)
+	}
+	parents := map[mixin.Kind]bool{}
+	for _, s := range steps {
+		if p, ok := c.parent[s.kind]; ok && (slices.Contains(only, s.kind) || slices.Contains(require, s.kind)) {
+			parents[p] = true
+		}
+	}
+	attached, hidden := map[mixin.Kind]bool{}, map[mixin.Kind]bool{}
+	var refused []problem
+	for _, s := range steps {
+		required := slices.Contains(require, s.kind)
+		filtered := len(only) > 0 && !slices.Contains(only, s.kind) && !required
+		if filtered && !(parents[s.kind] && s.auto) {
+			continue
+		}
+		p, hasParent := c.parent[s.kind]
+		derivable := hasParent && (attached[p] || hidden[p])
+		if !required && !s.auto && !derivable {
+			continue
+		}
+		if !derivable && s.probs != nil {
+			if required {
+				refused = append(refused, s.probs...)
+			}
+			continue
+		}
+		if filtered {
+			hidden[s.kind] = true
+			continue
+		}
+		attached[s.kind] = true
+	}
+	if len(refused) > 0 {
+		return &refusal{typ: t, problems: refused}
+	}
+	if len(attached) == 0 {
+		return c.noKind(t, steps, only)
+	}
+	return nil
+}
+
+// noKind mirrors the error of a Compose that attaches nothing: the problems
+// of the kinds the value came near, or that it has none of their methods.
+func (c *catalogue) noKind(t types.Type, steps []step, only []mixin.Kind) *refusal {
+	var near []problem
+	var kinds []string
+	seen := map[string]bool{}
+	for _, s := range steps {
+		if len(only) > 0 && !slices.Contains(only, s.kind) {
+			continue
+		}
+		kinds = append(kinds, string(s.kind))
+		if s.probs != nil && s.hasAny {
+			if key := problemsKey(s.probs); !seen[key] {
+				seen[key] = true
+				near = append(near, s.probs...)
+			}
+		}
+	}
+	if len(near) > 0 {
+		return &refusal{typ: t, problems: near}
+	}
+	return &refusal{typ: t, problems: []problem{{kind: "any kind", reason: validate.ReasonOther,
+		hint: fmt.Sprintf("has none of the methods of the kinds %v", kinds)}}}
+}
+
+func problemsKey(probs []problem) string {
+	key := ""
+	for _, p := range probs {
+		key += fmt.Sprintf("%s|%s|%d|%s;", p.form, p.method, p.reason, p.hint)
+	}
+	return key
+}
+
+func requiredCount(s validate.Spec) int {
+	n := 0
+	for _, m := range s.Methods {
+		if !m.Optional {
+			n++
+		}
+	}
+	return n
+}
+
+func anyNear(probs []problem) bool {
+	for _, p := range probs {
+		if p.near() {
+			return true
+		}
+	}
+	return false
+}
+
+// construct mirrors a typed constructor of kind with its T fixed to fixed
+// (nil for any): the kind's check, and for a context without Enter, that
+// the value itself is a T (what Enter then yields).
+func (c *catalogue) construct(t types.Type, kind mixin.Kind, fixed types.Type) *refusal {
+	if r := c.check(t, fixed, c.specs[kind]); r != nil {
+		return r
+	}
+	if fixed == nil || (kind != mixin.KindContext && kind != mixin.KindExecContext) {
+		return nil
+	}
+	if _, hasEnter := scan(t).methods["Enter"]; hasEnter {
+		return nil
+	}
+	isT := types.Identical(t, fixed)
+	if iface, ok := fixed.Underlying().(*types.Interface); ok {
+		isT = types.Implements(t, iface)
+	}
+	if isT {
+		return nil
+	}
+	return &refusal{typ: t, problems: []problem{{kind: string(mixin.KindContext), reason: validate.ReasonOther,
+		hint: "has no Enter, so Enter would yield the value itself, which is not a " + rstring(fixed)}}}
+}
