@@ -120,15 +120,29 @@ func bindGracefulStop(v any, m *validate.Match) exitFunc {
 			return false, nil
 		}
 		done := make(chan struct{})
-		go func() { defer close(done); graceful() }()
+		var panicked *PanicError
+		var exited bool
+		go guard(graceful, func(pe *PanicError, goexit bool) {
+			// A panic or runtime.Goexit in GracefulStop reaches Exit's
+			// caller, never the process.
+			panicked, exited = pe, goexit
+			close(done)
+		})
+		var err error
 		select {
 		case <-done:
-			return false, nil
 		case <-ctx.Done():
+			stop()
+			<-done
+			err = ctx.Err()
 		}
-		stop()
-		<-done
-		return false, ctx.Err()
+		switch {
+		case panicked != nil:
+			panic(panicked)
+		case exited:
+			return false, errors.Join(err, ErrGoexit)
+		}
+		return false, err
 	}
 }
 

@@ -170,12 +170,13 @@ type typeInfo struct {
 	t       types.Type
 	methods map[string]*types.Signature
 	ptrOnly map[string]*types.Signature // methods only *t has
+	origins map[string]types.Type       // the receiver type each method is declared on
 	names   []string                    // sorted, for near-miss hints
 }
 
 // scan reads t's method set as reflect.Type.Method would list it.
 func scan(t types.Type) *typeInfo {
-	info := &typeInfo{t: t, methods: map[string]*types.Signature{}}
+	info := &typeInfo{t: t, methods: map[string]*types.Signature{}, origins: map[string]types.Type{}}
 	ms := types.NewMethodSet(t)
 	for i := 0; i < ms.Len(); i++ {
 		f := ms.At(i).Obj().(*types.Func)
@@ -183,6 +184,9 @@ func scan(t types.Type) *typeInfo {
 			continue
 		}
 		info.methods[f.Name()] = f.Type().(*types.Signature)
+		if recv := f.Type().(*types.Signature).Recv(); recv != nil {
+			info.origins[f.Name()] = recv.Type()
+		}
 		info.names = append(info.names, f.Name())
 	}
 	_, isPtr := types.Unalias(t).(*types.Pointer)
@@ -245,10 +249,8 @@ func forms(s *validate.Spec) []validate.Spec {
 // free); it returns the match of the first form that fits, or the problems
 // of the closest form.
 func bindInfo(info *typeInfo, spec *validate.Spec, fixed types.Type) (*match, []problem) {
-	for _, r := range spec.Refused {
-		if sameType(info.t, r.Type) {
-			return nil, []problem{{kind: spec.Name, reason: validate.ReasonOther, hint: r.Why}}
-		}
+	if r, ok := refusedBy(info, spec); ok {
+		return nil, []problem{{kind: spec.Name, reason: validate.ReasonOther, hint: r.Why}}
 	}
 	var best []problem
 	bestScore := formScore{-1, -1}
@@ -460,4 +462,29 @@ func appendOnce(list []string, s string) []string {
 		}
 	}
 	return append(list, s)
+}
+
+// refusedBy mirrors validate's refusal: a method the spec names is declared
+// on a refused type (the value's own, or promoted from an embedded field).
+func refusedBy(info *typeInfo, spec *validate.Spec) (validate.Refusal, bool) {
+	for _, r := range spec.Refused {
+		if sameType(info.t, r.Type) {
+			return r, true
+		}
+	}
+	for _, form := range forms(spec) {
+		for _, m := range form.Methods {
+			origin, ok := info.origins[m.Name]
+			if !ok {
+				continue
+			}
+			for _, r := range spec.Refused {
+				if r.Type != nil && (sameType(origin, r.Type) ||
+					(r.Type.Kind() == reflect.Pointer && sameType(origin, r.Type.Elem()))) {
+					return r, true
+				}
+			}
+		}
+	}
+	return validate.Refusal{}, false
 }

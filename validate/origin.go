@@ -18,7 +18,8 @@ func refusedBy(info *typeInfo, spec *Spec) (Refusal, bool) {
 			}
 			origin := methodOrigin(info.t, m.Name)
 			for _, r := range spec.Refused {
-				if r.Type != nil && (origin == r.Type || info.t == r.Type) {
+				if r.Type != nil && (origin == r.Type || info.t == r.Type ||
+					(r.Type.Kind() == reflect.Pointer && origin == r.Type.Elem())) {
 					return r, true
 				}
 			}

@@ -73,6 +73,15 @@ var (
 	}{}
 	PtrPtr = new(*Thing)
 
+	// Promoted methods: a refusal follows a method to the type that
+	// declares it.
+	EmbedCondPtr    = &EmbedCond{sync.NewCond(&sync.Mutex{})}
+	EmbedCondVal    = EmbedCond{sync.NewCond(&sync.Mutex{})}
+	DeepCondPtr     = &DeepCond{EmbedCond{sync.NewCond(&sync.Mutex{})}}
+	OwnWaitCondPtr  = &OwnWaitCond{sync.NewCond(&sync.Mutex{})}
+	CondValEmbedPtr = &CondValEmbed{}
+	ErrTryLockerPtr = &ErrTryLocker{}
+
 	// The fixtures the library's own tests compose (internal/shop).
 	ShopCachePtr   = &shop.Cache{}
 	ShopStoreVal   = shop.Store{}
@@ -104,6 +113,9 @@ func Values() map[string]any {
 		"ErrCloserPtr": &ErrCloserPtr, "ExoticPtr": &ExoticPtr, "BoxThing": &BoxThing,
 		"BoxPtrBox": &BoxPtrBox, "Chan": &Chan, "Func": &Func, "Map": &Map, "Array": &Array,
 		"AnonStruct": &AnonStruct, "PtrPtr": &PtrPtr,
+		"EmbedCondPtr": &EmbedCondPtr, "EmbedCondVal": &EmbedCondVal, "DeepCondPtr": &DeepCondPtr,
+		"OwnWaitCondPtr": &OwnWaitCondPtr, "CondValEmbedPtr": &CondValEmbedPtr,
+		"ErrTryLockerPtr": &ErrTryLockerPtr,
 		"ShopCachePtr": &ShopCachePtr, "ShopStoreVal": &ShopStoreVal, "ShopStorePtr": &ShopStorePtr,
 		"ShopTypoPtr": &ShopTypoPtr, "ShopSessionPtr": &ShopSessionPtr, "ShopConnPtr": &ShopConnPtr,
 		"ShopGateVal": &ShopGateVal, "ShopGatePtr": &ShopGatePtr, "ShopJobPtr": &ShopJobPtr,
@@ -115,6 +127,27 @@ func Values() map[string]any {
 	}
 	return out
 }
+
+// EmbedCond embeds *sync.Cond: its Wait is the Cond's.
+type EmbedCond struct{ *sync.Cond }
+
+// DeepCond embeds a type that embeds *sync.Cond.
+type DeepCond struct{ EmbedCond }
+
+// OwnWaitCond embeds *sync.Cond but declares a Wait of its own.
+type OwnWaitCond struct{ *sync.Cond }
+
+// Wait is OwnWaitCond's own.
+func (OwnWaitCond) Wait() {}
+
+// CondValEmbed embeds a sync.Cond value: *CondValEmbed has its Wait.
+type CondValEmbed struct{ sync.Cond }
+
+// ErrTryLocker is a sync.Locker whose TryLock also returns an error.
+type ErrTryLocker struct{ sync.Mutex }
+
+// TryLock tries the mutex.
+func (l *ErrTryLocker) TryLock() (bool, error) { return l.Mutex.TryLock(), nil }
 
 // Thing is a plain type, used as an event's T.
 type Thing struct{ N int }
