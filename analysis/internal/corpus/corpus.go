@@ -116,7 +116,7 @@ func Values() map[string]any {
 		"EmbedCondPtr": &EmbedCondPtr, "EmbedCondVal": &EmbedCondVal, "DeepCondPtr": &DeepCondPtr,
 		"OwnWaitCondPtr": &OwnWaitCondPtr, "CondValEmbedPtr": &CondValEmbedPtr,
 		"ErrTryLockerPtr": &ErrTryLockerPtr,
-		"ShopCachePtr": &ShopCachePtr, "ShopStoreVal": &ShopStoreVal, "ShopStorePtr": &ShopStorePtr,
+		"ShopCachePtr":    &ShopCachePtr, "ShopStoreVal": &ShopStoreVal, "ShopStorePtr": &ShopStorePtr,
 		"ShopTypoPtr": &ShopTypoPtr, "ShopSessionPtr": &ShopSessionPtr, "ShopConnPtr": &ShopConnPtr,
 		"ShopGateVal": &ShopGateVal, "ShopGatePtr": &ShopGatePtr, "ShopJobPtr": &ShopJobPtr,
 		"ShopFuturePtr": &ShopFuturePtr,
