@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gomixin/mixin/contrib/etcd"
-	"github.com/gomixin/mixin/internal/disttest"
+	"github.com/gomixin/mixin/contrib/internal/disttest"
 )
 
 // engine is how the shared battery reaches etcd: each handle on a client of

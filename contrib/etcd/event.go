@@ -7,7 +7,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/gomixin/mixin/internal/dist"
+	"github.com/gomixin/mixin/contrib/internal/dist"
 )
 
 // Event is a value-holding event shared through etcd: its value is kept,

@@ -25,7 +25,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 
-	"github.com/gomixin/mixin/internal/dist"
+	"github.com/gomixin/mixin/contrib/internal/dist"
 )
 
 // Lock is one holder's handle on a lock named in etcd. Acquire waits until

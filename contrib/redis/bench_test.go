@@ -7,8 +7,8 @@ import (
 	"github.com/go-redsync/redsync/v4"
 	redsyncgoredis "github.com/go-redsync/redsync/v4/redis/goredis/v9"
 
+	"github.com/gomixin/mixin/contrib/internal/disttest"
 	"github.com/gomixin/mixin/contrib/redis"
-	"github.com/gomixin/mixin/internal/disttest"
 )
 
 // BenchmarkDo: Do through the proxy against redsync called by hand, with

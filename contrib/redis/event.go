@@ -7,7 +7,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/gomixin/mixin/internal/dist"
+	"github.com/gomixin/mixin/contrib/internal/dist"
 )
 
 // Event is a value-holding event shared through Redis: its value is kept,

@@ -31,7 +31,7 @@ import (
 	redsyncgoredis "github.com/go-redsync/redsync/v4/redis/goredis/v9"
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/gomixin/mixin/internal/dist"
+	"github.com/gomixin/mixin/contrib/internal/dist"
 )
 
 // ErrNoContextTimeout is matched by the error of NewLock and NewEvent given

@@ -3,7 +3,7 @@ package redis
 import (
 	"time"
 
-	"github.com/gomixin/mixin/internal/dist"
+	"github.com/gomixin/mixin/contrib/internal/dist"
 )
 
 // Codec turns an event's values into the bytes Redis stores, and back.

@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gomixin/mixin/contrib/internal/disttest"
 	"github.com/gomixin/mixin/contrib/redis"
-	"github.com/gomixin/mixin/internal/disttest"
 )
 
 // engine is how the shared battery reaches Redis: each handle on a client

@@ -24,7 +24,7 @@ import (
 
 	"github.com/gomixin/mixin"
 	"github.com/gomixin/mixin/adapters"
-	"github.com/gomixin/mixin/internal/serverproc"
+	"github.com/gomixin/mixin/contrib/internal/serverproc"
 	"github.com/gomixin/mixin/validate/conform"
 )
 

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gomixin/mixin/adapters"
-	"github.com/gomixin/mixin/internal/serverproc"
+	"github.com/gomixin/mixin/contrib/internal/serverproc"
 )
 
 // lostLease stalls the holder's connection (a partition between it and its

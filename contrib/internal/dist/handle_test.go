@@ -11,7 +11,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/gomixin/mixin/adapters"
-	"github.com/gomixin/mixin/internal/dist"
+	"github.com/gomixin/mixin/contrib/internal/dist"
 	"github.com/gomixin/mixin/validate/conform"
 )
 
