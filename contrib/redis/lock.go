@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"time"
 
 	"github.com/go-redsync/redsync/v4"
@@ -73,6 +74,9 @@ func NewLock(client goredis.UniversalClient, name string, opts ...Option) (*Lock
 func usable(client goredis.UniversalClient, name string) error {
 	if client == nil {
 		return errors.New("mixin/redis: nil client")
+	}
+	if v := reflect.ValueOf(client); v.Kind() == reflect.Pointer && v.IsNil() {
+		return fmt.Errorf("mixin/redis: nil client (a nil %T)", client)
 	}
 	if name == "" {
 		return errors.New("mixin/redis: empty name")

@@ -95,3 +95,16 @@ func TestNewLockRefusesBadInput(t *testing.T) {
 	_, err = redis.NewLock(ok, "")
 	assert.ErrorContains(t, err, "empty name")
 }
+
+// TestNewLockRefusesATypedNilClient: an unset *goredis.Client field is a
+// non-nil interface holding a nil pointer; it is refused, not dereferenced.
+func TestNewLockRefusesATypedNilClient(t *testing.T) {
+	for _, c := range []goredis.UniversalClient{(*goredis.Client)(nil), (*goredis.ClusterClient)(nil), (*goredis.Ring)(nil)} {
+		assert.NotPanics(t, func() {
+			_, err := redis.NewLock(c, "x")
+			assert.ErrorContains(t, err, "nil client", "%T", c)
+			_, err = redis.NewEvent[int](c, "x")
+			assert.ErrorContains(t, err, "nil client", "%T", c)
+		})
+	}
+}
