@@ -93,7 +93,7 @@ func (h *Handle) Acquire(ctx context.Context) (bool, error) {
 	lease, err := h.engine.Acquire(ctx)
 	if err != nil {
 		<-h.gate
-		return false, fmt.Errorf("mixin: acquire %s: %w", h.what, err)
+		return false, fmt.Errorf("mixin: acquire %s: %w", h.what, endedWith(ctx, err))
 	}
 	task, hasTask := adapters.TaskOf(ctx)
 	kctx, stop := context.WithCancel(context.WithoutCancel(ctx))
@@ -248,6 +248,18 @@ func (h *Handle) LockedContext(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("mixin: locked %s: %w", h.what, err)
 	}
 	return held, nil
+}
+
+// endedWith is err, or, when ctx has ended, ctx's error with err beside it:
+// an engine's call cut short by the ctx can fail with a server's or a
+// transport's own words for it ("request timed out", a gRPC status), which
+// errors.Is would not match with ctx.Err().
+func endedWith(ctx context.Context, err error) error {
+	cerr := ended(ctx)
+	if cerr == nil || errors.Is(err, cerr) {
+		return err
+	}
+	return fmt.Errorf("%w (last error from the server: %w)", cerr, err)
 }
 
 // bounded is ctx, bounded by the handle's timeout when it has no deadline.

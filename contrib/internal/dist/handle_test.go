@@ -2,6 +2,7 @@ package dist_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -173,4 +174,31 @@ func TestReleaseWithAnEndedCtxStillGivesTheLockBack(t *testing.T) {
 	locked, err := m.Locked(context.Background())
 	require.NoError(t, err)
 	assert.False(t, locked, "the server's lock was given back")
+}
+
+// timingOut is an engine whose Acquire, once ctx ends, fails with the
+// server's words for it, as etcd's "request timed out" or a gRPC status.
+type timingOut struct{ *memory }
+
+var errServerTimedOut = errors.New("etcdserver: request timed out")
+
+func (timingOut) Acquire(ctx context.Context) (dist.Lease, error) {
+	<-ctx.Done()
+	return nil, errServerTimedOut
+}
+
+func TestAcquireWhoseCtxEndedReturnsCtxErrorWithTheServers(t *testing.T) {
+	h := dist.NewHandle(timingOut{&memory{}}, "mem", "memory lock", time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+	defer cancel()
+	ok, err := h.Acquire(ctx)
+	assert.False(t, ok)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.ErrorIs(t, err, errServerTimedOut, "the server's error is kept beside it")
+
+	cctx, ccancel := context.WithCancel(context.Background())
+	time.AfterFunc(5*time.Millisecond, ccancel)
+	ok, err = h.Acquire(cctx)
+	assert.False(t, ok)
+	assert.ErrorIs(t, err, context.Canceled)
 }
