@@ -3,6 +3,7 @@ package redis_test
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gomixin/mixin/contrib/internal/disttest"
+	"github.com/gomixin/mixin/contrib/internal/serverproc"
 	"github.com/gomixin/mixin/contrib/redis"
 )
 
@@ -105,6 +107,64 @@ func TestNewLockRefusesATypedNilClient(t *testing.T) {
 			assert.ErrorContains(t, err, "nil client", "%T", c)
 			_, err = redis.NewEvent[int](c, "x")
 			assert.ErrorContains(t, err, "nil client", "%T", c)
+		})
+	}
+}
+
+// TestAcquireKeepsTheLastErrorRedisGave: against a port nothing listens
+// on, an Acquire ends with its ctx, and says why it never got an answer.
+func TestAcquireKeepsTheLastErrorRedisGave(t *testing.T) {
+	port, err := serverproc.FreePort()
+	require.NoError(t, err)
+	l, err := redis.NewLock(newClient(t, "127.0.0.1:"+strconv.Itoa(port)), disttest.Unique(t))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	ok, err := l.Acquire(ctx)
+	assert.False(t, ok)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.ErrorContains(t, err, "connection refused", "the last error that says something")
+	t.Log(err)
+}
+
+// TestFencingTokensGrowAcrossARestartInEveryPersistenceMode restarts a
+// redis-server of its own that keeps nothing, one that keeps every write
+// (AOF), and one that comes back from a snapshot older than the last holds:
+// the tokens minted after the restart are above every token before it.
+func TestFencingTokensGrowAcrossARestartInEveryPersistenceMode(t *testing.T) {
+	if srv.Server == nil {
+		t.Skip("needs redis-server installed: it starts servers of its own")
+	}
+	modes := []struct {
+		name     string
+		args     []string
+		snapshot bool // SAVE after the first hold: the holds after it are lost
+	}{
+		{"none", []string{"--save", "", "--appendonly", "no"}, false},
+		{"aof", []string{"--save", "", "--appendonly", "yes", "--appendfsync", "always"}, false},
+		{"stale-snapshot", []string{"--save", "", "--appendonly", "no"}, true},
+	}
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			spec := serverproc.Redis
+			spec.Args = func(ports []int, dir string) []string {
+				return append([]string{"--port", strconv.Itoa(ports[0]), "--bind", "127.0.0.1",
+					"--dir", dir, "--daemonize", "no"}, m.args...)
+			}
+			s, err := serverproc.Start(spec)
+			require.NoError(t, err)
+			defer s.Close()
+			e := engine()
+			e.Addr, e.Server = s.Addr(), s
+			var afterFirst func()
+			if m.snapshot {
+				c := newClient(t, s.Addr())
+				afterFirst = func() { require.NoError(t, c.Save(context.Background()).Err()) }
+			}
+			disttest.TokensGrowAcrossARestart(t, e, afterFirst, func() {
+				s.Stop()
+				require.NoError(t, s.Restart())
+			})
 		})
 	}
 }

@@ -91,12 +91,14 @@ func Run(t *testing.T, e Engine) {
 		{"FencingTokensGrow", tokens},
 		{"LockedAndIsOwnerAskTheServer", askServer},
 		{"AcquireOnAClosedClientFailsAtOnce", closedClient},
+		{"CancelledAcquiresEndWithTheirCtxAndLeaveTheLockFree", cancelledAcquires},
 		{"EventConformsAcrossClients", eventConforms},
 		{"EventCrossesClients", eventCrosses},
 		{"EventWaitEndsWithItsCtx", eventCtx},
 		{"EventComposesWithNoAdapter", eventComposes},
 		{"LostLeaseIsReportedAndTheNextHolderKeepsIt", lostLease},
 		{"ServerDownEveryCallReturnsWithinItsCtx", serverDown},
+		{"FencingTokensGrowAcrossARestart", tokensRestart},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, e) })
@@ -282,4 +284,45 @@ func eventComposes(t *testing.T, e Engine) {
 	assert.Equal(t, "x", got)
 	require.NoError(t, ev.TryClear())
 	assert.False(t, ev.IsSet())
+}
+
+// cancelledAcquires: Acquires whose ctx ends within a millisecond or two,
+// often in the middle of the attempt, return false with an error matching
+// the ctx's, and whatever an attempt cut off may have taken on the server is
+// given back: another handle acquires at once, not after the lease.
+func cancelledAcquires(t *testing.T, e Engine) {
+	name := Unique(t)
+	a, b := e.NewLock(t, e.Addr, name, 0, 0), e.NewLock(t, e.Addr, name, 0, 0)
+	bg := context.Background()
+	// A first hold warms both clients' connections.
+	for _, h := range []Lock{a, b} {
+		ok, err := h.Acquire(bg)
+		require.True(t, ok)
+		require.NoError(t, err)
+		require.NoError(t, h.Release(bg))
+	}
+	cut := 0
+	for i := range 40 {
+		d := time.Duration(100+i*50) * time.Microsecond
+		ctx, cancel := context.WithTimeout(bg, d)
+		ok, err := a.Acquire(ctx)
+		cancel()
+		if ok {
+			require.NoError(t, a.Release(bg))
+			continue
+		}
+		cut++
+		assert.ErrorIs(t, err, context.DeadlineExceeded, "an Acquire with a deadline of %v", d)
+		// The lease is the engine's default (seconds): within one second
+		// means nothing was left held.
+		wctx, wcancel := context.WithTimeout(bg, time.Second)
+		ok, err = b.Acquire(wctx)
+		wcancel()
+		if !assert.NoError(t, err, "the lock was left held after an Acquire with a deadline of %v was cut off", d) {
+			continue
+		}
+		require.True(t, ok)
+		require.NoError(t, b.Release(bg))
+	}
+	t.Logf("%d of 40 Acquires were cut off by their ctx", cut)
 }

@@ -161,3 +161,47 @@ func serverDown(t *testing.T, e Engine) {
 	require.NoError(t, err)
 	assert.Equal(t, "y", got)
 }
+
+// TokensGrowAcrossARestart takes holds of one lock before and after the
+// server is stopped and restarted: every token is larger than the one
+// before, whatever the server kept of its data. restart stops and restarts
+// it; afterFirst, when not nil, runs after the first hold (a snapshot taken
+// there leaves the second hold out of what the server reloads).
+func TokensGrowAcrossARestart(t *testing.T, e Engine, afterFirst, restart func()) {
+	name := Unique(t)
+	h := e.NewLock(t, e.Addr, name, e.Lease, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var tokens []int64
+	hold := func() {
+		ok, err := h.Acquire(ctx)
+		require.NoError(t, err)
+		require.True(t, ok)
+		tok, held := h.Token()
+		require.True(t, held)
+		tokens = append(tokens, tok)
+		require.NoError(t, h.Release(ctx))
+	}
+	hold()
+	if afterFirst != nil {
+		afterFirst()
+	}
+	hold()
+	restart()
+	hold()
+	hold()
+	for i := 1; i < len(tokens); i++ {
+		assert.Greater(t, tokens[i], tokens[i-1], "hold %d (holds 2 and 3 are either side of the restart): tokens %v", i, tokens)
+	}
+}
+
+// tokensRestart: TokensGrowAcrossARestart on the server the tests started.
+func tokensRestart(t *testing.T, e Engine) {
+	if e.Server == nil {
+		t.Skip("the fault tests stop the server: they run only against the one the tests start")
+	}
+	TokensGrowAcrossARestart(t, e, nil, func() {
+		e.Server.Stop()
+		require.NoError(t, e.Server.Restart())
+	})
+}
