@@ -31,6 +31,11 @@ func engine() disttest.Engine {
 			require.NoError(t, err)
 			return e
 		},
+		Prefixed: func(t testing.TB, at, prefix, name string) disttest.Lock {
+			l, err := etcd.NewLock(newClient(t, at), name, etcd.WithPrefix(prefix))
+			require.NoError(t, err)
+			return l
+		},
 		Closed: func(t testing.TB, at, name string) disttest.Lock {
 			c := newClient(t, at)
 			l, err := etcd.NewLock(c, name)
@@ -57,7 +62,7 @@ func TestEventStoresJSONByDefault(t *testing.T) {
 	e, err := etcd.NewEvent[reading](c, name)
 	require.NoError(t, err)
 	require.NoError(t, e.Set(reading{"s1", 2.5}))
-	resp, err := c.Get(context.Background(), name)
+	resp, err := c.Get(context.Background(), e.Key())
 	require.NoError(t, err)
 	require.Len(t, resp.Kvs, 1)
 	assert.JSONEq(t, `{"Sensor":"s1","Value":2.5}`, string(resp.Kvs[0].Value))

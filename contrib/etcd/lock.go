@@ -50,13 +50,15 @@ type Lock struct {
 }
 
 // NewLock returns a handle on the lock name over client: its holds are keys
-// under the prefix name + "/", as etcd's concurrency.Mutex makes them.
+// under prefix/lock/name/, as etcd's concurrency.Mutex makes them; prefix
+// is WithPrefix's ("mixin" by default), and '/' and '%' in the prefix and
+// the name are escaped as %XX.
 func NewLock(client *clientv3.Client, name string, opts ...Option) (*Lock, error) {
 	if err := usable(client, name); err != nil {
 		return nil, err
 	}
 	cfg := newConfig(opts)
-	e := &lockEngine{client: client, name: name, cfg: cfg}
+	e := &lockEngine{client: client, key: baseKey(cfg.prefix, "lock", name), cfg: cfg}
 	return &Lock{dist.NewHandle(e, name, fmt.Sprintf("etcd lock %q", name), cfg.timeout)}, nil
 }
 
@@ -73,7 +75,7 @@ func usable(client *clientv3.Client, name string) error {
 // lockEngine takes holds of one name: a session and a Mutex each.
 type lockEngine struct {
 	client *clientv3.Client
-	name   string
+	key    string // the Mutex's prefix, less its "/"
 	cfg    config
 }
 
@@ -87,7 +89,7 @@ func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
 		e.revoke(ctx, grant.ID)
 		return nil, err
 	}
-	l := &lease{e: e, s: s, m: concurrency.NewMutex(s, e.name), ttl: time.Duration(grant.TTL) * time.Second}
+	l := &lease{e: e, s: s, m: concurrency.NewMutex(s, e.key), ttl: time.Duration(grant.TTL) * time.Second}
 	locked := make(chan error, 1)
 	go func() { locked <- l.m.Lock(ctx) }()
 	select {
@@ -142,7 +144,7 @@ func (e *lockEngine) revoke(ctx context.Context, id clientv3.LeaseID) {
 }
 
 func (e *lockEngine) Locked(ctx context.Context) (bool, error) {
-	resp, err := e.client.Get(ctx, e.name+"/", clientv3.WithPrefix(), clientv3.WithCountOnly())
+	resp, err := e.client.Get(ctx, e.key+"/", clientv3.WithPrefix(), clientv3.WithCountOnly())
 	if err != nil {
 		return false, err
 	}

@@ -59,15 +59,19 @@ type Lock struct {
 	*dist.Handle
 }
 
-// NewLock returns a handle on the lock name over client. The key name holds
-// the current holder's random value; the key name+":fence" counts holds (the
-// fencing tokens).
+// NewLock returns a handle on the lock name over client. Its keys are
+// prefix:lock:{name} (the holder's random value, expiring with the lease)
+// and prefix:lock:{name}:fence (the last fencing token), and a release is
+// published on the channel prefix:lock:{name}:released; prefix is
+// WithPrefix's ("mixin" by default), and ':', '{', '}' and '%' in the prefix
+// and the name are escaped as %XX.
 func NewLock(client goredis.UniversalClient, name string, opts ...Option) (*Lock, error) {
 	if err := usable(client, name); err != nil {
 		return nil, err
 	}
 	cfg := newConfig(opts)
-	e := &lockEngine{client: client, key: name, fence: name + ":fence", released: name + ":released", cfg: cfg}
+	key := baseKey(cfg.prefix, "lock", name)
+	e := &lockEngine{client: client, key: key, fence: key + ":fence", released: key + ":released", cfg: cfg}
 	return &Lock{dist.NewHandle(e, name, fmt.Sprintf("redis lock %q", name), cfg.timeout)}, nil
 }
 

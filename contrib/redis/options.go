@@ -21,6 +21,7 @@ type config struct {
 	retryMin time.Duration
 	retryMax time.Duration
 	codec    Codec
+	prefix   string
 }
 
 // Defaults.
@@ -34,7 +35,7 @@ const (
 )
 
 func newConfig(opts []Option) config {
-	c := config{expiry: DefaultExpiry, timeout: DefaultTimeout, retryMin: time.Millisecond, retryMax: 32 * time.Millisecond, codec: JSON}
+	c := config{expiry: DefaultExpiry, timeout: DefaultTimeout, retryMin: time.Millisecond, retryMax: 32 * time.Millisecond, codec: JSON, prefix: dist.DefaultPrefix}
 	for _, o := range opts {
 		if o != nil {
 			o(&c)
@@ -79,6 +80,17 @@ func WithCodec(codec Codec) Option {
 	return func(c *config) {
 		if codec != nil {
 			c.codec = codec
+		}
+	}
+}
+
+// WithPrefix sets the application prefix of the keys (default "mixin"), so
+// that applications sharing a Redis can use the same names apart. Locks and
+// events made with different prefixes never exclude or wake each other.
+func WithPrefix(prefix string) Option {
+	return func(c *config) {
+		if prefix != "" {
+			c.prefix = prefix
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,6 +32,11 @@ func engine() disttest.Engine {
 			e, err := redis.NewEvent[string](newClient(t, at), name, redis.WithTimeout(timeout))
 			require.NoError(t, err)
 			return e
+		},
+		Prefixed: func(t testing.TB, at, prefix, name string) disttest.Lock {
+			l, err := redis.NewLock(newClient(t, at), name, redis.WithPrefix(prefix))
+			require.NoError(t, err)
+			return l
 		},
 		Closed: func(t testing.TB, at, name string) disttest.Lock {
 			c := goredis.NewClient(&goredis.Options{Addr: at, ContextTimeoutEnabled: true})
@@ -70,7 +76,7 @@ func TestEventUsesTheCodecGiven(t *testing.T) {
 	e, err := redis.NewEvent[int](c, name, redis.WithCodec(tagged{}))
 	require.NoError(t, err)
 	require.NoError(t, e.Set(7))
-	raw, err := c.Get(context.Background(), name).Result()
+	raw, err := c.Get(context.Background(), e.Key()).Result()
 	require.NoError(t, err)
 	assert.Equal(t, "v1:7", raw)
 	got, err := e.Get()
@@ -166,5 +172,48 @@ func TestFencingTokensGrowAcrossARestartInEveryPersistenceMode(t *testing.T) {
 				require.NoError(t, s.Restart())
 			})
 		})
+	}
+}
+
+// hashTag is the part of a key Redis Cluster hashes to pick its slot: what
+// is between the first '{' and the first '}' after it, when not empty.
+func hashTag(key string) string {
+	if i := strings.IndexByte(key, '{'); i >= 0 {
+		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
+			return key[i+1 : i+1+j]
+		}
+	}
+	return key
+}
+
+// TestALocksKeysShareOneClusterSlot: every key a held lock keeps, and every
+// key of an event, has the same hash tag, so one script can reach them all
+// on a Redis Cluster; names with braces and colons included.
+func TestALocksKeysShareOneClusterSlot(t *testing.T) {
+	srv.Need(t)
+	c := newClient(t, srv.Addr)
+	ctx := context.Background()
+	for _, name := range []string{disttest.Unique(t), disttest.Unique(t) + "{a}:b}", "{" + disttest.Unique(t)} {
+		l, err := redis.NewLock(c, name)
+		require.NoError(t, err)
+		ok, err := l.Acquire(ctx)
+		require.True(t, ok)
+		require.NoError(t, err)
+		ev, err := redis.NewEvent[int](c, name)
+		require.NoError(t, err)
+		require.NoError(t, ev.Set(1))
+		keys, err := c.Keys(ctx, "*").Result()
+		require.NoError(t, err)
+		tags := map[string][]string{}
+		for _, k := range keys {
+			if strings.Contains(k, ":lock:") || strings.Contains(k, ":event:") {
+				tags[hashTag(k)] = append(tags[hashTag(k)], k)
+			}
+		}
+		mine := tags[hashTag(ev.Key())]
+		assert.Len(t, mine, 3, "the lock's key and fence and the event's key share one tag: %v", tags)
+		assert.Contains(t, mine, ev.Key())
+		require.NoError(t, l.Release(ctx))
+		require.NoError(t, ev.Clear())
 	}
 }

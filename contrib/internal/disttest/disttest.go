@@ -68,6 +68,9 @@ type Engine struct {
 	NewEvent func(t testing.TB, addr, name string, timeout time.Duration) Event
 	// Closed returns a handle on the lock name whose client has been closed.
 	Closed func(t testing.TB, addr, name string) Lock
+	// Prefixed returns a handle on the lock name with the application
+	// prefix given (the engine's WithPrefix).
+	Prefixed func(t testing.TB, addr, prefix, name string) Lock
 }
 
 var names atomic.Int64
@@ -91,6 +94,7 @@ func Run(t *testing.T, e Engine) {
 		{"FencingTokensGrow", tokens},
 		{"LockedAndIsOwnerAskTheServer", askServer},
 		{"AcquireOnAClosedClientFailsAtOnce", closedClient},
+		{"NamesAndKindsNeverShareOrCoverKeys", namesApart},
 		{"CancelledAcquiresEndWithTheirCtxAndLeaveTheLockFree", cancelledAcquires},
 		{"EventConformsAcrossClients", eventConforms},
 		{"EventCrossesClients", eventCrosses},
@@ -325,4 +329,47 @@ func cancelledAcquires(t *testing.T, e Engine) {
 		require.NoError(t, b.Release(bg))
 	}
 	t.Logf("%d of 40 Acquires were cut off by their ctx", cut)
+}
+
+// namesApart: locks whose names are each other's prefixes, or hold the
+// engines' separators, or name the keys a lock keeps beside its own (a
+// Redis lock's ":fence"), and events of the same names holding values, are
+// all free and held at once; with other application prefixes too.
+func namesApart(t *testing.T, e Engine) {
+	n := Unique(t)
+	bg, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, en := range []string{n, n + "/current", n + ":fence", n + "/eu/x"} {
+		require.NoError(t, e.NewEvent(t, e.Addr, en, 0).Set("a value"), "event %q", en)
+	}
+	assert.False(t, e.NewLock(t, e.Addr, n, 0, 0).Locked(), "lock %q is free while event %q holds a value", n, n)
+	names := []string{n + "/eu", n, n + ":fence", n + ":released", n + "/", n + "}", "{" + n + "}", n + "%2Feu", n + "/eu/x"}
+	var held []Lock
+	for i, ln := range names {
+		l := e.NewLock(t, e.Addr, ln, 0, 0)
+		assert.False(t, l.Locked(), "lock %q is free while %q are held", ln, names[:i])
+		actx, acancel := context.WithTimeout(bg, 2*time.Second)
+		ok, err := l.Acquire(actx)
+		acancel()
+		if !assert.NoError(t, err, "lock %q, while %q are held", ln, names[:i]) {
+			continue
+		}
+		require.True(t, ok)
+		held = append(held, l)
+	}
+	if e.Prefixed != nil {
+		for _, p := range []string{"app-one", "app-two", "app/three:{x}"} {
+			l := e.Prefixed(t, e.Addr, p, n)
+			actx, acancel := context.WithTimeout(bg, 2*time.Second)
+			ok, err := l.Acquire(actx)
+			acancel()
+			if assert.NoError(t, err, "lock %q with the prefix %q, while it is held with the default prefix", n, p) {
+				require.True(t, ok)
+				held = append(held, l)
+			}
+		}
+	}
+	for _, l := range held {
+		assert.NoError(t, l.Release(bg))
+	}
 }
