@@ -111,24 +111,33 @@ type lockEngine struct {
 }
 
 // acquireScript takes the lock if it is free (SET NX PX) and, in the same
-// step, mints the hold's fencing token: one more than the last, and never
-// less than the server's clock in microseconds, so that a server that lost
-// its data (restarted without persistence, or from an older snapshot) still
-// mints a token above every earlier one. 0 when the lock is held.
-var acquireScript = goredis.NewScript(`
-if redis.replicate_commands then pcall(redis.replicate_commands) end
+// step, mints the hold's fencing token with mint; 0 when the lock is held.
+var acquireScript = goredis.NewScript(mintLua + `
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   return 0
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local last = tonumber(redis.call('GET', KEYS[2])) or 0
-if last < now then
-  redis.call('SET', KEYS[2], string.format('%.0f', now))
-  return now
-end
-return redis.call('INCR', KEYS[2])
+return mint(KEYS[2])
 `)
+
+// mintLua defines mint(key): the next number of a counter kept in key, one
+// more than the last, and never less than the server's clock in
+// microseconds (TIME), so that a server that lost the counter (restarted
+// without persistence, or from an older snapshot, or evicted it) still
+// mints a number above every earlier one, as long as its clock has not gone
+// back. Microseconds stay exact in Lua's doubles until the year 2255.
+const mintLua = `
+if redis.replicate_commands then pcall(redis.replicate_commands) end
+local function mint(key)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local last = tonumber(redis.call('GET', key)) or 0
+  if last < now then
+    redis.call('SET', key, string.format('%.0f', now))
+    return now
+  end
+  return redis.call('INCR', key)
+end
+`
 
 // releaseScript deletes the key if it still holds this hold's value, and
 // tells the waiters; 1 when it did.

@@ -211,7 +211,7 @@ func TestALocksKeysShareOneClusterSlot(t *testing.T) {
 			}
 		}
 		mine := tags[hashTag(ev.Key())]
-		assert.Len(t, mine, 3, "the lock's key and fence and the event's key share one tag: %v", tags)
+		assert.Len(t, mine, 4, "the lock's key and fence and the event's key and number share one tag: %v", tags)
 		assert.Contains(t, mine, ev.Key())
 		require.NoError(t, l.Release(ctx))
 		require.NoError(t, ev.Clear())

@@ -100,6 +100,7 @@ func Run(t *testing.T, e Engine) {
 		{"EventCrossesClients", eventCrosses},
 		{"EventWaitEndsWithItsCtx", eventCtx},
 		{"EventComposesWithNoAdapter", eventComposes},
+		{"EventWaitersOutliveABlip", eventBlip},
 		{"LostLeaseIsReportedAndTheNextHolderKeepsIt", lostLease},
 		{"ServerDownEveryCallReturnsWithinItsCtx", serverDown},
 		{"FencingTokensGrowAcrossARestart", tokensRestart},

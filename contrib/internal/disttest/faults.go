@@ -205,3 +205,53 @@ func tokensRestart(t *testing.T, e Engine) {
 		require.NoError(t, e.Server.Restart())
 	})
 }
+
+// eventBlip cuts a waiter's connections to its server (a blip) while it
+// waits: a Set made while it was cut off wakes it once it is back, and a
+// waiter that lived through a blip wakes on the next Set.
+func eventBlip(t *testing.T, e Engine) {
+	p, err := serverproc.NewProxy(e.Addr)
+	require.NoError(t, err)
+	defer p.Close()
+	name := Unique(t)
+	waiter, setter := e.NewEvent(t, p.Addr(), name, 0), e.NewEvent(t, e.Addr, name, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	wait := func() <-chan string {
+		got := make(chan string, 1)
+		go func() {
+			v, err := waiter.WaitForNext(ctx)
+			assert.NoError(t, err, "WaitForNext through a blip")
+			got <- v
+		}()
+		return got
+	}
+	within := func(got <-chan string, want string) {
+		select {
+		case v := <-got:
+			assert.Equal(t, want, v)
+		case <-time.After(20 * time.Second):
+			t.Errorf("the waiter did not wake with %q", want)
+		}
+	}
+
+	got := wait()
+	time.Sleep(300 * time.Millisecond) // waiting
+	p.Cut()
+	time.Sleep(100 * time.Millisecond)
+	require.NoError(t, setter.Set("meanwhile"))
+	time.Sleep(100 * time.Millisecond)
+	start := time.Now()
+	p.Resume()
+	within(got, "meanwhile")
+	t.Logf("a Set made while the waiter was cut off woke it %v after the blip ended", time.Since(start).Round(time.Millisecond))
+
+	got = wait()
+	time.Sleep(300 * time.Millisecond)
+	p.Cut()
+	time.Sleep(200 * time.Millisecond)
+	p.Resume()
+	time.Sleep(300 * time.Millisecond)
+	require.NoError(t, setter.Set("after"))
+	within(got, "after")
+}
