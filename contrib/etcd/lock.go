@@ -80,6 +80,22 @@ type lockEngine struct {
 }
 
 func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
+	return e.take(ctx, (*concurrency.Mutex).Lock)
+}
+
+// TryAcquire is one attempt: Mutex.TryLock on a lease of its own, revoked
+// when another holds the lock.
+func (e *lockEngine) TryAcquire(ctx context.Context) (dist.Lease, error) {
+	l, err := e.take(ctx, (*concurrency.Mutex).TryLock)
+	if errors.Is(err, concurrency.ErrLocked) {
+		return nil, nil
+	}
+	return l, err
+}
+
+// take grants a lease, opens a session on it and locks the Mutex with lock
+// (Lock or TryLock); then reads the hold's token.
+func (e *lockEngine) take(ctx context.Context, lock func(*concurrency.Mutex, context.Context) error) (dist.Lease, error) {
 	grant, err := e.client.Grant(ctx, int64(e.cfg.ttl))
 	if err != nil {
 		return nil, err
@@ -91,7 +107,7 @@ func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
 	}
 	l := &lease{e: e, s: s, m: concurrency.NewMutex(s, e.key), ttl: time.Duration(grant.TTL) * time.Second}
 	locked := make(chan error, 1)
-	go func() { locked <- l.m.Lock(ctx) }()
+	go func() { locked <- lock(l.m, ctx) }()
 	select {
 	case err = <-locked:
 	case <-ctx.Done():

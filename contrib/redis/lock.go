@@ -190,6 +190,14 @@ func (e *lockEngine) giveBack(ctx context.Context, value string) {
 	_ = releaseScript.Run(gctx, e.client, []string{e.key}, value, e.released).Err()
 }
 
+func (e *lockEngine) TryAcquire(ctx context.Context) (dist.Lease, error) {
+	l, err := e.try(ctx)
+	if l == nil {
+		return nil, err
+	}
+	return l, nil
+}
+
 func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
 	wait := e.cfg.retryMin
 	var last error // the last error Redis gave that says something

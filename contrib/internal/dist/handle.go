@@ -34,6 +34,9 @@ type Engine interface {
 	// Acquire waits until it holds the lock or ctx ends; it returns ctx's
 	// error then (joined with the last error the server gave, if any).
 	Acquire(ctx context.Context) (Lease, error)
+	// TryAcquire makes one attempt: a nil Lease and no error when another
+	// holds the lock.
+	TryAcquire(ctx context.Context) (Lease, error)
 	// Locked asks the server whether anyone holds the lock.
 	Locked(ctx context.Context) (bool, error)
 }
@@ -95,6 +98,38 @@ func (h *Handle) Acquire(ctx context.Context) (bool, error) {
 		<-h.gate
 		return false, fmt.Errorf("mixin: acquire %s: %w", h.what, endedWith(ctx, err))
 	}
+	h.hold(ctx, lease)
+	return true, nil
+}
+
+// TryAcquire makes one attempt to take the lock, and does not wait: false
+// and no error when another holds it (or another goroutine holds it through
+// this handle); an error when the server could not say, or ctx ended first.
+func (h *Handle) TryAcquire(ctx context.Context) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	select {
+	case h.gate <- struct{}{}:
+	default:
+		return false, nil
+	}
+	lease, err := h.engine.TryAcquire(ctx)
+	switch {
+	case err != nil:
+		<-h.gate
+		return false, fmt.Errorf("mixin: try to acquire %s: %w", h.what, endedWith(ctx, err))
+	case lease == nil:
+		<-h.gate
+		return false, nil
+	}
+	h.hold(ctx, lease)
+	return true, nil
+}
+
+// hold makes lease the handle's current hold, kept alive until released or
+// found lost.
+func (h *Handle) hold(ctx context.Context, lease Lease) {
 	task, hasTask := adapters.TaskOf(ctx)
 	kctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	c := &hold{lease: lease, task: task, hasTask: hasTask, lost: make(chan struct{}), stop: stop, done: make(chan struct{})}
@@ -112,7 +147,6 @@ func (h *Handle) Acquire(ctx context.Context) (bool, error) {
 	h.mu.Lock()
 	h.cur = c
 	h.mu.Unlock()
-	return true, nil
 }
 
 // Release gives the lock back. After a lost lease it returns an error

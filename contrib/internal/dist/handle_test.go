@@ -52,6 +52,18 @@ func (m *memory) Acquire(ctx context.Context) (dist.Lease, error) {
 	}
 }
 
+func (m *memory) TryAcquire(context.Context) (dist.Lease, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.holder != nil {
+		return nil, nil
+	}
+	m.tokens++
+	l := &memLease{m: m, token: m.tokens, gone: make(chan struct{})}
+	m.holder = l
+	return l, nil
+}
+
 func (m *memory) Locked(context.Context) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -199,6 +211,33 @@ func TestAcquireWhoseCtxEndedReturnsCtxErrorWithTheServers(t *testing.T) {
 	cctx, ccancel := context.WithCancel(context.Background())
 	time.AfterFunc(5*time.Millisecond, ccancel)
 	ok, err = h.Acquire(cctx)
+	assert.False(t, ok)
+	assert.ErrorIs(t, err, context.Canceled)
+}
+
+func TestTryAcquireMakesOneAttempt(t *testing.T) {
+	m := &memory{}
+	a := dist.NewHandle(m, "mem", "memory lock", time.Second)
+	b := dist.NewHandle(m, "mem", "memory lock", time.Second)
+	ctx := context.Background()
+	ok, err := a.TryAcquire(ctx)
+	require.NoError(t, err)
+	require.True(t, ok)
+	ok, err = b.TryAcquire(ctx)
+	assert.NoError(t, err)
+	assert.False(t, ok, "held through another handle")
+	ok, err = a.TryAcquire(ctx)
+	assert.NoError(t, err)
+	assert.False(t, ok, "held through this handle")
+	require.NoError(t, a.Release(ctx))
+	ok, err = b.TryAcquire(ctx)
+	assert.NoError(t, err)
+	assert.True(t, ok)
+	require.NoError(t, b.Release(ctx))
+
+	ended, cancel := context.WithCancel(ctx)
+	cancel()
+	ok, err = a.TryAcquire(ended)
 	assert.False(t, ok)
 	assert.ErrorIs(t, err, context.Canceled)
 }

@@ -31,6 +31,7 @@ import (
 // Lock is what the battery uses of an engine's lock handle.
 type Lock interface {
 	Acquire(ctx context.Context) (bool, error)
+	TryAcquire(ctx context.Context) (bool, error)
 	Release(ctx context.Context) error
 	Locked() bool
 	LockedContext(ctx context.Context) (bool, error)
@@ -92,6 +93,7 @@ func Run(t *testing.T, e Engine) {
 		{"LockComposesWithNoAdapter", lockComposes},
 		{"CounterAcrossClients", counter},
 		{"FencingTokensGrow", tokens},
+		{"TryAcquireMakesOneAttempt", tryAcquire},
 		{"LockedAndIsOwnerAskTheServer", askServer},
 		{"AcquireOnAClosedClientFailsAtOnce", closedClient},
 		{"NamesAndKindsNeverShareOrCoverKeys", namesApart},
@@ -373,4 +375,31 @@ func namesApart(t *testing.T, e Engine) {
 	for _, l := range held {
 		assert.NoError(t, l.Release(bg))
 	}
+}
+
+// tryAcquire: TryAcquire takes a free lock, and says false at once, with no
+// error, while another handle holds it.
+func tryAcquire(t *testing.T, e Engine) {
+	name := Unique(t)
+	a, b := e.NewLock(t, e.Addr, name, 0, 0), e.NewLock(t, e.Addr, name, 0, 0)
+	ctx := context.Background()
+	ok, err := a.TryAcquire(ctx)
+	require.NoError(t, err)
+	require.True(t, ok, "a free lock")
+	first, _ := a.Token()
+	start := time.Now()
+	ok, err = b.TryAcquire(ctx)
+	assert.NoError(t, err)
+	assert.False(t, ok, "held by a")
+	assert.Less(t, time.Since(start), time.Second, "one attempt, no waiting")
+	assert.True(t, a.IsOwner(ctx), "a's hold is untouched")
+	require.NoError(t, a.Release(ctx))
+	ok, err = b.TryAcquire(ctx)
+	require.NoError(t, err)
+	require.True(t, ok, "released by a")
+	second, _ := b.Token()
+	assert.Greater(t, second, first)
+	assert.True(t, a.Locked(), "b holds it")
+	require.NoError(t, b.Release(ctx))
+	assert.False(t, b.Locked(), "a refused TryAcquire leaves nothing behind")
 }
