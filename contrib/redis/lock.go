@@ -198,9 +198,17 @@ func (e *lockEngine) TryAcquire(ctx context.Context) (dist.Lease, error) {
 	return l, nil
 }
 
+// Acquire tries, and while another holds the lock waits for the release
+// its holder publishes (subscribed before the second try, so that no
+// release is missed), trying again at least every retryMax to notice a
+// lease that ran out without a release. Without a subscription (Redis
+// refused it) it polls, the wait doubling from retryMin to retryMax.
 func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
 	wait := e.cfg.retryMin
 	var last error // the last error Redis gave that says something
+	var sub *goredis.PubSub
+	unsubscribe := func() {}
+	defer func() { unsubscribe() }()
 	for {
 		l, err := e.try(ctx)
 		switch {
@@ -214,6 +222,25 @@ func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
 		if over(ctx) {
 			return nil, ended(ctx, last)
 		}
+		if err == nil && sub == nil { // held: be told of its release
+			if sub, unsubscribe, err = e.subscribe(ctx); err == nil {
+				continue // try again: a release before the subscription is not published to it
+			}
+			if says(err) {
+				last = err
+			}
+		}
+		if sub != nil {
+			bound := e.cfg.retryMax + rand.N(e.cfg.retryMax/2+1)
+			if _, err := sub.ReceiveTimeout(ctx, bound); err != nil && !timedOut(err) {
+				unsubscribe() // the connection dropped: subscribe again when next held
+				sub, unsubscribe = nil, func() {}
+			}
+			if over(ctx) {
+				return nil, ended(ctx, last)
+			}
+			continue
+		}
 		t := time.NewTimer(wait + rand.N(wait/2+1))
 		select {
 		case <-ctx.Done():
@@ -223,6 +250,25 @@ func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
 		}
 		wait = min(2*wait, e.cfg.retryMax)
 	}
+}
+
+// subscribe subscribes to the lock's releases and waits for Redis to
+// confirm; a ctx that ends closes the subscription, which ends a wait on
+// it. unsubscribe closes it.
+func (e *lockEngine) subscribe(ctx context.Context) (_ *goredis.PubSub, unsubscribe func(), _ error) {
+	sub := e.client.Subscribe(ctx, e.released)
+	if _, err := sub.Receive(ctx); err != nil {
+		_ = sub.Close()
+		return nil, func() {}, err
+	}
+	stop := context.AfterFunc(ctx, func() { _ = sub.Close() })
+	return sub, func() { stop(); _ = sub.Close() }, nil
+}
+
+// timedOut reports whether err is a read that timed out.
+func timedOut(err error) bool {
+	var nerr net.Error
+	return errors.As(err, &nerr) && nerr.Timeout()
 }
 
 // newValue is a hold's random value: no other hold's, on any client.

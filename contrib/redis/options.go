@@ -64,9 +64,13 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
-// WithRetry sets how an Acquire waiting for a held lock polls it: first
-// after min, the wait doubling up to max, each with up to half of it added
-// at random (default 1ms to 32ms).
+// WithRetry sets how an Acquire waiting for a held lock tries again
+// (default 1ms to 32ms). It is woken by the lock's release (pub/sub) and
+// tries again at least every max besides, to notice a lease that ran out
+// with no release; when Redis refuses the subscription it polls, first
+// after min, the wait doubling up to max. Every wait has up to half of it
+// added at random. An event's waiter cut off from Redis subscribes again
+// with the same back-off, from min to at least a second.
 func WithRetry(min, max time.Duration) Option {
 	return func(c *config) {
 		if min > 0 && max >= min {

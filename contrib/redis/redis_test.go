@@ -217,3 +217,36 @@ func TestALocksKeysShareOneClusterSlot(t *testing.T) {
 		require.NoError(t, ev.Clear())
 	}
 }
+
+// TestAWaitingAcquireIsWokenByTheRelease: a waiter whose poll is slow (2 s)
+// takes the lock within a few round trips of its release, woken by the
+// release's message, not by the poll.
+func TestAWaitingAcquireIsWokenByTheRelease(t *testing.T) {
+	srv.Need(t)
+	name := disttest.Unique(t)
+	holder, err := redis.NewLock(newClient(t, srv.Addr), name)
+	require.NoError(t, err)
+	waiter, err := redis.NewLock(newClient(t, srv.Addr), name, redis.WithRetry(2*time.Second, 2*time.Second))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for range 3 {
+		ok, err := holder.Acquire(ctx)
+		require.True(t, ok)
+		require.NoError(t, err)
+		acquired := make(chan time.Time, 1)
+		go func() {
+			ok, err := waiter.Acquire(ctx)
+			assert.True(t, ok)
+			assert.NoError(t, err)
+			acquired <- time.Now()
+		}()
+		time.Sleep(200 * time.Millisecond) // the waiter waits
+		released := time.Now()
+		require.NoError(t, holder.Release(ctx))
+		took := (<-acquired).Sub(released)
+		assert.Less(t, took, 300*time.Millisecond, "the waiter was woken by the release")
+		t.Logf("release to the waiter's acquire: %v", took.Round(10*time.Microsecond))
+		require.NoError(t, waiter.Release(ctx))
+	}
+}

@@ -94,6 +94,7 @@ func Run(t *testing.T, e Engine) {
 		{"CounterAcrossClients", counter},
 		{"FencingTokensGrow", tokens},
 		{"TryAcquireMakesOneAttempt", tryAcquire},
+		{"ContendedHoldsKeepTheirOrder", contended},
 		{"LockedAndIsOwnerAskTheServer", askServer},
 		{"AcquireOnAClosedClientFailsAtOnce", closedClient},
 		{"NamesAndKindsNeverShareOrCoverKeys", namesApart},
