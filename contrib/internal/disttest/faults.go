@@ -34,13 +34,19 @@ func lostLease(t *testing.T, e Engine) {
 	var reported time.Duration
 	var cause error
 	taken := make(chan error, 1)
+	hist := &History{}
+	var secondHold *Hold
 	err = proxy.Do(context.Background(), func(ctx context.Context) error {
+		firstHold := hist.Acquired("first", first)
 		stalled := time.Now()
 		p.Stall()
 		go func() {
 			actx, cancel := context.WithTimeout(secondTask, limit)
 			defer cancel()
-			_, err := second.Acquire(actx)
+			ok, err := second.Acquire(actx)
+			if ok {
+				secondHold = hist.Acquired("second", second)
+			}
 			taken <- err
 		}()
 		select {
@@ -49,8 +55,13 @@ func lostLease(t *testing.T, e Engine) {
 		case <-time.After(limit):
 			t.Errorf("the holder was not told of its lost lease within %v", limit)
 		}
+		if lg, ok := first.(Losing); ok {
+			firstHold.Lost, _ = lg.LostAt()
+		}
 		assert.NoError(t, <-taken, "another client takes the lock once the lease ran out")
 		p.Resume()
+		firstHold.Released = time.Now()
+		hist.Record(*firstHold)
 		return ctx.Err()
 	})
 	assert.ErrorIs(t, cause, adapters.ErrLockLost)
@@ -61,7 +72,9 @@ func lostLease(t *testing.T, e Engine) {
 	held, err := second.HeldContext(secondTask)
 	require.NoError(t, err)
 	assert.True(t, held, "the first holder's release left the new holder's key")
-	assert.NoError(t, second.Release(secondTask))
+	require.NotNil(t, secondHold)
+	assert.NoError(t, hist.Release(secondTask, secondHold, second))
+	hist.Check(t)
 }
 
 // serverDown stops the server while a lock is held, waiters wait and an
@@ -78,6 +91,8 @@ func serverDown(t *testing.T, e Engine) {
 	ok, err := holder.Acquire(context.Background())
 	require.True(t, ok)
 	require.NoError(t, err)
+	hist := &History{}
+	before := hist.Acquired("holder", holder)
 	event := e.NewEvent(t, e.Addr, Unique(t), timeout)
 
 	type result struct {
@@ -124,7 +139,7 @@ func serverDown(t *testing.T, e Engine) {
 	case <-time.After(e.Lease + e.Grace):
 		t.Errorf("the holder was not told of its lost lease within %v", e.Lease+e.Grace)
 	}
-	call("Release", time.Second, holder.Release)
+	call("Release", time.Second, func(ctx context.Context) error { return hist.Release(ctx, before, holder) })
 	call("Set", time.Second, func(context.Context) error { return event.Set("x") })
 	call("LockedContext", time.Second, func(ctx context.Context) error {
 		_, err := holder.LockedContext(ctx)
@@ -155,7 +170,9 @@ func serverDown(t *testing.T, e Engine) {
 	require.NoError(t, err, "after a restart the handle acquires again")
 	require.True(t, ok)
 	t.Logf("after the restart: acquired again in %v", time.Since(start).Round(time.Millisecond))
-	require.NoError(t, holder.Release(ctx))
+	require.NoError(t, hist.Release(ctx, hist.Acquired("holder", holder), holder))
+	hist.Check(t)
+	assert.Len(t, hist.Holds(), 2, "the waiters never held the lock")
 	require.NoError(t, event.SetContext(ctx, "y"))
 	got, err := event.GetContext(ctx)
 	require.NoError(t, err)

@@ -72,6 +72,13 @@ func (h *History) Release(ctx context.Context, hold *Hold, l Lock) error {
 	return err
 }
 
+// Record adds a hold its holder ended another way (Do's release).
+func (h *History) Record(hold Hold) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.holds = append(h.holds, hold)
+}
+
 // Holds returns the holds recorded, in the order they were acquired.
 func (h *History) Holds() []Hold {
 	h.mu.Lock()
