@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gomixin/mixin/adapters"
 	"github.com/gomixin/mixin/contrib/internal/disttest"
 	"github.com/gomixin/mixin/contrib/internal/serverproc"
 	"github.com/gomixin/mixin/contrib/redis"
@@ -249,4 +251,48 @@ func TestAWaitingAcquireIsWokenByTheRelease(t *testing.T) {
 		t.Logf("release to the waiter's acquire: %v", took.Round(10*time.Microsecond))
 		require.NoError(t, waiter.Release(ctx))
 	}
+}
+
+// counting is a go-redis hook that counts the commands a client sends, one
+// round trip each.
+type counting struct{ n atomic.Int64 }
+
+func (c *counting) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+
+func (c *counting) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		c.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+
+func (c *counting) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []goredis.Cmder) error {
+		c.n.Add(1)
+		return next(ctx, cmds)
+	}
+}
+
+// TestDoTakesTwoRoundTrips: an uncontended Do through the proxy is the
+// acquire script (which mints the token) and the release script.
+func TestDoTakesTwoRoundTrips(t *testing.T) {
+	srv.Need(t)
+	c := newClient(t, srv.Addr)
+	hook := &counting{}
+	c.AddHook(hook)
+	l, err := redis.NewLock(c, disttest.Unique(t))
+	require.NoError(t, err)
+	lock, err := adapters.NewLock(l)
+	require.NoError(t, err)
+	ctx := context.Background()
+	body := func(context.Context) error { return nil }
+	require.NoError(t, lock.Do(ctx, body)) // loads the scripts
+	hook.n.Store(0)
+	const dos = 10
+	for range dos {
+		require.NoError(t, lock.Do(ctx, body))
+	}
+	assert.Equal(t, int64(2*dos), hook.n.Load(), "round trips for %d Dos", dos)
+	tok, _ := l.Token()
+	assert.Zero(t, tok, "no hold after Do")
 }
