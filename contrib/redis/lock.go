@@ -346,19 +346,29 @@ type lease struct {
 
 func (l *lease) Token() int64 { return l.token }
 
-// Keep refreshes the key's expiry every third of it. A refresh Redis refuses
-// (the key is gone or another's) loses the lease at once; refreshes that
-// fail are retried until the lease runs out by the local clock.
+// KeepAfter is when Keep has its first refresh to make: a third into the
+// lease.
+func (l *lease) KeepAfter() time.Duration { return l.e.cfg.expiry / 3 }
+
+// Keep refreshes the key's expiry at once (the handle starts it a third
+// into the lease), then every third of it. A refresh Redis refuses (the key
+// is gone or another's) loses the lease at once; refreshes that fail are
+// retried until the lease runs out by the local clock.
 func (l *lease) Keep(ctx context.Context) error {
 	every := l.e.cfg.expiry / 3
-	next := every
+	var next time.Duration
 	for {
-		t := time.NewTimer(next)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if next > 0 {
+			t := time.NewTimer(next)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			case <-t.C:
+			}
+		}
+		if ctx.Err() != nil {
 			return nil
-		case <-t.C:
 		}
 		start := time.Now()
 		rctx, cancel := context.WithDeadline(ctx, l.until)

@@ -29,6 +29,13 @@ type Lease interface {
 	Token() int64
 }
 
+// Deferred is a Lease whose Keep has nothing to do until KeepAfter has
+// passed since the hold began: the handle starts it only then, so that the
+// many holds shorter than that cost no goroutine of their own.
+type Deferred interface {
+	KeepAfter() time.Duration
+}
+
 // Engine takes leases of one named lock.
 type Engine interface {
 	// Acquire waits until it holds the lock or ctx ends; it returns ctx's
@@ -69,6 +76,7 @@ type hold struct {
 	lostAt  time.Time
 	stop    context.CancelFunc
 	done    chan struct{} // closed when the keeper has returned
+	timer   *time.Timer   // starts a Deferred lease's keeper; nil for the others
 }
 
 // NewHandle makes a handle on the lock name over engine. what names the
@@ -133,7 +141,7 @@ func (h *Handle) hold(ctx context.Context, lease Lease) {
 	task, hasTask := adapters.TaskOf(ctx)
 	kctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	c := &hold{lease: lease, task: task, hasTask: hasTask, lost: make(chan struct{}), stop: stop, done: make(chan struct{})}
-	go func() {
+	keep := func() {
 		defer close(c.done)
 		err := lease.Keep(kctx)
 		if kctx.Err() == nil { // lost, not stopped
@@ -143,7 +151,12 @@ func (h *Handle) hold(ctx context.Context, lease Lease) {
 			c.why, c.lostAt = err, time.Now()
 			close(c.lost)
 		}
-	}()
+	}
+	if d, ok := lease.(Deferred); ok && d.KeepAfter() > 0 {
+		c.timer = time.AfterFunc(d.KeepAfter(), keep)
+	} else {
+		go keep()
+	}
 	h.mu.Lock()
 	h.cur = c
 	h.mu.Unlock()
@@ -165,13 +178,16 @@ func (h *Handle) Release(ctx context.Context) error {
 	}
 	defer func() { <-h.gate }()
 	c.stop()
-	<-c.done
-	if ctx.Err() != nil { // an ended ctx would leave the key held until its lease ran out
+	kept := c.timer == nil || !c.timer.Stop() // a keeper ran, or runs: it stops while the lease is given back
+	if ctx.Err() != nil {                     // an ended ctx would leave the key held until its lease ran out
 		ctx = context.WithoutCancel(ctx)
 	}
 	rctx, cancel := h.bounded(ctx)
 	defer cancel()
 	ours, err := c.lease.Release(rctx)
+	if kept {
+		<-c.done
+	}
 	if lost(c) {
 		return fmt.Errorf("mixin: release %s: %w: %w", h.what, adapters.ErrLockLost, c.why)
 	}
