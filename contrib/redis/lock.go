@@ -108,6 +108,7 @@ type lockEngine struct {
 	client               goredis.UniversalClient
 	key, fence, released string
 	cfg                  config
+	sub                  *goredis.PubSub // waits for releases; see subscribe
 }
 
 // acquireScript takes the lock if it is free (SET NX PX) and, in the same
@@ -207,8 +208,8 @@ func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
 	wait := e.cfg.retryMin
 	var last error // the last error Redis gave that says something
 	var sub *goredis.PubSub
-	unsubscribe := func() {}
-	defer func() { unsubscribe() }()
+	unsubscribe := func(bool) {}
+	defer func() { unsubscribe(false) }()
 	for {
 		l, err := e.try(ctx)
 		switch {
@@ -233,8 +234,8 @@ func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
 		if sub != nil {
 			bound := e.cfg.retryMax + rand.N(e.cfg.retryMax/2+1)
 			if _, err := sub.ReceiveTimeout(ctx, bound); err != nil && !timedOut(err) {
-				unsubscribe() // the connection dropped: subscribe again when next held
-				sub, unsubscribe = nil, func() {}
+				unsubscribe(true) // the connection dropped: subscribe again when next held
+				sub, unsubscribe = nil, func(bool) {}
 			}
 			if over(ctx) {
 				return nil, ended(ctx, last)
@@ -252,17 +253,46 @@ func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
 	}
 }
 
-// subscribe subscribes to the lock's releases and waits for Redis to
-// confirm; a ctx that ends closes the subscription, which ends a wait on
-// it. unsubscribe closes it.
-func (e *lockEngine) subscribe(ctx context.Context) (_ *goredis.PubSub, unsubscribe func(), _ error) {
-	sub := e.client.Subscribe(ctx, e.released)
-	if _, err := sub.Receive(ctx); err != nil {
+// subscribe subscribes the handle's pub/sub connection (opened by its first
+// wait, kept for the next ones, closed with the client) to the lock's
+// releases, and waits for Redis to confirm, passing over what an earlier
+// subscription left unread. A ctx that ends closes the connection, which
+// ends a wait on it. unsubscribe unsubscribes, or drops the connection when
+// it failed. Only the handle's one Acquire at a time calls it.
+func (e *lockEngine) subscribe(ctx context.Context) (_ *goredis.PubSub, unsubscribe func(failed bool), _ error) {
+	if e.sub == nil {
+		e.sub = e.client.Subscribe(ctx) // no channel: no connection yet
+	}
+	sub := e.sub
+	drop := func() {
 		_ = sub.Close()
-		return nil, func() {}, err
+		e.sub = nil
+	}
+	err := sub.Subscribe(ctx, e.released)
+	for err == nil {
+		var msg any
+		if msg, err = sub.Receive(ctx); err == nil {
+			if s, ok := msg.(*goredis.Subscription); ok && s.Kind == "subscribe" {
+				break
+			}
+		}
+	}
+	if err != nil {
+		drop()
+		return nil, func(bool) {}, err
 	}
 	stop := context.AfterFunc(ctx, func() { _ = sub.Close() })
-	return sub, func() { stop(); _ = sub.Close() }, nil
+	return sub, func(failed bool) {
+		if !stop() || failed {
+			drop() // closed by the ctx, or broken
+			return
+		}
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.timeout)
+		defer cancel()
+		if sub.Unsubscribe(uctx, e.released) != nil {
+			drop()
+		}
+	}, nil
 }
 
 // timedOut reports whether err is a read that timed out.
