@@ -38,7 +38,7 @@ import (
 // adapters.ErrLockLost. Each hold's fencing token is its key's create
 // revision, larger than every earlier hold's.
 //
-// Its methods are those of the embedded dist.Handle: Acquire, Release,
+// Its methods are those of the embedded dist.Handle: Acquire, TryAcquire, Release,
 // ReleaseUnchecked, Locked (asks etcd; LockedContext returns its error),
 // IsOwner (this hold's task and lease; HeldContext asks etcd), Lost,
 // LostAt, Token and Name: the canonical methods of both the lock and the

@@ -1,6 +1,6 @@
 // Package redis gives the library's distributed lock, owner lock and event
 // on Redis: ready-made values the Composer composes with no adapter, thin
-// layers over go-redis and redsync.
+// layers over go-redis (the lock is three short Lua scripts of its own).
 //
 // A Lock is a handle per holder, made from a shared client and a name:
 // handles with the same name on any number of clients and processes
@@ -41,14 +41,17 @@ import (
 var ErrNoContextTimeout = errors.New("mixin/redis: the go-redis client ignores ctx deadlines: set ContextTimeoutEnabled in its options")
 
 // Lock is one holder's handle on a lock named in Redis. Acquire waits until
-// the handle holds the lock or ctx ends; while held, the lease (the key's
-// expiry) is refreshed every third of it, and a lease that could not be
-// refreshed in time is reported lost: Lost's channel closes, Do through the
-// Composer's proxy cancels its body's ctx with cause adapters.ErrLockLost,
-// and Release returns an error matching adapters.ErrLockLost. Each hold has
-// a fencing token, larger than every earlier hold's.
+// the handle holds the lock or ctx ends, woken by the holder's release;
+// TryAcquire makes one attempt. While held, the lease (the key's expiry) is
+// refreshed every third of it, and a lease that could not be refreshed in
+// time is reported lost: Lost's channel closes, Do through the Composer's
+// proxy cancels its body's ctx with cause adapters.ErrLockLost, and Release
+// returns an error matching adapters.ErrLockLost. Each hold has a fencing
+// token, larger than every earlier hold's, also across a restart of Redis
+// that lost the last token (see acquireScript). A handle keeps one pub/sub
+// connection of its own once it has waited.
 //
-// Its methods are those of the embedded dist.Handle: Acquire, Release,
+// Its methods are those of the embedded dist.Handle: Acquire, TryAcquire, Release,
 // ReleaseUnchecked, Locked (asks Redis; LockedContext returns its error),
 // IsOwner (this hold's task and lease; HeldContext asks Redis), Lost,
 // LostAt, Token and Name: the canonical methods of both the lock and the
