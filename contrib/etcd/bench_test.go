@@ -8,7 +8,7 @@ import (
 	"go.etcd.io/etcd/client/v3/concurrency"
 
 	"github.com/gomixin/mixin/contrib/etcd"
-	"github.com/gomixin/mixin/internal/disttest"
+	"github.com/gomixin/mixin/contrib/internal/disttest"
 )
 
 // BenchmarkDo: Do through the proxy against etcd's concurrency package

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gomixin/mixin/contrib/etcd"
-	"github.com/gomixin/mixin/internal/disttest"
+	"github.com/gomixin/mixin/contrib/internal/disttest"
 )
 
 // engine is how the shared battery reaches etcd: each handle on a client of
@@ -30,6 +30,11 @@ func engine() disttest.Engine {
 			e, err := etcd.NewEvent[string](newClient(t, at), name, etcd.WithTimeout(timeout))
 			require.NoError(t, err)
 			return e
+		},
+		Prefixed: func(t testing.TB, at, prefix, name string) disttest.Lock {
+			l, err := etcd.NewLock(newClient(t, at), name, etcd.WithPrefix(prefix))
+			require.NoError(t, err)
+			return l
 		},
 		Closed: func(t testing.TB, at, name string) disttest.Lock {
 			c := newClient(t, at)
@@ -57,7 +62,7 @@ func TestEventStoresJSONByDefault(t *testing.T) {
 	e, err := etcd.NewEvent[reading](c, name)
 	require.NoError(t, err)
 	require.NoError(t, e.Set(reading{"s1", 2.5}))
-	resp, err := c.Get(context.Background(), name)
+	resp, err := c.Get(context.Background(), e.Key())
 	require.NoError(t, err)
 	require.Len(t, resp.Kvs, 1)
 	assert.JSONEq(t, `{"Sensor":"s1","Value":2.5}`, string(resp.Kvs[0].Value))

@@ -7,11 +7,12 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/gomixin/mixin/internal/dist"
+	"github.com/gomixin/mixin/contrib/internal/dist"
 )
 
 // Event is a value-holding event shared through etcd: its value is kept,
-// encoded with the codec (JSON by default), in the key name, and waiters
+// encoded with the codec (JSON by default), in the key Key returns
+// (prefix/event/name), and waiters
 // watch that key from the revision after the one they read, so that no Set
 // between the read and the watch is missed, on any client.
 //
@@ -22,7 +23,12 @@ import (
 // NewEvent and is safe for concurrent use; its zero value is not usable.
 type Event[T any] struct {
 	*dist.Event[T]
+	key string
 }
+
+// Key returns the key that holds the event's value: prefix/event/name, with
+// '%' and '/' escaped in the prefix and the name.
+func (e *Event[T]) Key() string { return e.key }
 
 // NewEvent returns a handle on the event name over client.
 func NewEvent[T any](client *clientv3.Client, name string, opts ...Option) (*Event[T], error) {
@@ -30,18 +36,18 @@ func NewEvent[T any](client *clientv3.Client, name string, opts ...Option) (*Eve
 		return nil, err
 	}
 	cfg := newConfig(opts)
-	s := &store{client: client, name: name}
-	return &Event[T]{dist.NewEvent[T](s, fmt.Sprintf("etcd event %q", name), name, cfg.codec, cfg.timeout)}, nil
+	s := &store{client: client, key: baseKey(cfg.prefix, "event", name)}
+	return &Event[T]{dist.NewEvent[T](s, fmt.Sprintf("etcd event %q", name), name, cfg.codec, cfg.timeout), s.key}, nil
 }
 
 // store keeps an event in one key.
 type store struct {
 	client *clientv3.Client
-	name   string
+	key    string
 }
 
 func (s *store) Put(ctx context.Context, data []byte) error {
-	_, err := s.client.Put(ctx, s.name, string(data))
+	_, err := s.client.Put(ctx, s.key, string(data))
 	return err
 }
 
@@ -52,7 +58,7 @@ func (s *store) Get(ctx context.Context) ([]byte, bool, error) {
 
 // read returns the value (nil when there is none) and the revision read at.
 func (s *store) read(ctx context.Context) ([]byte, int64, error) {
-	resp, err := s.client.Get(ctx, s.name)
+	resp, err := s.client.Get(ctx, s.key)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -63,7 +69,7 @@ func (s *store) read(ctx context.Context) ([]byte, int64, error) {
 }
 
 func (s *store) Exists(ctx context.Context) (bool, error) {
-	resp, err := s.client.Get(ctx, s.name, clientv3.WithCountOnly())
+	resp, err := s.client.Get(ctx, s.key, clientv3.WithCountOnly())
 	if err != nil {
 		return false, err
 	}
@@ -71,7 +77,7 @@ func (s *store) Exists(ctx context.Context) (bool, error) {
 }
 
 func (s *store) Delete(ctx context.Context) error {
-	_, err := s.client.Delete(ctx, s.name)
+	_, err := s.client.Delete(ctx, s.key)
 	return err
 }
 
@@ -87,7 +93,7 @@ func (s *store) Follow(ctx context.Context, read bool, next func([]byte) bool) e
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	for resp := range s.client.Watch(wctx, s.name, clientv3.WithRev(rev+1), clientv3.WithFilterDelete()) {
+	for resp := range s.client.Watch(wctx, s.key, clientv3.WithRev(rev+1), clientv3.WithFilterDelete()) {
 		if err := resp.Err(); err != nil {
 			return err
 		}

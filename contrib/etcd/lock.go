@@ -25,7 +25,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 
-	"github.com/gomixin/mixin/internal/dist"
+	"github.com/gomixin/mixin/contrib/internal/dist"
 )
 
 // Lock is one holder's handle on a lock named in etcd. Acquire waits until
@@ -38,7 +38,7 @@ import (
 // adapters.ErrLockLost. Each hold's fencing token is its key's create
 // revision, larger than every earlier hold's.
 //
-// Its methods are those of the embedded dist.Handle: Acquire, Release,
+// Its methods are those of the embedded dist.Handle: Acquire, TryAcquire, Release,
 // ReleaseUnchecked, Locked (asks etcd; LockedContext returns its error),
 // IsOwner (this hold's task and lease; HeldContext asks etcd), Lost,
 // LostAt, Token and Name: the canonical methods of both the lock and the
@@ -50,13 +50,15 @@ type Lock struct {
 }
 
 // NewLock returns a handle on the lock name over client: its holds are keys
-// under the prefix name + "/", as etcd's concurrency.Mutex makes them.
+// under prefix/lock/name/, as etcd's concurrency.Mutex makes them; prefix
+// is WithPrefix's ("mixin" by default), and '/' and '%' in the prefix and
+// the name are escaped as %XX.
 func NewLock(client *clientv3.Client, name string, opts ...Option) (*Lock, error) {
 	if err := usable(client, name); err != nil {
 		return nil, err
 	}
 	cfg := newConfig(opts)
-	e := &lockEngine{client: client, name: name, cfg: cfg}
+	e := &lockEngine{client: client, key: baseKey(cfg.prefix, "lock", name), cfg: cfg}
 	return &Lock{dist.NewHandle(e, name, fmt.Sprintf("etcd lock %q", name), cfg.timeout)}, nil
 }
 
@@ -73,11 +75,27 @@ func usable(client *clientv3.Client, name string) error {
 // lockEngine takes holds of one name: a session and a Mutex each.
 type lockEngine struct {
 	client *clientv3.Client
-	name   string
+	key    string // the Mutex's prefix, less its "/"
 	cfg    config
 }
 
 func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
+	return e.take(ctx, (*concurrency.Mutex).Lock)
+}
+
+// TryAcquire is one attempt: Mutex.TryLock on a lease of its own, revoked
+// when another holds the lock.
+func (e *lockEngine) TryAcquire(ctx context.Context) (dist.Lease, error) {
+	l, err := e.take(ctx, (*concurrency.Mutex).TryLock)
+	if errors.Is(err, concurrency.ErrLocked) {
+		return nil, nil
+	}
+	return l, err
+}
+
+// take grants a lease, opens a session on it and locks the Mutex with lock
+// (Lock or TryLock); then reads the hold's token.
+func (e *lockEngine) take(ctx context.Context, lock func(*concurrency.Mutex, context.Context) error) (dist.Lease, error) {
 	grant, err := e.client.Grant(ctx, int64(e.cfg.ttl))
 	if err != nil {
 		return nil, err
@@ -87,9 +105,9 @@ func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
 		e.revoke(ctx, grant.ID)
 		return nil, err
 	}
-	l := &lease{e: e, s: s, m: concurrency.NewMutex(s, e.name), ttl: time.Duration(grant.TTL) * time.Second}
+	l := &lease{e: e, s: s, m: concurrency.NewMutex(s, e.key), ttl: time.Duration(grant.TTL) * time.Second}
 	locked := make(chan error, 1)
-	go func() { locked <- l.m.Lock(ctx) }()
+	go func() { locked <- lock(l.m, ctx) }()
 	select {
 	case err = <-locked:
 	case <-ctx.Done():
@@ -142,7 +160,7 @@ func (e *lockEngine) revoke(ctx context.Context, id clientv3.LeaseID) {
 }
 
 func (e *lockEngine) Locked(ctx context.Context) (bool, error) {
-	resp, err := e.client.Get(ctx, e.name+"/", clientv3.WithPrefix(), clientv3.WithCountOnly())
+	resp, err := e.client.Get(ctx, e.key+"/", clientv3.WithPrefix(), clientv3.WithCountOnly())
 	if err != nil {
 		return false, err
 	}

@@ -3,7 +3,7 @@ package etcd
 import (
 	"time"
 
-	"github.com/gomixin/mixin/internal/dist"
+	"github.com/gomixin/mixin/contrib/internal/dist"
 )
 
 // Codec turns an event's values into the bytes etcd stores, and back.
@@ -19,6 +19,7 @@ type config struct {
 	ttl     int
 	timeout time.Duration
 	codec   Codec
+	prefix  string
 }
 
 // Defaults.
@@ -33,7 +34,7 @@ const (
 )
 
 func newConfig(opts []Option) config {
-	c := config{ttl: DefaultTTL, timeout: DefaultTimeout, codec: JSON}
+	c := config{ttl: DefaultTTL, timeout: DefaultTimeout, codec: JSON, prefix: dist.DefaultPrefix}
 	for _, o := range opts {
 		if o != nil {
 			o(&c)
@@ -68,6 +69,17 @@ func WithCodec(codec Codec) Option {
 	return func(c *config) {
 		if codec != nil {
 			c.codec = codec
+		}
+	}
+}
+
+// WithPrefix sets the application prefix of the keys (default "mixin"), so
+// that applications sharing an etcd can use the same names apart. Locks and
+// events made with different prefixes never exclude or wake each other.
+func WithPrefix(prefix string) Option {
+	return func(c *config) {
+		if prefix != "" {
+			c.prefix = prefix
 		}
 	}
 }

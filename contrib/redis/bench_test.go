@@ -7,13 +7,14 @@ import (
 	"github.com/go-redsync/redsync/v4"
 	redsyncgoredis "github.com/go-redsync/redsync/v4/redis/goredis/v9"
 
+	"github.com/gomixin/mixin/contrib/internal/disttest"
 	"github.com/gomixin/mixin/contrib/redis"
-	"github.com/gomixin/mixin/internal/disttest"
 )
 
-// BenchmarkDo: Do through the proxy against redsync called by hand, with
-// and without the fencing token's INCR that every hold of a redis.Lock
-// makes.
+// BenchmarkDo: Do through the proxy (two round trips: the acquire script,
+// which mints the fencing token, and the release script) against redsync
+// called by hand: its lock and unlock (two round trips, no token), and the
+// same with an INCR for a token (three).
 func BenchmarkDo(b *testing.B) {
 	srv.Need(b)
 	c := newClient(b, srv.Addr)

@@ -4,15 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/gomixin/mixin/internal/dist"
+	"github.com/gomixin/mixin/contrib/internal/dist"
 )
 
 // Event is a value-holding event shared through Redis: its value is kept,
-// encoded with the codec (JSON by default), in the key name, and each Set
-// publishes it on the pub/sub channel name in the same transaction, so that
+// encoded with the codec (JSON by default), in the key Key returns
+// (prefix:event:{name}), and each Set publishes it on the pub/sub channel of
+// the same name in the same transaction, so that
 // WaitForNext on every client wakes. Wait and WaitUntil subscribe, wait
 // for Redis to confirm, then read the key, so a Set between the read and the
 // wait is not missed. Each waiting call holds a pub/sub connection.
@@ -24,7 +29,12 @@ import (
 // NewEvent and is safe for concurrent use; its zero value is not usable.
 type Event[T any] struct {
 	*dist.Event[T]
+	key string
 }
+
+// Key returns the key that holds the event's value: prefix:event:{name},
+// with '%', ':', '{' and '}' escaped in the prefix and the name.
+func (e *Event[T]) Key() string { return e.key }
 
 // NewEvent returns a handle on the event name over client.
 func NewEvent[T any](client goredis.UniversalClient, name string, opts ...Option) (*Event[T], error) {
@@ -32,27 +42,35 @@ func NewEvent[T any](client goredis.UniversalClient, name string, opts ...Option
 		return nil, err
 	}
 	cfg := newConfig(opts)
-	s := &store{client: client, name: name}
-	return &Event[T]{dist.NewEvent[T](s, fmt.Sprintf("redis event %q", name), name, cfg.codec, cfg.timeout)}, nil
+	key := baseKey(cfg.prefix, "event", name)
+	s := &store{client: client, key: key, seq: key + ":seq", retryMin: cfg.retryMin, retryMax: max(cfg.retryMax, time.Second)}
+	return &Event[T]{dist.NewEvent[T](s, fmt.Sprintf("redis event %q", name), name, cfg.codec, cfg.timeout), s.key}, nil
 }
 
-// store keeps an event in a key and a pub/sub channel of one name.
+// store keeps an event in a key and a pub/sub channel of one name, and
+// the number of its last Set in a key beside it.
 type store struct {
-	client goredis.UniversalClient
-	name   string
+	client             goredis.UniversalClient
+	key, seq           string
+	retryMin, retryMax time.Duration // how a waiter cut off tries again
 }
+
+// putScript stores the value, numbers the Set (as a lock's tokens: never
+// below the server's clock in µs, so numbers grow across a restart) and
+// publishes "number value" on the event's channel.
+var putScript = goredis.NewScript(mintLua + `
+local n = mint(KEYS[2])
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('PUBLISH', KEYS[1], string.format('%.0f', n) .. ' ' .. ARGV[1])
+return n
+`)
 
 func (s *store) Put(ctx context.Context, data []byte) error {
-	_, err := s.client.TxPipelined(ctx, func(p goredis.Pipeliner) error {
-		p.Set(ctx, s.name, data, 0)
-		p.Publish(ctx, s.name, data)
-		return nil
-	})
-	return err
+	return putScript.Run(ctx, s.client, []string{s.key, s.seq}, data).Err()
 }
 
 func (s *store) Get(ctx context.Context) ([]byte, bool, error) {
-	data, err := s.client.Get(ctx, s.name).Bytes()
+	data, err := s.client.Get(ctx, s.key).Bytes()
 	if errors.Is(err, goredis.Nil) {
 		return nil, false, nil
 	}
@@ -60,38 +78,101 @@ func (s *store) Get(ctx context.Context) ([]byte, bool, error) {
 }
 
 func (s *store) Exists(ctx context.Context) (bool, error) {
-	n, err := s.client.Exists(ctx, s.name).Result()
+	n, err := s.client.Exists(ctx, s.key).Result()
 	return n > 0, err
 }
 
-func (s *store) Delete(ctx context.Context) error { return s.client.Del(ctx, s.name).Err() }
+func (s *store) Delete(ctx context.Context) error { return s.client.Del(ctx, s.key).Err() }
+
+// read returns the value (nil when there is none) and the number of the
+// last Set (0 when there was none).
+func (s *store) read(ctx context.Context) ([]byte, int64, error) {
+	vals, err := s.client.MGet(ctx, s.key, s.seq).Result()
+	if err != nil {
+		return nil, 0, err
+	}
+	var data []byte
+	if v, ok := vals[0].(string); ok {
+		data = []byte(v)
+	}
+	var n int64
+	if v, ok := vals[1].(string); ok {
+		n, _ = strconv.ParseInt(v, 10, 64)
+	}
+	return data, n, nil
+}
+
+// errCutOff is why a subscription ended while its ctx had not: the
+// connection dropped. The waiter subscribes again.
+var errCutOff = errors.New("the subscription's connection dropped")
 
 // Follow subscribes, waits for the subscription's confirmation, reads the
-// key when asked, then passes on what is published.
+// key when asked, then passes on what is published. When the connection
+// drops it subscribes again, with a back-off, until ctx ends; once
+// subscribed again it reads the key, and passes on its value if a Set was
+// made while it was cut off (the latest of them, if there were several).
 func (s *store) Follow(ctx context.Context, read bool, next func([]byte) bool) error {
-	ps := s.client.Subscribe(ctx, s.name)
-	defer ps.Close()
-	stop := context.AfterFunc(ctx, func() { _ = ps.Close() }) // unblocks a Receive
-	defer stop()
-	if _, err := ps.Receive(ctx); err != nil { // the subscription's confirmation
-		return err
-	}
-	if read {
-		data, ok, err := s.Get(ctx)
-		if err != nil {
-			return err
-		}
-		if ok && next(data) {
+	last := int64(-1) // the number of the last Set seen; -1 before the first subscription
+	wait := s.retryMin
+	for {
+		stop, err := s.follow(ctx, &last, read, next)
+		switch {
+		case stop:
 			return nil
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case errors.Is(err, goredis.ErrClosed):
+			return err // nothing will ever answer
 		}
+		if last >= 0 {
+			wait = s.retryMin // it was subscribed: the drop is news
+		}
+		t := time.NewTimer(wait + rand.N(wait/2+1))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		wait = min(2*wait, s.retryMax)
+	}
+}
+
+// follow is one subscription: stop when next said so.
+func (s *store) follow(ctx context.Context, last *int64, read bool, next func([]byte) bool) (stop bool, _ error) {
+	ps := s.client.Subscribe(ctx, s.key)
+	defer ps.Close()
+	unblock := context.AfterFunc(ctx, func() { _ = ps.Close() }) // unblocks a Receive
+	defer unblock()
+	if _, err := ps.Receive(ctx); err != nil { // the subscription's confirmation
+		return false, err
+	}
+	data, n, err := s.read(ctx)
+	if err != nil {
+		return false, err
+	}
+	first := *last < 0
+	fresh := n > *last // a Set made while cut off
+	*last = max(*last, n)
+	if data != nil && ((first && read) || (!first && fresh)) && next(data) {
+		return true, nil
 	}
 	for {
 		msg, err := ps.ReceiveMessage(ctx)
 		if err != nil {
-			return err
+			return false, fmt.Errorf("%w: %w", errCutOff, err)
 		}
-		if next([]byte(msg.Payload)) {
-			return nil
+		num, value, ok := strings.Cut(msg.Payload, " ")
+		n, perr := strconv.ParseInt(num, 10, 64)
+		if !ok || perr != nil {
+			continue // not a Set of this library's
+		}
+		if n <= *last {
+			continue // seen when the key was read
+		}
+		*last = n
+		if next([]byte(value)) {
+			return true, nil
 		}
 	}
 }

@@ -1,6 +1,6 @@
 // Package redis gives the library's distributed lock, owner lock and event
 // on Redis: ready-made values the Composer composes with no adapter, thin
-// layers over go-redis and redsync.
+// layers over go-redis (the lock is three short Lua scripts of its own).
 //
 // A Lock is a handle per holder, made from a shared client and a name:
 // handles with the same name on any number of clients and processes
@@ -22,16 +22,18 @@ package redis
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
+	"reflect"
 	"time"
 
-	"github.com/go-redsync/redsync/v4"
-	redsyncgoredis "github.com/go-redsync/redsync/v4/redis/goredis/v9"
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/gomixin/mixin/internal/dist"
+	"github.com/gomixin/mixin/contrib/internal/dist"
 )
 
 // ErrNoContextTimeout is matched by the error of NewLock and NewEvent given
@@ -39,14 +41,17 @@ import (
 var ErrNoContextTimeout = errors.New("mixin/redis: the go-redis client ignores ctx deadlines: set ContextTimeoutEnabled in its options")
 
 // Lock is one holder's handle on a lock named in Redis. Acquire waits until
-// the handle holds the lock or ctx ends; while held, the lease (the key's
-// expiry) is refreshed every third of it, and a lease that could not be
-// refreshed in time is reported lost: Lost's channel closes, Do through the
-// Composer's proxy cancels its body's ctx with cause adapters.ErrLockLost,
-// and Release returns an error matching adapters.ErrLockLost. Each hold has
-// a fencing token, larger than every earlier hold's.
+// the handle holds the lock or ctx ends, woken by the holder's release;
+// TryAcquire makes one attempt. While held, the lease (the key's expiry) is
+// refreshed every third of it, and a lease that could not be refreshed in
+// time is reported lost: Lost's channel closes, Do through the Composer's
+// proxy cancels its body's ctx with cause adapters.ErrLockLost, and Release
+// returns an error matching adapters.ErrLockLost. Each hold has a fencing
+// token, larger than every earlier hold's, also across a restart of Redis
+// that lost the last token (see acquireScript). A handle keeps one pub/sub
+// connection of its own once it has waited.
 //
-// Its methods are those of the embedded dist.Handle: Acquire, Release,
+// Its methods are those of the embedded dist.Handle: Acquire, TryAcquire, Release,
 // ReleaseUnchecked, Locked (asks Redis; LockedContext returns its error),
 // IsOwner (this hold's task and lease; HeldContext asks Redis), Lost,
 // LostAt, Token and Name: the canonical methods of both the lock and the
@@ -57,15 +62,19 @@ type Lock struct {
 	*dist.Handle
 }
 
-// NewLock returns a handle on the lock name over client. The key name holds
-// the current holder's random value; the key name+":fence" counts holds (the
-// fencing tokens).
+// NewLock returns a handle on the lock name over client. Its keys are
+// prefix:lock:{name} (the holder's random value, expiring with the lease)
+// and prefix:lock:{name}:fence (the last fencing token), and a release is
+// published on the channel prefix:lock:{name}:released; prefix is
+// WithPrefix's ("mixin" by default), and ':', '{', '}' and '%' in the prefix
+// and the name are escaped as %XX.
 func NewLock(client goredis.UniversalClient, name string, opts ...Option) (*Lock, error) {
 	if err := usable(client, name); err != nil {
 		return nil, err
 	}
 	cfg := newConfig(opts)
-	e := &lockEngine{client: client, rs: redsync.New(redsyncgoredis.NewPool(client)), name: name, cfg: cfg}
+	key := baseKey(cfg.prefix, "lock", name)
+	e := &lockEngine{client: client, key: key, fence: key + ":fence", released: key + ":released", cfg: cfg}
 	return &Lock{dist.NewHandle(e, name, fmt.Sprintf("redis lock %q", name), cfg.timeout)}, nil
 }
 
@@ -73,6 +82,9 @@ func NewLock(client goredis.UniversalClient, name string, opts ...Option) (*Lock
 func usable(client goredis.UniversalClient, name string) error {
 	if client == nil {
 		return errors.New("mixin/redis: nil client")
+	}
+	if v := reflect.ValueOf(client); v.Kind() == reflect.Pointer && v.IsNil() {
+		return fmt.Errorf("mixin/redis: nil client (a nil %T)", client)
 	}
 	if name == "" {
 		return errors.New("mixin/redis: empty name")
@@ -92,41 +104,146 @@ func usable(client goredis.UniversalClient, name string) error {
 	return nil
 }
 
-// lockEngine takes redsync leases of one name.
+// lockEngine takes leases of one lock: the key holds the holder's random
+// value, with the lease as its expiry; the fence key holds the last token
+// minted; a release publishes on the released channel.
 type lockEngine struct {
-	client goredis.UniversalClient
-	rs     *redsync.Redsync
-	name   string
-	cfg    config
+	client               goredis.UniversalClient
+	key, fence, released string
+	cfg                  config
+	sub                  *goredis.PubSub // waits for releases; see subscribe
 }
 
+// acquireScript takes the lock if it is free (SET NX PX) and, in the same
+// step, mints the hold's fencing token with mint; 0 when the lock is held.
+var acquireScript = goredis.NewScript(mintLua + `
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return 0
+end
+return mint(KEYS[2])
+`)
+
+// mintLua defines mint(key): the next number of a counter kept in key, one
+// more than the last, and never less than the server's clock in
+// microseconds (TIME), so that a server that lost the counter (restarted
+// without persistence, or from an older snapshot, or evicted it) still
+// mints a number above every earlier one, as long as its clock has not gone
+// back. Microseconds stay exact in Lua's doubles until the year 2255.
+const mintLua = `
+if redis.replicate_commands then pcall(redis.replicate_commands) end
+local function mint(key)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local last = tonumber(redis.call('GET', key)) or 0
+  if last < now then
+    redis.call('SET', key, string.format('%.0f', now))
+    return now
+  end
+  return redis.call('INCR', key)
+end
+`
+
+// releaseScript deletes the key if it still holds this hold's value, and
+// tells the waiters; 1 when it did.
+var releaseScript = goredis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  redis.call('PUBLISH', ARGV[2], '')
+  return 1
+end
+return 0
+`)
+
+// extendScript moves the key's expiry if it still holds this hold's value;
+// 1 when it did.
+var extendScript = goredis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+`)
+
+// drift is how much sooner than Redis a holder counts its lease as ended:
+// for the clocks' rates and the time a reply takes to arrive.
+func (e *lockEngine) drift() time.Duration { return e.cfg.expiry/100 + 2*time.Millisecond }
+
+// try makes one attempt: a lease, or nil when another holds the lock. An
+// attempt that fails in a way that may have let the SET land (cut off by
+// ctx, a connection lost after the write) is given back in the background
+// with a ctx of its own, bounded by the timeout.
+func (e *lockEngine) try(ctx context.Context) (*lease, error) {
+	value := newValue()
+	start := time.Now()
+	token, err := acquireScript.Run(ctx, e.client, []string{e.key, e.fence}, value, e.cfg.expiry.Milliseconds()).Int64()
+	switch {
+	case err != nil:
+		if mayHaveLanded(err) {
+			go e.giveBack(ctx, value)
+		}
+		return nil, err
+	case token == 0:
+		return nil, nil
+	}
+	return &lease{e: e, value: value, token: token, until: start.Add(e.cfg.expiry - e.drift())}, nil
+}
+
+// giveBack deletes the key if an attempt that failed set it after all.
+func (e *lockEngine) giveBack(ctx context.Context, value string) {
+	gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.timeout)
+	defer cancel()
+	_ = releaseScript.Run(gctx, e.client, []string{e.key}, value, e.released).Err()
+}
+
+func (e *lockEngine) TryAcquire(ctx context.Context) (dist.Lease, error) {
+	l, err := e.try(ctx)
+	if l == nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// Acquire tries, and while another holds the lock waits for the release
+// its holder publishes (subscribed before the second try, so that no
+// release is missed), trying again at least every retryMax to notice a
+// lease that ran out without a release. Without a subscription (Redis
+// refused it) it polls, the wait doubling from retryMin to retryMax.
 func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
 	wait := e.cfg.retryMin
-	var last error // the last error Redis gave (not "held by another")
+	var last error // the last error Redis gave that says something
+	var sub *goredis.PubSub
+	unsubscribe := func(bool) {}
+	defer func() { unsubscribe(false) }()
 	for {
-		m := e.rs.NewMutex(e.name, redsync.WithExpiry(e.cfg.expiry), redsync.WithTries(1))
-		err := m.TryLockContext(ctx)
-		if err == nil {
-			token, err := e.client.Incr(ctx, e.name+":fence").Result()
-			if err != nil {
-				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.timeout)
-				_, _ = m.UnlockContext(rctx)
-				cancel()
-				return nil, fmt.Errorf("fencing token: %w", err)
-			}
-			return &lease{m: m, e: e, token: token}, nil
-		}
-		if errors.Is(err, goredis.ErrClosed) {
+		l, err := e.try(ctx)
+		switch {
+		case l != nil:
+			return l, nil
+		case errors.Is(err, goredis.ErrClosed):
 			return nil, err // nothing will ever answer: do not wait for ctx
-		}
-		var rerr *redsync.RedisError
-		if errors.As(err, &rerr) {
+		case err != nil && says(err):
 			last = err
-		} else {
-			last = nil
 		}
-		if ctx.Err() != nil {
+		if over(ctx) {
 			return nil, ended(ctx, last)
+		}
+		if err == nil && sub == nil { // held: be told of its release
+			if sub, unsubscribe, err = e.subscribe(ctx); err == nil {
+				continue // try again: a release before the subscription is not published to it
+			}
+			if says(err) {
+				last = err
+			}
+		}
+		if sub != nil {
+			bound := e.cfg.retryMax + rand.N(e.cfg.retryMax/2+1)
+			if _, err := sub.ReceiveTimeout(ctx, bound); err != nil && !timedOut(err) {
+				unsubscribe(true) // the connection dropped: subscribe again when next held
+				sub, unsubscribe = nil, func(bool) {}
+			}
+			if over(ctx) {
+				return nil, ended(ctx, last)
+			}
+			continue
 		}
 		t := time.NewTimer(wait + rand.N(wait/2+1))
 		select {
@@ -139,81 +256,180 @@ func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
 	}
 }
 
-// ended is the error of an acquire whose ctx ended: ctx's, with the last
-// error Redis gave.
-func ended(ctx context.Context, last error) error {
-	if last == nil || errors.Is(last, ctx.Err()) {
-		return ctx.Err()
+// subscribe subscribes the handle's pub/sub connection (opened by its first
+// wait, kept for the next ones, closed with the client) to the lock's
+// releases, and waits for Redis to confirm, passing over what an earlier
+// subscription left unread. A ctx that ends closes the connection, which
+// ends a wait on it. unsubscribe unsubscribes, or drops the connection when
+// it failed. Only the handle's one Acquire at a time calls it.
+func (e *lockEngine) subscribe(ctx context.Context) (_ *goredis.PubSub, unsubscribe func(failed bool), _ error) {
+	if e.sub == nil {
+		e.sub = e.client.Subscribe(ctx) // no channel: no connection yet
 	}
-	return fmt.Errorf("%w (last error from redis: %v)", ctx.Err(), last)
+	sub := e.sub
+	drop := func() {
+		_ = sub.Close()
+		e.sub = nil
+	}
+	err := sub.Subscribe(ctx, e.released)
+	for err == nil {
+		var msg any
+		if msg, err = sub.Receive(ctx); err == nil {
+			if s, ok := msg.(*goredis.Subscription); ok && s.Kind == "subscribe" {
+				break
+			}
+		}
+	}
+	if err != nil {
+		drop()
+		return nil, func(bool) {}, err
+	}
+	stop := context.AfterFunc(ctx, func() { _ = sub.Close() })
+	return sub, func(failed bool) {
+		if !stop() || failed {
+			drop() // closed by the ctx, or broken
+			return
+		}
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.timeout)
+		defer cancel()
+		if sub.Unsubscribe(uctx, e.released) != nil {
+			drop()
+		}
+	}, nil
+}
+
+// timedOut reports whether err is a read that timed out.
+func timedOut(err error) bool {
+	var nerr net.Error
+	return errors.As(err, &nerr) && nerr.Timeout()
+}
+
+// newValue is a hold's random value: no other hold's, on any client.
+func newValue() string {
+	var b [16]byte
+	_, _ = crand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// mayHaveLanded reports whether a call that failed with err may still have
+// been carried out by Redis: not when Redis answered with an error, nor when
+// the call never left (no connection could be had).
+func mayHaveLanded(err error) bool {
+	var rerr goredis.Error
+	var op *net.OpError
+	switch {
+	case errors.As(err, &rerr), errors.Is(err, goredis.ErrClosed), errors.Is(err, goredis.ErrPoolTimeout):
+		return false
+	case errors.As(err, &op) && op.Op == "dial":
+		return false
+	}
+	return true
+}
+
+// says reports whether err tells more than that time ran out: a deadline
+// or an I/O timeout is the ctx's doing, a refused connection is the
+// server's.
+func says(err error) bool {
+	var nerr net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return false
+	case errors.As(err, &nerr) && nerr.Timeout():
+		return false
+	}
+	return true
+}
+
+// over reports whether ctx has ended, or its deadline passed a moment
+// before its timer says so.
+func over(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
+}
+
+// ended is the error of an acquire whose ctx ended: ctx's, with the last
+// error Redis gave beside it.
+func ended(ctx context.Context, last error) error {
+	cerr := ctx.Err()
+	if cerr == nil {
+		cerr = context.DeadlineExceeded
+	}
+	if last == nil || errors.Is(last, cerr) {
+		return cerr
+	}
+	return fmt.Errorf("%w (last error from redis: %w)", cerr, last)
 }
 
 func (e *lockEngine) Locked(ctx context.Context) (bool, error) {
-	n, err := e.client.Exists(ctx, e.name).Result()
+	n, err := e.client.Exists(ctx, e.key).Result()
 	return n > 0, err
 }
 
-// lease is one redsync hold.
+// lease is one hold: its random value in the key, its token, and where it
+// ends by the local clock.
 type lease struct {
-	m     *redsync.Mutex
 	e     *lockEngine
+	value string
 	token int64
+	until time.Time // only Keep moves it
 }
 
 func (l *lease) Token() int64 { return l.token }
 
-// Keep refreshes the key's expiry every third of it. A refresh Redis refuses
-// (the key is gone or another's) loses the lease at once; refreshes that
-// fail are retried until the lease runs out.
+// KeepAfter is when Keep has its first refresh to make: a third into the
+// lease.
+func (l *lease) KeepAfter() time.Duration { return l.e.cfg.expiry / 3 }
+
+// Keep refreshes the key's expiry at once (the handle starts it a third
+// into the lease), then every third of it. A refresh Redis refuses (the key
+// is gone or another's) loses the lease at once; refreshes that fail are
+// retried until the lease runs out by the local clock.
 func (l *lease) Keep(ctx context.Context) error {
 	every := l.e.cfg.expiry / 3
-	until := l.m.Until()
-	next := every
+	var next time.Duration
 	for {
-		t := time.NewTimer(next)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil
-		case <-t.C:
+		if next > 0 {
+			t := time.NewTimer(next)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			case <-t.C:
+			}
 		}
-		rctx, cancel := context.WithDeadline(ctx, until)
-		ok, err := l.m.ExtendContext(rctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		start := time.Now()
+		rctx, cancel := context.WithDeadline(ctx, l.until)
+		ok, err := extendScript.Run(rctx, l.e.client, []string{l.e.key}, l.value, l.e.cfg.expiry.Milliseconds()).Bool()
 		cancel()
 		switch {
 		case ctx.Err() != nil:
 			return nil
-		case ok:
-			until, next = l.m.Until(), every
+		case err == nil && ok:
+			l.until, next = start.Add(l.e.cfg.expiry-l.e.drift()), every
 			continue
-		case !serverError(err):
-			return fmt.Errorf("redis refused to refresh the lease (the key was gone or another's): %v", err)
-		case !time.Now().Before(until):
-			return fmt.Errorf("%w (last error from redis: %v)", dist.ErrLeaseExpired, err)
+		case err == nil:
+			return errors.New("redis refused to refresh the lease: the key was gone or another's")
+		case !time.Now().Before(l.until):
+			return fmt.Errorf("%w (last error from redis: %w)", dist.ErrLeaseExpired, err)
 		}
-		next = max(time.Until(until)/4, time.Millisecond) // retry sooner
+		next = max(time.Until(l.until)/4, time.Millisecond) // retry sooner
 	}
-}
-
-// serverError reports whether err is Redis (or the way to it) failing, not
-// Redis saying no.
-func serverError(err error) bool {
-	var rerr *redsync.RedisError
-	return errors.As(err, &rerr) || errors.Is(err, redsync.ErrExtendFailed)
 }
 
 func (l *lease) Release(ctx context.Context) (bool, error) {
-	ok, err := l.m.UnlockContext(ctx)
-	if err != nil && !serverError(err) {
-		return false, nil // already expired, or another's
-	}
-	return ok, err
+	return releaseScript.Run(ctx, l.e.client, []string{l.e.key}, l.value, l.e.released).Bool()
 }
 
 func (l *lease) Held(ctx context.Context) (bool, error) {
-	v, err := l.e.client.Get(ctx, l.e.name).Result()
+	v, err := l.e.client.Get(ctx, l.e.key).Result()
 	if errors.Is(err, goredis.Nil) {
 		return false, nil
 	}
-	return v == l.m.Value(), err
+	return v == l.value, err
 }

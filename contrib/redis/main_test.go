@@ -6,8 +6,8 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 
-	"github.com/gomixin/mixin/internal/disttest"
-	"github.com/gomixin/mixin/internal/serverproc"
+	"github.com/gomixin/mixin/contrib/internal/disttest"
+	"github.com/gomixin/mixin/contrib/internal/serverproc"
 )
 
 // The tests run against a redis-server they start on 127.0.0.1 (a free

@@ -3,7 +3,7 @@ package redis
 import (
 	"time"
 
-	"github.com/gomixin/mixin/internal/dist"
+	"github.com/gomixin/mixin/contrib/internal/dist"
 )
 
 // Codec turns an event's values into the bytes Redis stores, and back.
@@ -21,6 +21,7 @@ type config struct {
 	retryMin time.Duration
 	retryMax time.Duration
 	codec    Codec
+	prefix   string
 }
 
 // Defaults.
@@ -34,7 +35,7 @@ const (
 )
 
 func newConfig(opts []Option) config {
-	c := config{expiry: DefaultExpiry, timeout: DefaultTimeout, retryMin: time.Millisecond, retryMax: 32 * time.Millisecond, codec: JSON}
+	c := config{expiry: DefaultExpiry, timeout: DefaultTimeout, retryMin: time.Millisecond, retryMax: 32 * time.Millisecond, codec: JSON, prefix: dist.DefaultPrefix}
 	for _, o := range opts {
 		if o != nil {
 			o(&c)
@@ -63,9 +64,13 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
-// WithRetry sets how an Acquire waiting for a held lock polls it: first
-// after min, the wait doubling up to max, each with up to half of it added
-// at random (default 1ms to 32ms).
+// WithRetry sets how an Acquire waiting for a held lock tries again
+// (default 1ms to 32ms). It is woken by the lock's release (pub/sub) and
+// tries again at least every max besides, to notice a lease that ran out
+// with no release; when Redis refuses the subscription it polls, first
+// after min, the wait doubling up to max. Every wait has up to half of it
+// added at random. An event's waiter cut off from Redis subscribes again
+// with the same back-off, from min to at least a second.
 func WithRetry(min, max time.Duration) Option {
 	return func(c *config) {
 		if min > 0 && max >= min {
@@ -79,6 +84,17 @@ func WithCodec(codec Codec) Option {
 	return func(c *config) {
 		if codec != nil {
 			c.codec = codec
+		}
+	}
+}
+
+// WithPrefix sets the application prefix of the keys (default "mixin"), so
+// that applications sharing a Redis can use the same names apart. Locks and
+// events made with different prefixes never exclude or wake each other.
+func WithPrefix(prefix string) Option {
+	return func(c *config) {
+		if prefix != "" {
+			c.prefix = prefix
 		}
 	}
 }

@@ -27,8 +27,8 @@ import (
 
 	"github.com/gomixin/mixin"
 	"github.com/gomixin/mixin/adapters"
+	"github.com/gomixin/mixin/contrib/internal/serverproc"
 	"github.com/gomixin/mixin/contrib/redis"
-	"github.com/gomixin/mixin/internal/serverproc"
 )
 
 func main() {

@@ -8,7 +8,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/gomixin/mixin/internal/serverproc"
+	"github.com/gomixin/mixin/contrib/internal/serverproc"
 )
 
 // Found is the server an engine's tests run against: one they started, or

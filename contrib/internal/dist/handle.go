@@ -29,11 +29,21 @@ type Lease interface {
 	Token() int64
 }
 
+// Deferred is a Lease whose Keep has nothing to do until KeepAfter has
+// passed since the hold began: the handle starts it only then, so that the
+// many holds shorter than that cost no goroutine of their own.
+type Deferred interface {
+	KeepAfter() time.Duration
+}
+
 // Engine takes leases of one named lock.
 type Engine interface {
 	// Acquire waits until it holds the lock or ctx ends; it returns ctx's
 	// error then (joined with the last error the server gave, if any).
 	Acquire(ctx context.Context) (Lease, error)
+	// TryAcquire makes one attempt: a nil Lease and no error when another
+	// holds the lock.
+	TryAcquire(ctx context.Context) (Lease, error)
 	// Locked asks the server whether anyone holds the lock.
 	Locked(ctx context.Context) (bool, error)
 }
@@ -66,6 +76,7 @@ type hold struct {
 	lostAt  time.Time
 	stop    context.CancelFunc
 	done    chan struct{} // closed when the keeper has returned
+	timer   *time.Timer   // starts a Deferred lease's keeper; nil for the others
 }
 
 // NewHandle makes a handle on the lock name over engine. what names the
@@ -93,12 +104,44 @@ func (h *Handle) Acquire(ctx context.Context) (bool, error) {
 	lease, err := h.engine.Acquire(ctx)
 	if err != nil {
 		<-h.gate
-		return false, fmt.Errorf("mixin: acquire %s: %w", h.what, err)
+		return false, fmt.Errorf("mixin: acquire %s: %w", h.what, endedWith(ctx, err))
 	}
+	h.hold(ctx, lease)
+	return true, nil
+}
+
+// TryAcquire makes one attempt to take the lock, and does not wait: false
+// and no error when another holds it (or another goroutine holds it through
+// this handle); an error when the server could not say, or ctx ended first.
+func (h *Handle) TryAcquire(ctx context.Context) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	select {
+	case h.gate <- struct{}{}:
+	default:
+		return false, nil
+	}
+	lease, err := h.engine.TryAcquire(ctx)
+	switch {
+	case err != nil:
+		<-h.gate
+		return false, fmt.Errorf("mixin: try to acquire %s: %w", h.what, endedWith(ctx, err))
+	case lease == nil:
+		<-h.gate
+		return false, nil
+	}
+	h.hold(ctx, lease)
+	return true, nil
+}
+
+// hold makes lease the handle's current hold, kept alive until released or
+// found lost.
+func (h *Handle) hold(ctx context.Context, lease Lease) {
 	task, hasTask := adapters.TaskOf(ctx)
 	kctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	c := &hold{lease: lease, task: task, hasTask: hasTask, lost: make(chan struct{}), stop: stop, done: make(chan struct{})}
-	go func() {
+	keep := func() {
 		defer close(c.done)
 		err := lease.Keep(kctx)
 		if kctx.Err() == nil { // lost, not stopped
@@ -108,11 +151,15 @@ func (h *Handle) Acquire(ctx context.Context) (bool, error) {
 			c.why, c.lostAt = err, time.Now()
 			close(c.lost)
 		}
-	}()
+	}
+	if d, ok := lease.(Deferred); ok && d.KeepAfter() > 0 {
+		c.timer = time.AfterFunc(d.KeepAfter(), keep)
+	} else {
+		go keep()
+	}
 	h.mu.Lock()
 	h.cur = c
 	h.mu.Unlock()
-	return true, nil
 }
 
 // Release gives the lock back. After a lost lease it returns an error
@@ -131,13 +178,16 @@ func (h *Handle) Release(ctx context.Context) error {
 	}
 	defer func() { <-h.gate }()
 	c.stop()
-	<-c.done
-	if ctx.Err() != nil { // an ended ctx would leave the key held until its lease ran out
+	kept := c.timer == nil || !c.timer.Stop() // a keeper ran, or runs: it stops while the lease is given back
+	if ctx.Err() != nil {                     // an ended ctx would leave the key held until its lease ran out
 		ctx = context.WithoutCancel(ctx)
 	}
 	rctx, cancel := h.bounded(ctx)
 	defer cancel()
 	ours, err := c.lease.Release(rctx)
+	if kept {
+		<-c.done
+	}
 	if lost(c) {
 		return fmt.Errorf("mixin: release %s: %w: %w", h.what, adapters.ErrLockLost, c.why)
 	}
@@ -248,6 +298,18 @@ func (h *Handle) LockedContext(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("mixin: locked %s: %w", h.what, err)
 	}
 	return held, nil
+}
+
+// endedWith is err, or, when ctx has ended, ctx's error with err beside it:
+// an engine's call cut short by the ctx can fail with a server's or a
+// transport's own words for it ("request timed out", a gRPC status), which
+// errors.Is would not match with ctx.Err().
+func endedWith(ctx context.Context, err error) error {
+	cerr := ended(ctx)
+	if cerr == nil || errors.Is(err, cerr) {
+		return err
+	}
+	return fmt.Errorf("%w (last error from the server: %w)", cerr, err)
 }
 
 // bounded is ctx, bounded by the handle's timeout when it has no deadline.

@@ -15,6 +15,7 @@ type Proxy struct {
 
 	mu      sync.Mutex
 	stalled chan struct{} // non-nil while stalled; closed by Resume
+	cut     bool          // Cut: new connections are closed at once
 	closed  chan struct{}
 	conns   []net.Conn
 	wg      sync.WaitGroup
@@ -44,10 +45,24 @@ func (p *Proxy) Stall() {
 	}
 }
 
-// Resume lets the held traffic through.
+// Cut closes every connection, and closes the ones clients open until
+// Resume: a blip, seen by the client as its connections dropped and its
+// server unreachable for a while.
+func (p *Proxy) Cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = true
+	for _, c := range p.conns {
+		_ = c.Close()
+	}
+	p.conns = nil
+}
+
+// Resume lets the held traffic through, and new connections after a Cut.
 func (p *Proxy) Resume() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.cut = false
 	if p.stalled != nil {
 		close(p.stalled)
 		p.stalled = nil
@@ -78,6 +93,13 @@ func (p *Proxy) serve() {
 		in, err := p.ln.Accept()
 		if err != nil {
 			return
+		}
+		p.mu.Lock()
+		cut := p.cut
+		p.mu.Unlock()
+		if cut {
+			_ = in.Close()
+			continue
 		}
 		out, err := net.Dial("tcp", p.target)
 		if err != nil {

@@ -2,6 +2,7 @@ package dist_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -11,7 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/gomixin/mixin/adapters"
-	"github.com/gomixin/mixin/internal/dist"
+	"github.com/gomixin/mixin/contrib/internal/dist"
 	"github.com/gomixin/mixin/validate/conform"
 )
 
@@ -49,6 +50,18 @@ func (m *memory) Acquire(ctx context.Context) (dist.Lease, error) {
 		case <-time.After(time.Millisecond):
 		}
 	}
+}
+
+func (m *memory) TryAcquire(context.Context) (dist.Lease, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.holder != nil {
+		return nil, nil
+	}
+	m.tokens++
+	l := &memLease{m: m, token: m.tokens, gone: make(chan struct{})}
+	m.holder = l
+	return l, nil
 }
 
 func (m *memory) Locked(context.Context) (bool, error) {
@@ -173,4 +186,58 @@ func TestReleaseWithAnEndedCtxStillGivesTheLockBack(t *testing.T) {
 	locked, err := m.Locked(context.Background())
 	require.NoError(t, err)
 	assert.False(t, locked, "the server's lock was given back")
+}
+
+// timingOut is an engine whose Acquire, once ctx ends, fails with the
+// server's words for it, as etcd's "request timed out" or a gRPC status.
+type timingOut struct{ *memory }
+
+var errServerTimedOut = errors.New("etcdserver: request timed out")
+
+func (timingOut) Acquire(ctx context.Context) (dist.Lease, error) {
+	<-ctx.Done()
+	return nil, errServerTimedOut
+}
+
+func TestAcquireWhoseCtxEndedReturnsCtxErrorWithTheServers(t *testing.T) {
+	h := dist.NewHandle(timingOut{&memory{}}, "mem", "memory lock", time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+	defer cancel()
+	ok, err := h.Acquire(ctx)
+	assert.False(t, ok)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.ErrorIs(t, err, errServerTimedOut, "the server's error is kept beside it")
+
+	cctx, ccancel := context.WithCancel(context.Background())
+	time.AfterFunc(5*time.Millisecond, ccancel)
+	ok, err = h.Acquire(cctx)
+	assert.False(t, ok)
+	assert.ErrorIs(t, err, context.Canceled)
+}
+
+func TestTryAcquireMakesOneAttempt(t *testing.T) {
+	m := &memory{}
+	a := dist.NewHandle(m, "mem", "memory lock", time.Second)
+	b := dist.NewHandle(m, "mem", "memory lock", time.Second)
+	ctx := context.Background()
+	ok, err := a.TryAcquire(ctx)
+	require.NoError(t, err)
+	require.True(t, ok)
+	ok, err = b.TryAcquire(ctx)
+	assert.NoError(t, err)
+	assert.False(t, ok, "held through another handle")
+	ok, err = a.TryAcquire(ctx)
+	assert.NoError(t, err)
+	assert.False(t, ok, "held through this handle")
+	require.NoError(t, a.Release(ctx))
+	ok, err = b.TryAcquire(ctx)
+	assert.NoError(t, err)
+	assert.True(t, ok)
+	require.NoError(t, b.Release(ctx))
+
+	ended, cancel := context.WithCancel(ctx)
+	cancel()
+	ok, err = a.TryAcquire(ended)
+	assert.False(t, ok)
+	assert.ErrorIs(t, err, context.Canceled)
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gomixin/mixin/adapters"
-	"github.com/gomixin/mixin/internal/serverproc"
+	"github.com/gomixin/mixin/contrib/internal/serverproc"
 )
 
 // lostLease stalls the holder's connection (a partition between it and its
@@ -34,13 +34,19 @@ func lostLease(t *testing.T, e Engine) {
 	var reported time.Duration
 	var cause error
 	taken := make(chan error, 1)
+	hist := &History{}
+	var secondHold *Hold
 	err = proxy.Do(context.Background(), func(ctx context.Context) error {
+		firstHold := hist.Acquired("first", first)
 		stalled := time.Now()
 		p.Stall()
 		go func() {
 			actx, cancel := context.WithTimeout(secondTask, limit)
 			defer cancel()
-			_, err := second.Acquire(actx)
+			ok, err := second.Acquire(actx)
+			if ok {
+				secondHold = hist.Acquired("second", second)
+			}
 			taken <- err
 		}()
 		select {
@@ -49,8 +55,13 @@ func lostLease(t *testing.T, e Engine) {
 		case <-time.After(limit):
 			t.Errorf("the holder was not told of its lost lease within %v", limit)
 		}
+		if lg, ok := first.(Losing); ok {
+			firstHold.Lost, _ = lg.LostAt()
+		}
 		assert.NoError(t, <-taken, "another client takes the lock once the lease ran out")
 		p.Resume()
+		firstHold.Released = time.Now()
+		hist.Record(*firstHold)
 		return ctx.Err()
 	})
 	assert.ErrorIs(t, cause, adapters.ErrLockLost)
@@ -61,7 +72,9 @@ func lostLease(t *testing.T, e Engine) {
 	held, err := second.HeldContext(secondTask)
 	require.NoError(t, err)
 	assert.True(t, held, "the first holder's release left the new holder's key")
-	assert.NoError(t, second.Release(secondTask))
+	require.NotNil(t, secondHold)
+	assert.NoError(t, hist.Release(secondTask, secondHold, second))
+	hist.Check(t)
 }
 
 // serverDown stops the server while a lock is held, waiters wait and an
@@ -78,6 +91,8 @@ func serverDown(t *testing.T, e Engine) {
 	ok, err := holder.Acquire(context.Background())
 	require.True(t, ok)
 	require.NoError(t, err)
+	hist := &History{}
+	before := hist.Acquired("holder", holder)
 	event := e.NewEvent(t, e.Addr, Unique(t), timeout)
 
 	type result struct {
@@ -124,7 +139,7 @@ func serverDown(t *testing.T, e Engine) {
 	case <-time.After(e.Lease + e.Grace):
 		t.Errorf("the holder was not told of its lost lease within %v", e.Lease+e.Grace)
 	}
-	call("Release", time.Second, holder.Release)
+	call("Release", time.Second, func(ctx context.Context) error { return hist.Release(ctx, before, holder) })
 	call("Set", time.Second, func(context.Context) error { return event.Set("x") })
 	call("LockedContext", time.Second, func(ctx context.Context) error {
 		_, err := holder.LockedContext(ctx)
@@ -155,9 +170,105 @@ func serverDown(t *testing.T, e Engine) {
 	require.NoError(t, err, "after a restart the handle acquires again")
 	require.True(t, ok)
 	t.Logf("after the restart: acquired again in %v", time.Since(start).Round(time.Millisecond))
-	require.NoError(t, holder.Release(ctx))
+	require.NoError(t, hist.Release(ctx, hist.Acquired("holder", holder), holder))
+	hist.Check(t)
+	assert.Len(t, hist.Holds(), 2, "the waiters never held the lock")
 	require.NoError(t, event.SetContext(ctx, "y"))
 	got, err := event.GetContext(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "y", got)
+}
+
+// TokensGrowAcrossARestart takes holds of one lock before and after the
+// server is stopped and restarted: every token is larger than the one
+// before, whatever the server kept of its data. restart stops and restarts
+// it; afterFirst, when not nil, runs after the first hold (a snapshot taken
+// there leaves the second hold out of what the server reloads).
+func TokensGrowAcrossARestart(t *testing.T, e Engine, afterFirst, restart func()) {
+	name := Unique(t)
+	h := e.NewLock(t, e.Addr, name, e.Lease, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var tokens []int64
+	hold := func() {
+		ok, err := h.Acquire(ctx)
+		require.NoError(t, err)
+		require.True(t, ok)
+		tok, held := h.Token()
+		require.True(t, held)
+		tokens = append(tokens, tok)
+		require.NoError(t, h.Release(ctx))
+	}
+	hold()
+	if afterFirst != nil {
+		afterFirst()
+	}
+	hold()
+	restart()
+	hold()
+	hold()
+	for i := 1; i < len(tokens); i++ {
+		assert.Greater(t, tokens[i], tokens[i-1], "hold %d (holds 2 and 3 are either side of the restart): tokens %v", i, tokens)
+	}
+}
+
+// tokensRestart: TokensGrowAcrossARestart on the server the tests started.
+func tokensRestart(t *testing.T, e Engine) {
+	if e.Server == nil {
+		t.Skip("the fault tests stop the server: they run only against the one the tests start")
+	}
+	TokensGrowAcrossARestart(t, e, nil, func() {
+		e.Server.Stop()
+		require.NoError(t, e.Server.Restart())
+	})
+}
+
+// eventBlip cuts a waiter's connections to its server (a blip) while it
+// waits: a Set made while it was cut off wakes it once it is back, and a
+// waiter that lived through a blip wakes on the next Set.
+func eventBlip(t *testing.T, e Engine) {
+	p, err := serverproc.NewProxy(e.Addr)
+	require.NoError(t, err)
+	defer p.Close()
+	name := Unique(t)
+	waiter, setter := e.NewEvent(t, p.Addr(), name, 0), e.NewEvent(t, e.Addr, name, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	wait := func() <-chan string {
+		got := make(chan string, 1)
+		go func() {
+			v, err := waiter.WaitForNext(ctx)
+			assert.NoError(t, err, "WaitForNext through a blip")
+			got <- v
+		}()
+		return got
+	}
+	within := func(got <-chan string, want string) {
+		select {
+		case v := <-got:
+			assert.Equal(t, want, v)
+		case <-time.After(20 * time.Second):
+			t.Errorf("the waiter did not wake with %q", want)
+		}
+	}
+
+	got := wait()
+	time.Sleep(300 * time.Millisecond) // waiting
+	p.Cut()
+	time.Sleep(100 * time.Millisecond)
+	require.NoError(t, setter.Set("meanwhile"))
+	time.Sleep(100 * time.Millisecond)
+	start := time.Now()
+	p.Resume()
+	within(got, "meanwhile")
+	t.Logf("a Set made while the waiter was cut off woke it %v after the blip ended", time.Since(start).Round(time.Millisecond))
+
+	got = wait()
+	time.Sleep(300 * time.Millisecond)
+	p.Cut()
+	time.Sleep(200 * time.Millisecond)
+	p.Resume()
+	time.Sleep(300 * time.Millisecond)
+	require.NoError(t, setter.Set("after"))
+	within(got, "after")
 }

@@ -24,13 +24,14 @@ import (
 
 	"github.com/gomixin/mixin"
 	"github.com/gomixin/mixin/adapters"
-	"github.com/gomixin/mixin/internal/serverproc"
+	"github.com/gomixin/mixin/contrib/internal/serverproc"
 	"github.com/gomixin/mixin/validate/conform"
 )
 
 // Lock is what the battery uses of an engine's lock handle.
 type Lock interface {
 	Acquire(ctx context.Context) (bool, error)
+	TryAcquire(ctx context.Context) (bool, error)
 	Release(ctx context.Context) error
 	Locked() bool
 	LockedContext(ctx context.Context) (bool, error)
@@ -68,6 +69,9 @@ type Engine struct {
 	NewEvent func(t testing.TB, addr, name string, timeout time.Duration) Event
 	// Closed returns a handle on the lock name whose client has been closed.
 	Closed func(t testing.TB, addr, name string) Lock
+	// Prefixed returns a handle on the lock name with the application
+	// prefix given (the engine's WithPrefix).
+	Prefixed func(t testing.TB, addr, prefix, name string) Lock
 }
 
 var names atomic.Int64
@@ -89,14 +93,20 @@ func Run(t *testing.T, e Engine) {
 		{"LockComposesWithNoAdapter", lockComposes},
 		{"CounterAcrossClients", counter},
 		{"FencingTokensGrow", tokens},
+		{"TryAcquireMakesOneAttempt", tryAcquire},
+		{"ContendedHoldsKeepTheirOrder", contended},
 		{"LockedAndIsOwnerAskTheServer", askServer},
 		{"AcquireOnAClosedClientFailsAtOnce", closedClient},
+		{"NamesAndKindsNeverShareOrCoverKeys", namesApart},
+		{"CancelledAcquiresEndWithTheirCtxAndLeaveTheLockFree", cancelledAcquires},
 		{"EventConformsAcrossClients", eventConforms},
 		{"EventCrossesClients", eventCrosses},
 		{"EventWaitEndsWithItsCtx", eventCtx},
 		{"EventComposesWithNoAdapter", eventComposes},
+		{"EventWaitersOutliveABlip", eventBlip},
 		{"LostLeaseIsReportedAndTheNextHolderKeepsIt", lostLease},
 		{"ServerDownEveryCallReturnsWithinItsCtx", serverDown},
+		{"FencingTokensGrowAcrossARestart", tokensRestart},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, e) })
@@ -282,4 +292,130 @@ func eventComposes(t *testing.T, e Engine) {
 	assert.Equal(t, "x", got)
 	require.NoError(t, ev.TryClear())
 	assert.False(t, ev.IsSet())
+}
+
+// cancelledAcquires: Acquires whose ctx ends within 0.1 to 2.05 times what
+// an uncontended Acquire takes, often in the middle of the attempt, return
+// false with an error matching the ctx's, and whatever an attempt cut off
+// may have taken on the server is given back: another handle acquires at
+// once, not after the lease.
+func cancelledAcquires(t *testing.T, e Engine) {
+	name := Unique(t)
+	a, b := e.NewLock(t, e.Addr, name, 0, 0), e.NewLock(t, e.Addr, name, 0, 0)
+	bg := context.Background()
+	// A first hold warms both clients' connections.
+	for _, h := range []Lock{a, b} {
+		ok, err := h.Acquire(bg)
+		require.True(t, ok)
+		require.NoError(t, err)
+		require.NoError(t, h.Release(bg))
+	}
+	// The deadlines sweep the time an uncontended Acquire takes, where an
+	// attempt is cut off after its requests left: then it may have taken
+	// the lock.
+	took := time.Hour
+	for range 5 {
+		start := time.Now()
+		ok, err := a.Acquire(bg)
+		took = min(took, time.Since(start))
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.NoError(t, a.Release(bg))
+	}
+	cut := 0
+	for i := range 40 {
+		d := took * time.Duration(10+5*i) / 100
+		_, err := a.LockedContext(bg) // a connection ready: a cut-off attempt may have left it broken
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(bg, d)
+		ok, err := a.Acquire(ctx)
+		cancel()
+		if ok {
+			require.NoError(t, a.Release(bg))
+			continue
+		}
+		cut++
+		assert.ErrorIs(t, err, context.DeadlineExceeded, "an Acquire with a deadline of %v", d)
+		// The lease is the engine's default (seconds): within one second
+		// means nothing was left held.
+		wctx, wcancel := context.WithTimeout(bg, time.Second)
+		ok, err = b.Acquire(wctx)
+		wcancel()
+		if !assert.NoError(t, err, "the lock was left held after an Acquire with a deadline of %v was cut off", d) {
+			continue
+		}
+		require.True(t, ok)
+		require.NoError(t, b.Release(bg))
+	}
+	t.Logf("an Acquire takes %v: %d of 40 Acquires were cut off by their ctx", took, cut)
+}
+
+// namesApart: locks whose names are each other's prefixes, or hold the
+// engines' separators, or name the keys a lock keeps beside its own (a
+// Redis lock's ":fence"), and events of the same names holding values, are
+// all free and held at once; with other application prefixes too.
+func namesApart(t *testing.T, e Engine) {
+	n := Unique(t)
+	bg, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, en := range []string{n, n + "/current", n + ":fence", n + "/eu/x"} {
+		require.NoError(t, e.NewEvent(t, e.Addr, en, 0).Set("a value"), "event %q", en)
+	}
+	assert.False(t, e.NewLock(t, e.Addr, n, 0, 0).Locked(), "lock %q is free while event %q holds a value", n, n)
+	names := []string{n + "/eu", n, n + ":fence", n + ":released", n + "/", n + "}", "{" + n + "}", n + "%2Feu", n + "/eu/x"}
+	var held []Lock
+	for i, ln := range names {
+		l := e.NewLock(t, e.Addr, ln, 0, 0)
+		assert.False(t, l.Locked(), "lock %q is free while %q are held", ln, names[:i])
+		actx, acancel := context.WithTimeout(bg, 2*time.Second)
+		ok, err := l.Acquire(actx)
+		acancel()
+		if !assert.NoError(t, err, "lock %q, while %q are held", ln, names[:i]) {
+			continue
+		}
+		require.True(t, ok)
+		held = append(held, l)
+	}
+	if e.Prefixed != nil {
+		for _, p := range []string{"app-one", "app-two", "app/three:{x}"} {
+			l := e.Prefixed(t, e.Addr, p, n)
+			actx, acancel := context.WithTimeout(bg, 2*time.Second)
+			ok, err := l.Acquire(actx)
+			acancel()
+			if assert.NoError(t, err, "lock %q with the prefix %q, while it is held with the default prefix", n, p) {
+				require.True(t, ok)
+				held = append(held, l)
+			}
+		}
+	}
+	for _, l := range held {
+		assert.NoError(t, l.Release(bg))
+	}
+}
+
+// tryAcquire: TryAcquire takes a free lock, and says false at once, with no
+// error, while another handle holds it.
+func tryAcquire(t *testing.T, e Engine) {
+	name := Unique(t)
+	a, b := e.NewLock(t, e.Addr, name, 0, 0), e.NewLock(t, e.Addr, name, 0, 0)
+	ctx := context.Background()
+	ok, err := a.TryAcquire(ctx)
+	require.NoError(t, err)
+	require.True(t, ok, "a free lock")
+	first, _ := a.Token()
+	start := time.Now()
+	ok, err = b.TryAcquire(ctx)
+	assert.NoError(t, err)
+	assert.False(t, ok, "held by a")
+	assert.Less(t, time.Since(start), time.Second, "one attempt, no waiting")
+	assert.True(t, a.IsOwner(ctx), "a's hold is untouched")
+	require.NoError(t, a.Release(ctx))
+	ok, err = b.TryAcquire(ctx)
+	require.NoError(t, err)
+	require.True(t, ok, "released by a")
+	second, _ := b.Token()
+	assert.Greater(t, second, first)
+	assert.True(t, a.Locked(), "b holds it")
+	require.NoError(t, b.Release(ctx))
+	assert.False(t, b.Locked(), "a refused TryAcquire leaves nothing behind")
 }

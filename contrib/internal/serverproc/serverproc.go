@@ -131,7 +131,7 @@ func (s *Server) Restart() error {
 // Reaper names the goroutine that waits for a running server to exit, for
 // goleak.IgnoreAnyFunction in a TestMain that stops its server after the
 // leak check.
-const Reaper = "github.com/gomixin/mixin/internal/serverproc.reap"
+const Reaper = "github.com/gomixin/mixin/contrib/internal/serverproc.reap"
 
 // reap waits for the server to exit.
 func reap(cmd *exec.Cmd, exited chan<- error) { exited <- cmd.Wait() }

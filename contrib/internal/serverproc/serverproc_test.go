@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/gomixin/mixin/internal/serverproc"
+	"github.com/gomixin/mixin/contrib/internal/serverproc"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -63,4 +63,47 @@ func TestProxyStallHoldsTrafficUntilResume(t *testing.T) {
 	_, err = io.ReadFull(c, buf)
 	require.NoError(t, err)
 	assert.Equal(t, "two", string(buf), "held bytes arrive after Resume")
+}
+
+func TestProxyCutDropsConnectionsUntilResume(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer c.Close(); _, _ = io.Copy(c, c) }()
+		}
+	}()
+	p, err := serverproc.NewProxy(ln.Addr().String())
+	require.NoError(t, err)
+	defer p.Close()
+	echo := func(c net.Conn) error {
+		if _, err := c.Write([]byte("hi")); err != nil {
+			return err
+		}
+		_ = c.SetReadDeadline(time.Now().Add(time.Second))
+		_, err := io.ReadFull(c, make([]byte, 2))
+		return err
+	}
+	c, err := net.Dial("tcp", p.Addr())
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, echo(c))
+
+	p.Cut()
+	assert.Error(t, echo(c), "a cut connection is closed")
+	c2, err := net.Dial("tcp", p.Addr())
+	require.NoError(t, err)
+	assert.Error(t, echo(c2), "a connection opened while cut is closed at once")
+	c2.Close()
+
+	p.Resume()
+	c3, err := net.Dial("tcp", p.Addr())
+	require.NoError(t, err)
+	defer c3.Close()
+	assert.NoError(t, echo(c3), "after Resume, connections work")
 }
