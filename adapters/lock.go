@@ -593,10 +593,11 @@ func (l *Lock) call(ctx context.Context, release func(context.Context) error) er
 	return release(rctx)
 }
 
-// gaveUp reports whether a release failed because its ctx ended.
+// gaveUp reports whether a release failed while its ctx ended: whatever its
+// error says (a ctx error, or an RPC client's own status for a deadline that
+// passed during the call), it is tried again with a ctx of the proxy's own.
 func gaveUp(ctx context.Context, err error) bool {
-	return err != nil && ctx.Err() != nil &&
-		(errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
+	return err != nil && ctx.Err() != nil
 }
 
 // recording reports whether a Watchdog watches the lock or a hold it
