@@ -342,6 +342,7 @@ type Lock struct {
 	ack     func(Locksmith) bool
 	timeout time.Duration // bound of a release made with a ctx of the proxy's own
 	queue   acquireQueue  // context-less acquires whose callers may give up
+	tries   tryQueue      // callers that wait for a TryLock on their own goroutines
 	om      *OwnerMutex   // set when the value is the library's OwnerMutex: its direct path
 
 	watched   atomic.Bool                 // a Watchdog watches this lock: record acquisitions
@@ -434,13 +435,21 @@ func (l *Lock) Value() any {
 
 // Acquire acquires the lock, waiting if necessary, and reports whether it was
 // acquired (a value's Acquire may say false). When ctx ends first it returns
-// false and ctx.Err(), and the lock is left free: a context-less Acquire
-// still under way is waited for on its own goroutine and, if it succeeds
-// after the caller gave up, released by the proxy. As with
+// false and ctx.Err(), and the lock is left free.
+//
+// A sync.Locker is locked on the caller's goroutine, so that a locker that
+// notes its holder's goroutine (go-deadlock's) sees the goroutine that will
+// release it: with a ctx that can never end, Acquire blocks in Lock; with
+// one that can, it tries TryLock, then waits its turn among the callers
+// waiting through this proxy, in arrival order, and tries again when the
+// proxy releases the lock (or, for a release made past it, after a poll
+// interval of 0.5ms doubling up to 16ms). Only a context-less Acquire with no
+// TryLock beside it is made on a goroutine of the proxy's, one per lock,
+// and, if it succeeds after the caller gave up, released by the proxy. As with
 // semaphore.Weighted, an ended ctx does not stop an Acquire that succeeds at
 // once (TryLock); a ctx-aware Acquire decides for itself.
 func (l *Lock) Acquire(ctx context.Context) (bool, error) {
-	if l != nil && l.tryer != nil && l.tryer.TryLock() {
+	if l != nil && l.tryer != nil && !l.tries.hungry.Load() && l.tryer.TryLock() {
 		l.acquired(ctx) // the hot path: small enough to inline
 		return true, nil
 	}
@@ -472,6 +481,8 @@ func (l *Lock) acquireSlow(ctx context.Context) (bool, error) {
 		ok = true
 	case ctx.Done() == nil:
 		ok, err = l.block()
+	case l.tryer != nil:
+		ok, err = l.tries.acquire(ctx, l.tryer)
 	default:
 		ok, err = l.queue.acquire(ctx, l.blocking(), l.giveBack)
 	}
@@ -675,6 +686,7 @@ func (l *Lock) releaseVia(ctx context.Context, release func(context.Context) err
 		return l.call(ctx, release)
 	case l.locker != nil:
 		l.locker.Unlock()
+		l.tries.released()
 		return nil
 	case l.rel != nil: // the hot path: the canonical Release, called directly
 		return l.releaseCanonical(ctx)
