@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/gomixin/mixin/adapters"
+	"github.com/gomixin/mixin/internal/errs"
 	"github.com/gomixin/mixin/internal/reflectx"
 	"github.com/gomixin/mixin/validate"
 )
@@ -97,7 +98,7 @@ func (c *Composer) Compose(v any, opts ...ComposeOption) (*Composite, error) {
 	}
 	for _, k := range append(slices.Clone(cfg.require), cfg.only...) {
 		if _, ok := c.reg.Spec(k); !ok {
-			return nil, fmt.Errorf("mixin: compose %T as %q: %w", v, k, ErrUnknownKind)
+			return nil, errs.Errorf("compose %T as %q: %w", v, k, ErrUnknownKind)
 		}
 	}
 	p := c.reg.planFor(v)
@@ -230,7 +231,7 @@ func (c *Composer) Register(name string, v any, opts ...ComposeOption) (*Composi
 		return nil, errors.New("mixin: Register with an empty name")
 	}
 	if _, ok := c.Lookup(name); ok {
-		return nil, fmt.Errorf("mixin: name %q: %w", name, ErrDuplicate)
+		return nil, errs.Errorf("name %q: %w", name, ErrDuplicate)
 	}
 	comp, err := c.Compose(v, opts...)
 	if err != nil {
@@ -239,7 +240,7 @@ func (c *Composer) Register(name string, v any, opts ...ComposeOption) (*Composi
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.named[name]; ok {
-		return nil, fmt.Errorf("mixin: name %q: %w", name, ErrDuplicate)
+		return nil, errs.Errorf("name %q: %w", name, ErrDuplicate)
 	}
 	c.named[name] = comp
 	return comp, nil
@@ -254,19 +255,20 @@ type RegisterError struct {
 	Err  error
 }
 
-// Error returns `mixin: register "name": ` and the reason.
+// Error returns `mixin: register "name": ` and the reason, whose own
+// "mixin: " is left out: the message says it once.
 func (e *RegisterError) Error() string {
-	return fmt.Sprintf("mixin: register %q: %v", e.Name, e.Err)
+	return fmt.Sprintf("mixin: register %q: %s", e.Name, errs.Trim(fmt.Sprint(e.Err)))
 }
 
 // Unwrap returns the reason.
 func (e *RegisterError) Unwrap() error { return e.Err }
 
-// Format prints Error() for %v and %s; %+v puts the reason's %+v form on the
-// lines below.
+// Format prints Error() for %v and %s; %+v puts the reason's %+v form (an
+// itemised list for a *validate.AbstractError) after the name.
 func (e *RegisterError) Format(f fmt.State, verb rune) {
 	if verb == 'v' && f.Flag('+') {
-		fmt.Fprintf(f, "mixin: register %q:\n%+v", e.Name, e.Err)
+		fmt.Fprintf(f, "mixin: register %q: %s", e.Name, errs.Trim(fmt.Sprintf("%+v", e.Err)))
 		return
 	}
 	_, _ = f.Write([]byte(e.Error()))
@@ -385,10 +387,10 @@ func (c *Composite) build(v any, s step, hidden map[Kind]any) (any, error) {
 	if s.adapt != nil {
 		a, err := s.adapt(v)
 		if err != nil {
-			return nil, fmt.Errorf("mixin: the adapter of %T as %s failed: %w", v, e.kind, err)
+			return nil, errs.Errorf("the adapter of %T as %s failed: %w", v, e.kind, err)
 		}
 		if a == nil || reflectx.IsNilPointer(a) {
-			return nil, fmt.Errorf("mixin: the adapter of %T as %s returned nil (%T)", v, e.kind, a)
+			return nil, errs.Errorf("the adapter of %T as %s returned nil (%T)", v, e.kind, a)
 		}
 		if err := validate.Check(a, e.spec); err != nil {
 			return nil, err

@@ -165,11 +165,11 @@ func TestRegisterLookupUnregisterAll(t *testing.T) {
 
 	_, err = c.Register("bad", 42)
 	assert.ErrorIs(t, err, validate.ErrAbstract)
-	assert.ErrorContains(t, err, `mixin: register "bad": mixin: can't compose int`)
+	assert.ErrorContains(t, err, `mixin: register "bad": can't compose int`)
 	var re *mixin.RegisterError
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, "bad", re.Name)
-	assert.True(t, strings.HasPrefix(fmt.Sprintf("%+v", err), "mixin: register \"bad\":\nmixin: can't compose int:"))
+	assert.True(t, strings.HasPrefix(fmt.Sprintf("%+v", err), "mixin: register \"bad\": can't compose int:\n"))
 	_, err = c.Register("", &shop.Session{})
 	assert.Error(t, err)
 

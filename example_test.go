@@ -41,7 +41,7 @@ func ExampleRequire() {
 	fmt.Printf("%+v\n", err)
 	// Output:
 	// true
-	// mixin: can't compose *sync.WaitGroup: (package sync)
+	// mixin: can't compose *sync.WaitGroup:
 	//     context: missing abstract method Exit
 	//     lock: missing abstract method Acquire
 	//     lock: missing abstract method Release

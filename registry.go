@@ -2,12 +2,12 @@ package mixin
 
 import (
 	"errors"
-	"fmt"
 	"reflect"
 	"slices"
 	"sync"
 
 	"github.com/gomixin/mixin/adapters"
+	"github.com/gomixin/mixin/internal/errs"
 	"github.com/gomixin/mixin/internal/typecache"
 	"github.com/gomixin/mixin/validate"
 )
@@ -103,7 +103,7 @@ func (r *Registry) Define(kind Kind, spec validate.Spec, build BuildFunc) error 
 		return errors.New("mixin: Define with an empty kind")
 	}
 	if len(spec.Methods) == 0 && len(spec.Alternatives) == 0 {
-		return fmt.Errorf("mixin: Define %q: the spec has no methods", kind)
+		return errs.Errorf("Define %q: the spec has no methods", kind)
 	}
 	spec = copySpec(spec) // the caller's slices stay the caller's
 	if spec.Name == "" {
@@ -119,7 +119,7 @@ func (r *Registry) Define(kind Kind, spec validate.Spec, build BuildFunc) error 
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, ok := r.byKind[kind]; ok {
-		return fmt.Errorf("mixin: kind %q: %w", kind, ErrDuplicate)
+		return errs.Errorf("kind %q: %w", kind, ErrDuplicate)
 	}
 	e := &entry{kind: kind, spec: spec, build: build}
 	r.entries = append(r.entries, e)
@@ -141,15 +141,15 @@ func (r *Registry) Adapt(t reflect.Type, kind Kind, adapt AdaptFunc) error {
 	if t.Kind() == reflect.Interface {
 		// A value's dynamic type is never an interface type: such an
 		// adapter could never match.
-		return fmt.Errorf("mixin: Adapt %s as %q: %s is an interface type, and values are matched by their concrete type: adapt each concrete type", t, kind, t)
+		return errs.Errorf("Adapt %s as %q: %s is an interface type, and values are matched by their concrete type: adapt each concrete type", t, kind, t)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, ok := r.byKind[kind]; !ok {
-		return fmt.Errorf("mixin: Adapt %s as %q: %w", t, kind, ErrUnknownKind)
+		return errs.Errorf("Adapt %s as %q: %w", t, kind, ErrUnknownKind)
 	}
 	if _, ok := r.adapts[t][kind]; ok {
-		return fmt.Errorf("mixin: adapter of %s as %q: %w", t, kind, ErrDuplicate)
+		return errs.Errorf("adapter of %s as %q: %w", t, kind, ErrDuplicate)
 	}
 	// Copy on write: plans being computed read the map they were given
 	// outside the lock, so a published map is never written again.

@@ -3,7 +3,6 @@ package adapters
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"reflect"
@@ -12,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gomixin/mixin/internal/errs"
 	"github.com/gomixin/mixin/validate"
 )
 
@@ -83,7 +83,7 @@ func lostIfFalse(unlock func(context.Context) (bool, error)) releaseFn {
 		case failedCall(err):
 			return err
 		}
-		return fmt.Errorf("%w: %w", ErrLockLost, err)
+		return errs.Errorf("%w: %w", ErrLockLost, err)
 	}}
 }
 
@@ -652,7 +652,7 @@ func (l *Lock) releaseHold(ctx context.Context, release func(context.Context) er
 		return l.releaseVia(ctx, release), false
 	}
 	if !l.takeHold() {
-		return fmt.Errorf("mixin: %s: %w", l.typ, ErrNotLocked), false
+		return errs.Errorf("%s: %w", l.typ, ErrNotLocked), false
 	}
 	done := false
 	defer func() {
@@ -726,7 +726,7 @@ func (l *Lock) Enter(ctx context.Context) (any, error) {
 		return nil, err
 	}
 	if !ok {
-		return nil, fmt.Errorf("mixin: %s: %w", l.typ, ErrNotAcquired)
+		return nil, errs.Errorf("%s: %w", l.typ, ErrNotAcquired)
 	}
 	if l.factory != nil {
 		return l.produce(ctx), nil
@@ -783,7 +783,7 @@ func (l *Lock) Do(ctx context.Context, fn func(context.Context) error) (err erro
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("mixin: %s: %w", l.typ, ErrNotAcquired)
+		return errs.Errorf("%s: %w", l.typ, ErrNotAcquired)
 	}
 	finished := false
 	defer func() {
@@ -817,7 +817,7 @@ func (l *Lock) leased(ctx context.Context, fn func(context.Context) error) error
 	go func() {
 		select {
 		case <-ch:
-			cancel(fmt.Errorf("mixin: %s: the lease was lost while held: %w", l.typ, ErrLockLost))
+			cancel(errs.Errorf("%s: the lease was lost while held: %w", l.typ, ErrLockLost))
 		case <-done:
 		}
 	}()

@@ -169,12 +169,12 @@ func (e *AbstractError) Error() string {
 // Format prints Error() for %v and %s, and an itemised list for %+v.
 func (e *AbstractError) Format(f fmt.State, verb rune) {
 	if verb == 'v' && f.Flag('+') {
-		fmt.Fprintf(f, "mixin: can't compose %s:", e.subject())
-		if e.Type != nil && e.Type.PkgPath() == "" && e.Type.Kind() == reflect.Pointer && e.Type.Elem().PkgPath() != "" {
-			fmt.Fprintf(f, " (package %s)", e.Type.Elem().PkgPath())
-		} else if e.Type != nil && e.Type.PkgPath() != "" {
-			fmt.Fprintf(f, " (package %s)", e.Type.PkgPath())
+		fmt.Fprintf(f, "mixin: can't compose %s", e.subject())
+		if pkg := e.pkgPath(); strings.Contains(pkg, "/") {
+			// The type's name says only the last element of its path.
+			fmt.Fprintf(f, " (package %s)", pkg)
 		}
+		_, _ = f.Write([]byte(":"))
 		for _, p := range e.Problems {
 			fmt.Fprintf(f, "\n    %s: %s", kindLabel(p.Kind, p.Form), e.problemText(p))
 		}
@@ -185,6 +185,18 @@ func (e *AbstractError) Format(f fmt.State, verb rune) {
 		return
 	}
 	_, _ = f.Write([]byte(e.Error()))
+}
+
+// pkgPath is the import path of the type's package (of its element for an
+// unnamed pointer), "" for an unnamed or predeclared type.
+func (e *AbstractError) pkgPath() string {
+	switch {
+	case e.Type == nil:
+		return ""
+	case e.Type.PkgPath() == "" && e.Type.Kind() == reflect.Pointer:
+		return e.Type.Elem().PkgPath()
+	}
+	return e.Type.PkgPath()
 }
 
 func (e *AbstractError) subject() string {

@@ -153,7 +153,7 @@ func TestCheckListsEveryProblemOfEverySpec(t *testing.T) {
 
 func TestItemisedNamesThePackage(t *testing.T) {
 	out := fmt.Sprintf("%+v", validate.Check(shop.Store{}, lockSpec))
-	assert.Contains(t, out, "mixin: can't compose shop.Store: (package github.com/gomixin/mixin/internal/shop)")
+	assert.Contains(t, out, "mixin: can't compose shop.Store (package github.com/gomixin/mixin/internal/shop):")
 	assert.Contains(t, out, "\n    lock: method Release has pointer receiver (compose &v, a *shop.Store)")
 }
 

@@ -64,7 +64,7 @@ func TestHostRegistersUsesAndRefuses(t *testing.T) {
 		"health/db     health.Database as [health]",
 		"queue/events  *legacyq.Queue as [context]",
 		"faulty        refused (true):",
-		"mixin: register \"faulty\":\nmixin: can't compose faulty.Plugin: (package github.com/gomixin/mixin/examples/plugins/faulty)",
+		"mixin: register \"faulty\": can't compose faulty.Plugin (package github.com/gomixin/mixin/examples/plugins/faulty):\n",
 		"lock: missing abstract method Release (Relase: did you mean Release?)",
 		"lock: Acquire has signature func(context.Context) int",
 		"health: method Check has pointer receiver (compose &v, a *faulty.Plugin)",

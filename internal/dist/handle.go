@@ -8,11 +8,11 @@ package dist
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
 	"github.com/gomixin/mixin/adapters"
+	"github.com/gomixin/mixin/internal/errs"
 )
 
 // Lease is one hold of a distributed lock on its engine.
@@ -93,7 +93,7 @@ func (h *Handle) Acquire(ctx context.Context) (bool, error) {
 	lease, err := h.engine.Acquire(ctx)
 	if err != nil {
 		<-h.gate
-		return false, fmt.Errorf("mixin: acquire %s: %w", h.what, err)
+		return false, errs.Errorf("acquire %s: %w", h.what, err)
 	}
 	task, hasTask := adapters.TaskOf(ctx)
 	kctx, stop := context.WithCancel(context.WithoutCancel(ctx))
@@ -127,7 +127,7 @@ func (h *Handle) Release(ctx context.Context) error {
 	h.cur = nil
 	h.mu.Unlock()
 	if c == nil {
-		return fmt.Errorf("mixin: release %s: %w", h.what, adapters.ErrNotLocked)
+		return errs.Errorf("release %s: %w", h.what, adapters.ErrNotLocked)
 	}
 	defer func() { <-h.gate }()
 	c.stop()
@@ -139,13 +139,13 @@ func (h *Handle) Release(ctx context.Context) error {
 	defer cancel()
 	ours, err := c.lease.Release(rctx)
 	if lost(c) {
-		return fmt.Errorf("mixin: release %s: %w: %w", h.what, adapters.ErrLockLost, c.why)
+		return errs.Errorf("release %s: %w: %w", h.what, adapters.ErrLockLost, c.why)
 	}
 	if err != nil {
-		return fmt.Errorf("mixin: release %s: %w", h.what, err)
+		return errs.Errorf("release %s: %w", h.what, err)
 	}
 	if !ours {
-		return fmt.Errorf("mixin: release %s: %w: the lease had expired", h.what, adapters.ErrLockLost)
+		return errs.Errorf("release %s: %w: the lease had expired", h.what, adapters.ErrLockLost)
 	}
 	return nil
 }
@@ -222,7 +222,7 @@ func (h *Handle) HeldContext(ctx context.Context) (bool, error) {
 	}
 	held, err := c.lease.Held(ctx)
 	if err != nil {
-		return false, fmt.Errorf("mixin: held %s: %w", h.what, err)
+		return false, errs.Errorf("held %s: %w", h.what, err)
 	}
 	return held && !lost(c), nil
 }
@@ -245,7 +245,7 @@ func (h *Handle) Locked() bool {
 func (h *Handle) LockedContext(ctx context.Context) (bool, error) {
 	held, err := h.engine.Locked(ctx)
 	if err != nil {
-		return false, fmt.Errorf("mixin: locked %s: %w", h.what, err)
+		return false, errs.Errorf("locked %s: %w", h.what, err)
 	}
 	return held, nil
 }
