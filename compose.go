@@ -87,13 +87,17 @@ func (c *Composer) Registry() *Registry { return c.reg }
 // Compose finds every kind whose abstract methods v has and returns v with
 // their proxies attached. It fails when a kind given to Require cannot attach
 // (a *validate.AbstractError naming every problem of every required kind),
-// when no kind attaches at all, and for nil or a nil pointer.
+// when no kind attaches at all, for nil or a nil pointer, and for a pointer
+// to an interface (plugin.Lookup's *any), which it does not dereference: the
+// error says to compose the value it holds.
 func (c *Composer) Compose(v any, opts ...ComposeOption) (*Composite, error) {
 	var cfg composeConfig
 	if len(opts) > 0 { // (collecting them makes cfg escape: not without options)
 		cfg = composeOptions(opts)
 	}
-	if v == nil || reflectx.IsNilPointer(v) {
+	if v == nil || reflectx.IsNilPointer(v) || reflectx.IsPointerToInterface(v) {
+		// (a pointer to an interface is refused, never dereferenced: the
+		// message says to compose what it holds)
 		return nil, validate.Check(v, validate.Spec{Name: "any kind"})
 	}
 	for _, k := range append(slices.Clone(cfg.require), cfg.only...) {
@@ -394,6 +398,9 @@ func (c *Composite) build(v any, s step, hidden map[Kind]any) (any, error) {
 		}
 		if err := validate.Check(a, e.spec); err != nil {
 			return nil, err
+		}
+		if e.adapted != nil {
+			return e.adapted(a, v)
 		}
 		return e.build(a)
 	}

@@ -46,6 +46,9 @@ type entry struct {
 	kind  Kind
 	spec  validate.Spec
 	build BuildFunc
+	// adapted builds the proxy from an adapter a of the value v, when the
+	// kind's proxy can stand for v (a context's Enter yields v).
+	adapted func(a, v any) (any, error)
 	// from and derive make this kind from another one's proxy when the value
 	// composes as that one: an owner lock is a lock, an event an awaitable.
 	from   Kind
@@ -81,8 +84,10 @@ func NewRegistry() *Registry {
 // after it.
 func builtins() []*entry {
 	return []*entry{
-		{kind: KindContext, spec: adapters.ContextSpec(), build: func(v any) (any, error) { return adapters.NewContext[any](v) }},
-		{kind: KindExecContext, spec: adapters.ExecContextSpec(), build: func(v any) (any, error) { return adapters.NewExecContext[any](v) }},
+		{kind: KindContext, spec: adapters.ContextSpec(), build: func(v any) (any, error) { return adapters.NewContext[any](v) },
+			adapted: func(a, v any) (any, error) { return adapters.NewContext[any](a, adapters.ForValue(v)) }},
+		{kind: KindExecContext, spec: adapters.ExecContextSpec(), build: func(v any) (any, error) { return adapters.NewExecContext[any](v) },
+			adapted: func(a, v any) (any, error) { return adapters.NewExecContext[any](a, adapters.ForValue(v)) }},
 		{kind: KindEvent, spec: adapters.EventSpec(), build: func(v any) (any, error) { return adapters.NewEvent[any](v) }},
 		{kind: KindAwaitable, spec: adapters.AwaitableSpec(), build: func(v any) (any, error) { return adapters.NewAwaitable[any](v) },
 			from: KindEvent, derive: func(p any) (any, error) { return p.(*adapters.Event[any]).AsAwaitable(), nil }},
@@ -131,7 +136,9 @@ func (r *Registry) Define(kind Kind, spec validate.Spec, build BuildFunc) error 
 // Adapt declares that values of type t are of the given kind through a
 // hand-written adapter (Python's ABC.register): composing such a value calls
 // adapt, checks what it returns against the kind's spec and builds the proxy
-// from it. Composite.Value still returns the original value. An adapter
+// from it. Composite.Value still returns the original value, and so do a
+// context's and exec-context's Value; where the adapter has no Enter, their
+// Enter yields the original value too (Do's body gets it). An adapter
 // already declared for t and kind is refused with an error matching
 // ErrDuplicate; an unknown kind with one matching ErrUnknownKind.
 func (r *Registry) Adapt(t reflect.Type, kind Kind, adapt AdaptFunc) error {

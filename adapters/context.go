@@ -183,16 +183,22 @@ type exitCanon interface {
 //	Stop() | Stop() bool                          (time.Ticker, time.Timer)
 //
 // Enter is optional, as Enter(ctx) (T, error), Enter() (T, error) or
-// Enter() T; without it, Enter yields v itself, which must then be a T. A
-// value that does not fit is refused with a *validate.AbstractError naming
-// every problem.
-func NewContext[T any](v any) (*Context[T], error) {
+// Enter() T; without it, Enter yields v itself (or the value given to
+// ForValue), which must then be a T. A value that does not fit is refused
+// with a *validate.AbstractError naming every problem.
+func NewContext[T any](v any, opts ...ContextOption) (*Context[T], error) {
 	m, err := contextKind.match(v, typeArg[T]())
 	if err != nil {
 		return nil, err
 	}
-	c := &Context[T]{value: v}
-	if c.enter, err = bindEnter[T](v, m); err != nil {
+	var cfg contextConfig
+	for _, o := range opts {
+		if o != nil {
+			o.applyContext(&cfg)
+		}
+	}
+	c := &Context[T]{value: cfg.valueOr(v)}
+	if c.enter, err = bindEnter[T](v, c.value, m); err != nil {
 		return nil, err
 	}
 	c.exit = bindExit(v, m)
@@ -212,19 +218,48 @@ func NewContext[T any](v any) (*Context[T], error) {
 func bindExit(v any, m *validate.Match) exitFunc { return bindForm(contextForms, v, m) }
 
 // bindEnter returns the value's Enter as the canonical func, or nil when the
-// value has none (then v itself must be a T).
-func bindEnter[T any](v any, m *validate.Match) (func(context.Context) (T, error), error) {
+// value has none (then yield, which Enter yields instead, must be a T).
+func bindEnter[T any](v, yield any, m *validate.Match) (func(context.Context) (T, error), error) {
 	enter, ok := enterMethod[T]().bind(v, m)
 	if ok {
 		return enter, nil
 	}
-	if _, isT := v.(T); !isT {
+	if _, isT := yield.(T); !isT {
 		return nil, validate.Refuse(v, "context", "has no Enter, so Enter would yield the value itself, which is not a %s", reflect.TypeFor[T]())
 	}
 	return nil, nil
 }
 
-// Value returns the wrapped value.
+// ContextOption configures a Context (NewContext): ForValue.
+type ContextOption interface{ applyContext(*contextConfig) }
+
+type contextConfig struct {
+	value any
+	set   bool
+}
+
+func (c contextConfig) valueOr(v any) any {
+	if c.set {
+		return c.value
+	}
+	return v
+}
+
+// ValueOption is what ForValue returns: an option of NewContext and
+// NewExecContext.
+type ValueOption struct{ v any }
+
+func (o ValueOption) applyContext(c *contextConfig) { c.value, c.set = o.v, true }
+func (o ValueOption) applyExec(c *execConfig)       { c.value, c.set = o.v, true }
+
+// ForValue makes a Context or ExecContext composed over an adapter of v (a
+// value written to give v the methods it lacks) stand for v: Value returns
+// v, and where the adapter has no Enter, Enter (and Do's body) gets v, which
+// must then be a T. Registry.Adapt's adapters are composed with it, so that
+// a user's body gets the user's value.
+func ForValue(v any) ValueOption { return ValueOption{v} }
+
+// Value returns the wrapped value (the one given to ForValue, if any).
 func (c *Context[T]) Value() any {
 	if c == nil {
 		return nil

@@ -145,6 +145,11 @@ func infoFor(v any, kinds ...string) (*typeInfo, error) {
 		return nil, &AbstractError{Kinds: kinds, Problems: nilProblem}
 	}
 	t := reflect.TypeOf(v)
+	if t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Interface && !reflect.ValueOf(v).IsNil() {
+		return nil, &AbstractError{Type: t, Kinds: kinds, Problems: []Problem{{
+			Kind: strings.Join(kinds, ", "), Reason: ReasonOther, Hint: pointerToInterface(reflect.ValueOf(v).Elem()),
+		}}}
+	}
 	info := infoOf(typecache.KeyOf(v, nil), t)
 	if t.Kind() == reflect.Pointer && reflect.ValueOf(v).IsNil() {
 		return nil, &AbstractError{Type: t, Kinds: kinds, Problems: nilProblem}
@@ -301,4 +306,15 @@ func appendOnce(list []string, s string) []string {
 		}
 	}
 	return append(list, s)
+}
+
+// pointerToInterface explains the refusal of a pointer to an interface (what
+// plugin.Lookup returns for a variable of type any), which has no methods:
+// the value it holds may have them.
+func pointerToInterface(iface reflect.Value) string {
+	const what = "a pointer to an interface has no methods (plugin.Lookup returns a pointer to the variable)"
+	if iface.IsNil() {
+		return what + ": it holds nil"
+	}
+	return what + ": compose *p, the " + iface.Elem().Type().String() + " it holds"
 }
