@@ -1,6 +1,7 @@
 package mixin
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"iter"
@@ -190,9 +191,14 @@ func joinRefusals(errs []error) error {
 }
 
 // noKind explains why nothing attached: the problems of the kinds the value
-// came near, or that it has none of any kind's methods.
+// came near, nearest first (see nearness), or that it has none of any kind's
+// methods.
 func noKind(v any, p *plan, only []Kind) error {
-	var near []error
+	type refusal struct {
+		err      error
+		nearness float64
+	}
+	var near []refusal
 	var kinds []string
 	seen := map[string]bool{}
 	for _, s := range p.steps {
@@ -204,14 +210,51 @@ func noKind(v any, p *plan, only []Kind) error {
 			// exec-context repeats context's problems word for word: say them once.
 			if key := problemsKey(s.err); !seen[key] {
 				seen[key] = true
-				near = append(near, s.err)
+				near = append(near, refusal{s.err, nearness(s.err, s.e.spec)})
 			}
 		}
 	}
-	if ae := validate.Join(near...); ae != nil {
+	// Nearest first; equally near ones keep the catalogue's order.
+	slices.SortStableFunc(near, func(a, b refusal) int { return cmp.Compare(b.nearness, a.nearness) })
+	refused := make([]error, len(near))
+	for i, r := range near {
+		refused[i] = r.err
+	}
+	if ae := validate.Join(refused...); ae != nil {
 		return ae
 	}
 	return validate.Refuse(v, "any kind", "has none of the methods of the kinds %v", kinds)
+}
+
+// nearness is the share of the refused form's required methods (the form
+// the refusal reports, from the kind's spec) that the value has by name,
+// a method one typo away counting half: 1 when only signatures or receivers
+// are wrong, 0 when it has none.
+func nearness(err error, spec validate.Spec) float64 {
+	var ae *validate.AbstractError
+	if !errors.As(err, &ae) || len(ae.Problems) == 0 {
+		return 0
+	}
+	form := spec
+	for _, a := range spec.Alternatives {
+		if a.Name == ae.Problems[0].Form {
+			form = a
+		}
+	}
+	required := requiredCount(form)
+	if required == 0 {
+		return 0
+	}
+	have := float64(required)
+	for _, pr := range ae.Problems {
+		if pr.Reason == validate.ReasonMissing {
+			have--
+			if pr.Near() {
+				have += 0.5
+			}
+		}
+	}
+	return have / float64(required)
 }
 
 // problemsKey identifies a refusal's problems apart from the kind's name.

@@ -12,7 +12,9 @@ import (
 type exitFunc = func(ctx context.Context, err error) (suppress bool, _ error)
 
 var (
-	exitMethod = abstract([]string{"Close", "Stop", "Shutdown"},
+	// The hints are the near misses a refusal names ("but does have method
+	// Flush"): methods people write where a context has Exit.
+	exitMethod = abstract([]string{"Close", "Stop", "Shutdown", "Flush", "Release"},
 		row(func(x interface {
 			Exit(context.Context, error) (bool, error)
 		}) exitFunc {

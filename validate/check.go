@@ -164,7 +164,7 @@ func bindInfo(info *typeInfo, spec *Spec) (*Match, []Problem) {
 		return nil, []Problem{{Kind: spec.Name, Reason: ReasonOther, Hint: r.Why}}
 	}
 	forms := spec.forms()
-	best, bestScore := []Problem(nil), formScore{-1, -1}
+	best, bestScore, bestForm := []Problem(nil), formScore{-1, -1}, 0
 	for fi, form := range forms {
 		m, probs, score := bindForm(info, spec, &form)
 		if len(probs) == 0 {
@@ -172,10 +172,54 @@ func bindInfo(info *typeInfo, spec *Spec) (*Match, []Problem) {
 			return m, nil
 		}
 		if score.beats(bestScore) {
-			best, bestScore = probs, score
+			best, bestScore, bestForm = probs, score, fi
+		}
+	}
+	if bestForm == 0 && bestScore.names == 0 && len(forms) > 1 {
+		// Nothing of any form: the last missing method says what the
+		// other forms would have needed.
+		for i := len(best) - 1; i >= 0; i-- {
+			if best[i].Reason == ReasonMissing {
+				best[i].Alternatives = alternatives(forms[1:])
+				break
+			}
 		}
 	}
 	return nil, best
+}
+
+// alternatives lists the required methods of each form, forms with the same
+// method names together: "Close (io.Closer)", "Lock and Unlock (sync.Locker,
+// an error locker)".
+func alternatives(forms []Spec) []string {
+	var sets []string
+	names := map[string][]string{}
+	for _, f := range forms {
+		var req []string
+		for _, m := range f.Methods {
+			if !m.Optional {
+				req = append(req, m.Name)
+			}
+		}
+		set := joinAnd(req)
+		if _, ok := names[set]; !ok {
+			sets = append(sets, set)
+		}
+		names[set] = append(names[set], f.Name)
+	}
+	out := make([]string, len(sets))
+	for i, set := range sets {
+		out[i] = set + " (" + strings.Join(names[set], ", ") + ")"
+	}
+	return out
+}
+
+// joinAnd joins names as "A", "A and B", "A, B and C".
+func joinAnd(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // formScore says how close a type comes to a form: how many of the form's
