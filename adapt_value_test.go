@@ -68,7 +68,9 @@ func TestPointerToInterfaceSaysToDereference(t *testing.T) {
 	}{
 		{"Compose", func() error { _, err := mixin.Compose(&sym); return err }},
 		{"Compose with Require", func() error { _, err := mixin.Compose(&sym, mixin.Require(mixin.KindLock)); return err }},
-		{"Check", func() error { return validate.Check(&sym, validate.Spec{Name: "lock", Methods: []validate.Method{{Name: "Lock", Shapes: []reflect.Type{reflect.TypeFor[func()]()}}}}) }},
+		{"Check", func() error {
+			return validate.Check(&sym, validate.Spec{Name: "lock", Methods: []validate.Method{{Name: "Lock", Shapes: []reflect.Type{reflect.TypeFor[func()]()}}}})
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.err()
