@@ -138,8 +138,7 @@ var ErrBadSpec = errors.New("mixin: malformed spec")
 // malformed shape as one nothing fits.
 func (s Spec) Validate() error {
 	var probs []string
-	var walk func(form string, sp Spec)
-	walk = func(form string, sp Spec) {
+	walk := func(form string, sp Spec) {
 		for i, m := range sp.Methods {
 			where := form + "method " + m.Name
 			if m.Name == "" {
