@@ -81,6 +81,25 @@ func Compose(v any, opts ...ComposeOption) (*Composite, error) {
 	return defaultComposer.Compose(v, opts...)
 }
 
+// Register composes v and keeps it under name on the package-level default
+// Composer, as Composer.Register does: a plugin host's one call.
+//
+//	c, err := mixin.Register("orders", plugin, mixin.Require(mixin.KindLock))
+func Register(name string, v any, opts ...ComposeOption) (*Composite, error) {
+	return defaultComposer.Register(name, v, opts...)
+}
+
+// Lookup returns the Composite registered under name on the package-level
+// default Composer.
+func Lookup(name string) (*Composite, bool) { return defaultComposer.Lookup(name) }
+
+// Unregister removes name from the package-level default Composer and
+// reports whether it was registered.
+func Unregister(name string) bool { return defaultComposer.Unregister(name) }
+
+// All yields the registrations of the package-level default Composer.
+func All() iter.Seq2[string, *Composite] { return defaultComposer.All() }
+
 // Registry returns the Composer's catalogue of kinds, to Define kinds and
 // Adapt foreign types.
 func (c *Composer) Registry() *Registry { return c.reg }
