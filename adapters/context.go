@@ -5,6 +5,8 @@ import (
 	"errors"
 	"reflect"
 
+	"github.com/gomixin/mixin/internal/errs"
+	"github.com/gomixin/mixin/internal/reflectx"
 	"github.com/gomixin/mixin/validate"
 )
 
@@ -49,6 +51,80 @@ var (
 	)
 )
 
+// stopperMethod is a stopper's Stop: time.Ticker's and time.Timer's, or one
+// that returns what to await until the stop completes (alitto/pond's
+// Stop() pond.Task, a Done channel or a Wait() error), awaited bounded by
+// Exit's ctx. Such a Stop returns a type of its library's own, so it is
+// called through reflection; it is called once per Exit.
+var stopperMethod = abstract(nil,
+	row(func(x interface{ Stop() }) func(context.Context) error {
+		return func(context.Context) error { x.Stop(); return nil }
+	}),
+	row(func(x interface{ Stop() bool }) func(context.Context) error {
+		return func(context.Context) error { x.Stop(); return nil }
+	}),
+	row(func(x interface{ Stop() doneTask }) func(context.Context) error {
+		return func(ctx context.Context) error { return awaitStopped(ctx, x.Stop()) }
+	}).orReflect(stopViaReflect),
+	row(func(x interface{ Stop() waitTask }) func(context.Context) error {
+		return func(ctx context.Context) error { return awaitStopped(ctx, x.Stop()) }
+	}).orReflect(stopViaReflect),
+)
+
+// doneTask and waitTask are what a Stop may return to await: any type with
+// Done() <-chan struct{} (then also Wait() error or Err() error, if it has
+// them, give the outcome), or with Wait() error.
+type (
+	doneTask interface {
+		validate.Result
+		Done() <-chan struct{}
+	}
+	waitTask interface {
+		validate.Result
+		Wait() error
+	}
+)
+
+// stopViaReflect calls a Stop that returns its library's own task type.
+func stopViaReflect(rm reflect.Value) func(context.Context) error {
+	return func(ctx context.Context) error { return awaitStopped(ctx, rm.Call(nil)[0].Interface()) }
+}
+
+// awaitStopped awaits what a Stop returned until it completes or ctx ends
+// (then ctx.Err(), wrapped; the stop goes on). It returns the task's outcome:
+// its Wait() error, else its Err() error, else nil.
+func awaitStopped(ctx context.Context, task any) error {
+	if task == nil || reflectx.IsNilPointer(task) {
+		return nil
+	}
+	if d, ok := task.(interface{ Done() <-chan struct{} }); ok {
+		select {
+		case <-d.Done():
+		case <-ctx.Done():
+			return errs.Errorf("%T: Exit's ctx ended before the stop completed: %w", task, ctx.Err())
+		}
+		switch t := task.(type) {
+		case interface{ Wait() error }:
+			return t.Wait()
+		case interface{ Err() error }:
+			return t.Err()
+		}
+		return nil
+	}
+	w, ok := task.(interface{ Wait() error })
+	if !ok {
+		return nil
+	}
+	done := make(chan error, 1)
+	go func() { done <- w.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return errs.Errorf("%T: Exit's ctx ended before the stop completed: %w", task, ctx.Err())
+	}
+}
+
 // enterMethod is the optional Enter, in the shapes that yield a T.
 func enterMethod[T any]() methodRows[func(context.Context) (T, error)] {
 	return cachedForT[T](&enterCache, func() methodRows[func(context.Context) (T, error)] {
@@ -88,9 +164,9 @@ var contextForms = func() []form[exitFunc] {
 			closeFn := closeMethod.must(v, m)
 			return func(context.Context, error) (bool, error) { return false, closeFn() }
 		}},
-		{"a stopper", methods(stopMethod.spec(), enter), func(v any, m *validate.Match) exitFunc {
-			stop := stopMethod.must(v, m)
-			return func(context.Context, error) (bool, error) { stop(); return false, nil }
+		{"a stopper", methods(stopperMethod.spec(), enter), func(v any, m *validate.Match) exitFunc {
+			stop := stopperMethod.must(v, m)
+			return func(ctx context.Context, _ error) (bool, error) { return false, stop(ctx) }
 		}},
 	}
 }()
@@ -183,6 +259,9 @@ type exitCanon interface {
 //	                                             Exit's ctx ends first
 //	Close() error | Close()                       (io.Closer)
 //	Stop() | Stop() bool                          (time.Ticker, time.Timer)
+//	Stop() X, X with Done() <-chan struct{}       (alitto/pond's Pool) a stop, then
+//	    or Wait() error                          what Stop returned awaited, bounded
+//	                                             by Exit's ctx
 //
 // Enter is optional, as Enter(ctx) (T, error), Enter() (T, error) or
 // Enter() T; without it, Enter yields v itself (or the value given to

@@ -5,6 +5,7 @@ go 1.26.0
 replace github.com/gomixin/mixin => ../
 
 require (
+	github.com/alitto/pond/v2 v2.7.1
 	github.com/fsnotify/fsnotify v1.10.1
 	github.com/go-redsync/redsync/v4 v4.18.1
 	github.com/gofrs/flock v0.13.2

@@ -164,7 +164,7 @@ func bindInfo(info *typeInfo, spec *Spec) (*Match, []Problem) {
 		return nil, []Problem{{Kind: spec.Name, Reason: ReasonOther, Hint: r.Why}}
 	}
 	forms := spec.forms()
-	best, bestScore, bestForm := []Problem(nil), formScore{-1, -1}, 0
+	best, bestScore, bestForm := []Problem(nil), formScore{names: -1, fit: -1}, 0
 	for fi, form := range forms {
 		m, probs, score := bindForm(info, spec, &form)
 		if len(probs) == 0 {
@@ -227,11 +227,24 @@ func joinAnd(names []string) string {
 // (each fitting method weighs its parameters and results). The
 // second breaks ties, so that a value with Lock(ctx) error and Unlock() is
 // told to add ctx to Unlock (the ctx locker it almost is) rather than to drop
-// it from Lock.
-type formScore struct{ names, fit int }
+// it from Lock. Between forms that the same methods of the value serve, the
+// one with fewer required methods absent wins: a value with only Stop() int
+// is told about the stopper it almost is, not about the graceful stopper it
+// would need GracefulStop for.
+type formScore struct {
+	names, fit int
+	present    string // the names of the form's methods the value has
+	absent     int    // required methods absent
+}
 
 func (a formScore) beats(b formScore) bool {
-	return a.names > b.names || (a.names == b.names && a.fit > b.fit)
+	if a.names != b.names {
+		return a.names > b.names
+	}
+	if a.fit != b.fit {
+		return a.fit > b.fit
+	}
+	return a.names > 0 && a.present == b.present && a.absent < b.absent
 }
 
 // bindForm matches one form.
@@ -247,6 +260,7 @@ func bindForm(info *typeInfo, spec *Spec, form *Spec) (*Match, []Problem, formSc
 			m.methods = append(m.methods, Bound{Name: meth.Name, Index: -1, Shape: -1})
 			if sig, isPtr := info.ptrOnly[meth.Name]; isPtr {
 				score.names++
+				score.present += meth.Name + " "
 				if meth.Optional && !fitsAny(sig, meth.Shapes, spec.T) {
 					continue
 				}
@@ -254,11 +268,13 @@ func bindForm(info *typeInfo, spec *Spec, form *Spec) (*Match, []Problem, formSc
 				continue
 			}
 			if !meth.Optional {
+				score.absent++
 				missing = append(missing, Problem{Kind: spec.Name, Form: form.Name, Method: meth.Name, Reason: ReasonMissing, Hint: hintFor(info, form, meth)})
 			}
 			continue
 		}
 		score.names++
+		score.present += meth.Name + " "
 		shape, nb := -1, bound
 		for si, s := range meth.Shapes {
 			if b, ok := fits(mi.sig, s, bound, spec.T); ok {
@@ -319,7 +335,7 @@ func fits(sig, shape, bound, fixed reflect.Type) (reflect.Type, bool) {
 			return
 		}
 		if want != placeholder {
-			ok = have == want
+			ok = have == want || (resultLike(want) && hasResultMethods(have, want))
 			return
 		}
 		if bound != nil {
