@@ -117,7 +117,7 @@ func TestLockerWaitersTakeTurns(t *testing.T) {
 				assert.ErrorIs(t, err, context.Canceled)
 			}
 		}()
-		time.Sleep(20 * time.Millisecond) // queued before the next
+		time.Sleep(50 * time.Millisecond) // queued before the next
 	}
 	start(0, gaveUp)
 	for i := 1; i <= 3; i++ {
