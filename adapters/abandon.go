@@ -68,12 +68,15 @@ func callAbandonable[R any](ctx context.Context, start func(func()) error, fn fu
 }
 
 // acquireQueue runs a lock's context-less, blocking acquire for callers that
-// may give up. One goroutine per lock makes the blocking calls, one at a time,
-// and hands each acquisition to the longest-waiting caller still there; one
-// nobody is left to receive is released. So callers that give up leave no
-// goroutine each behind (ten thousand timed-out Acquires on a held
-// sync.Mutex leave one), and a lock acquired for nobody is never left held.
-// The zero value is ready to use.
+// may give up. One goroutine per lock at a time makes the blocking calls, one
+// at a time, and hands each acquisition to the longest-waiting caller still
+// there; one nobody is left to receive is released. So callers that give up
+// leave no goroutine each behind (ten thousand timed-out Acquires on a held
+// lock leave one), and a lock acquired for nobody is never left held. After
+// each acquisition the goroutine hands on to a new one, so that no goroutine
+// takes a lock twice: a locker without TryLock that notes its holders'
+// goroutines (as go-deadlock's Mutex does) would report the second as
+// recursive locking while the first is still held. The zero value is ready to use.
 type acquireQueue struct {
 	mu      sync.Mutex
 	waiters []chan acquired // FIFO; each buffered, so delivery never blocks
@@ -121,26 +124,35 @@ func (q *acquireQueue) acquire(ctx context.Context, block func() (bool, error), 
 	return false, ctx.Err()
 }
 
-// loop acquires while callers wait.
+// loop acquires once if a caller waits, then hands on to a new goroutine if
+// another does.
 func (q *acquireQueue) loop(block func() (bool, error), giveBack func()) {
-	for q.wanted() {
+	if q.wanted() {
 		guard(func() {
 			ok, err := block()
 			q.deliver(acquired{ok: ok, err: err}, giveBack)
+			q.handOn(block, giveBack)
 		}, func(pe *PanicError, goexit bool) {
 			switch {
 			case pe != nil:
 				q.deliver(acquired{panicked: pe}, giveBack)
-			case goexit: // this goroutine is ending: hand on to a new one
+				q.handOn(block, giveBack)
+			case goexit: // this goroutine is ending
 				q.deliver(acquired{err: ErrGoexit}, giveBack)
-				q.mu.Lock()
-				if q.running = len(q.waiters) > 0; q.running {
-					go q.loop(block, giveBack)
-				}
-				q.mu.Unlock()
+				q.handOn(block, giveBack)
 			}
 		})
 	}
+}
+
+// handOn starts a new acquiring goroutine if a caller waits, else notes that
+// none runs.
+func (q *acquireQueue) handOn(block func() (bool, error), giveBack func()) {
+	q.mu.Lock()
+	if q.running = len(q.waiters) > 0; q.running {
+		go q.loop(block, giveBack)
+	}
+	q.mu.Unlock()
 }
 
 // wanted reports whether a caller waits; if none, the goroutine stops.

@@ -130,3 +130,69 @@ func TestLockerWaitersTakeTurns(t *testing.T) {
 	assert.Equal(t, []int{1, 2, 3}, order)
 	assert.False(t, l.Locked())
 }
+
+// readerLock is a shared lock without TryLock (as an RWMutex's RLocker) that,
+// as go-deadlock's does, notes the goroutines holding it and counts a lock
+// taken by a goroutine that already holds it: recursive locking.
+type readerLock struct {
+	rw        sync.RWMutex
+	mu        sync.Mutex
+	holders   map[uint64]int
+	recursive atomic.Int64
+}
+
+func (r *readerLock) Lock() {
+	me := goid()
+	r.mu.Lock()
+	if r.holders[me] > 0 {
+		r.recursive.Add(1)
+	}
+	r.mu.Unlock()
+	r.rw.RLock()
+	r.mu.Lock()
+	r.holders[me]++
+	r.mu.Unlock()
+}
+
+func (r *readerLock) Unlock() {
+	me := goid()
+	r.mu.Lock()
+	if r.holders[me] == 0 { // not a holder: any holder's entry goes, as go-deadlock does
+		me = 0
+	}
+	for g := range r.holders {
+		if me == 0 || g == me {
+			if r.holders[g]--; r.holders[g] == 0 {
+				delete(r.holders, g)
+			}
+			break
+		}
+	}
+	r.mu.Unlock()
+	r.rw.RUnlock()
+}
+
+// A locker without TryLock, acquired for callers whose ctx can end, is
+// taken by a goroutine of the proxy's; never twice by the same one while
+// held, which a goroutine-tracking locker would report as recursive.
+func TestLockerWithoutTryLockIsNeverTakenTwiceByOneGoroutine(t *testing.T) {
+	r := &readerLock{holders: map[uint64]int{}}
+	l, err := adapters.NewLock(r)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			assert.NoError(t, l.Do(ctx, func(context.Context) error {
+				time.Sleep(2 * time.Millisecond)
+				return nil
+			}))
+		}()
+	}
+	wg.Wait()
+	assert.Zero(t, r.recursive.Load(), "one goroutine took the lock twice while holding it")
+	assert.False(t, l.Locked())
+}
