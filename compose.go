@@ -1,6 +1,7 @@
 package mixin
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"iter"
@@ -9,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/gomixin/mixin/adapters"
+	"github.com/gomixin/mixin/internal/errs"
 	"github.com/gomixin/mixin/internal/reflectx"
 	"github.com/gomixin/mixin/validate"
 )
@@ -79,6 +81,25 @@ func Compose(v any, opts ...ComposeOption) (*Composite, error) {
 	return defaultComposer.Compose(v, opts...)
 }
 
+// Register composes v and keeps it under name on the package-level default
+// Composer, as Composer.Register does: a plugin host's one call.
+//
+//	c, err := mixin.Register("orders", plugin, mixin.Require(mixin.KindLock))
+func Register(name string, v any, opts ...ComposeOption) (*Composite, error) {
+	return defaultComposer.Register(name, v, opts...)
+}
+
+// Lookup returns the Composite registered under name on the package-level
+// default Composer.
+func Lookup(name string) (*Composite, bool) { return defaultComposer.Lookup(name) }
+
+// Unregister removes name from the package-level default Composer and
+// reports whether it was registered.
+func Unregister(name string) bool { return defaultComposer.Unregister(name) }
+
+// All yields the registrations of the package-level default Composer.
+func All() iter.Seq2[string, *Composite] { return defaultComposer.All() }
+
 // Registry returns the Composer's catalogue of kinds, to Define kinds and
 // Adapt foreign types.
 func (c *Composer) Registry() *Registry { return c.reg }
@@ -86,18 +107,22 @@ func (c *Composer) Registry() *Registry { return c.reg }
 // Compose finds every kind whose abstract methods v has and returns v with
 // their proxies attached. It fails when a kind given to Require cannot attach
 // (a *validate.AbstractError naming every problem of every required kind),
-// when no kind attaches at all, and for nil or a nil pointer.
+// when no kind attaches at all, for nil or a nil pointer, and for a pointer
+// to an interface (plugin.Lookup's *any), which it does not dereference: the
+// error says to compose the value it holds.
 func (c *Composer) Compose(v any, opts ...ComposeOption) (*Composite, error) {
 	var cfg composeConfig
 	if len(opts) > 0 { // (collecting them makes cfg escape: not without options)
 		cfg = composeOptions(opts)
 	}
-	if v == nil || reflectx.IsNilPointer(v) {
+	if v == nil || reflectx.IsNilPointer(v) || reflectx.IsPointerToInterface(v) {
+		// (a pointer to an interface is refused, never dereferenced: the
+		// message says to compose what it holds)
 		return nil, validate.Check(v, validate.Spec{Name: "any kind"})
 	}
 	for _, k := range append(slices.Clone(cfg.require), cfg.only...) {
 		if _, ok := c.reg.Spec(k); !ok {
-			return nil, fmt.Errorf("mixin: compose %T as %q: %w", v, k, ErrUnknownKind)
+			return nil, errs.Errorf("compose %T as %q: %w", v, k, ErrUnknownKind)
 		}
 	}
 	p := c.reg.planFor(v)
@@ -185,9 +210,14 @@ func joinRefusals(errs []error) error {
 }
 
 // noKind explains why nothing attached: the problems of the kinds the value
-// came near, or that it has none of any kind's methods.
+// came near, nearest first (see nearness), or that it has none of any kind's
+// methods.
 func noKind(v any, p *plan, only []Kind) error {
-	var near []error
+	type refusal struct {
+		err      error
+		nearness float64
+	}
+	var near []refusal
 	var kinds []string
 	seen := map[string]bool{}
 	for _, s := range p.steps {
@@ -199,14 +229,51 @@ func noKind(v any, p *plan, only []Kind) error {
 			// exec-context repeats context's problems word for word: say them once.
 			if key := problemsKey(s.err); !seen[key] {
 				seen[key] = true
-				near = append(near, s.err)
+				near = append(near, refusal{s.err, nearness(s.err, s.e.spec)})
 			}
 		}
 	}
-	if ae := validate.Join(near...); ae != nil {
+	// Nearest first; equally near ones keep the catalogue's order.
+	slices.SortStableFunc(near, func(a, b refusal) int { return cmp.Compare(b.nearness, a.nearness) })
+	refused := make([]error, len(near))
+	for i, r := range near {
+		refused[i] = r.err
+	}
+	if ae := validate.Join(refused...); ae != nil {
 		return ae
 	}
 	return validate.Refuse(v, "any kind", "has none of the methods of the kinds %v", kinds)
+}
+
+// nearness is the share of the refused form's required methods (the form
+// the refusal reports, from the kind's spec) that the value has by name,
+// a method one typo away counting half: 1 when only signatures or receivers
+// are wrong, 0 when it has none.
+func nearness(err error, spec validate.Spec) float64 {
+	var ae *validate.AbstractError
+	if !errors.As(err, &ae) || len(ae.Problems) == 0 {
+		return 0
+	}
+	form := spec
+	for _, a := range spec.Alternatives {
+		if a.Name == ae.Problems[0].Form {
+			form = a
+		}
+	}
+	required := requiredCount(form)
+	if required == 0 {
+		return 0
+	}
+	have := float64(required)
+	for _, pr := range ae.Problems {
+		if pr.Reason == validate.ReasonMissing {
+			have--
+			if pr.Near() {
+				have += 0.5
+			}
+		}
+	}
+	return have / float64(required)
 }
 
 // problemsKey identifies a refusal's problems apart from the kind's name.
@@ -230,7 +297,7 @@ func (c *Composer) Register(name string, v any, opts ...ComposeOption) (*Composi
 		return nil, errors.New("mixin: Register with an empty name")
 	}
 	if _, ok := c.Lookup(name); ok {
-		return nil, fmt.Errorf("mixin: name %q: %w", name, ErrDuplicate)
+		return nil, errs.Errorf("name %q: %w", name, ErrDuplicate)
 	}
 	comp, err := c.Compose(v, opts...)
 	if err != nil {
@@ -239,7 +306,7 @@ func (c *Composer) Register(name string, v any, opts ...ComposeOption) (*Composi
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.named[name]; ok {
-		return nil, fmt.Errorf("mixin: name %q: %w", name, ErrDuplicate)
+		return nil, errs.Errorf("name %q: %w", name, ErrDuplicate)
 	}
 	c.named[name] = comp
 	return comp, nil
@@ -254,19 +321,20 @@ type RegisterError struct {
 	Err  error
 }
 
-// Error returns `mixin: register "name": ` and the reason.
+// Error returns `mixin: register "name": ` and the reason, whose own
+// "mixin: " is left out: the message says it once.
 func (e *RegisterError) Error() string {
-	return fmt.Sprintf("mixin: register %q: %v", e.Name, e.Err)
+	return fmt.Sprintf("mixin: register %q: %s", e.Name, errs.Trim(fmt.Sprint(e.Err)))
 }
 
 // Unwrap returns the reason.
 func (e *RegisterError) Unwrap() error { return e.Err }
 
-// Format prints Error() for %v and %s; %+v puts the reason's %+v form on the
-// lines below.
+// Format prints Error() for %v and %s; %+v puts the reason's %+v form (an
+// itemised list for a *validate.AbstractError) after the name.
 func (e *RegisterError) Format(f fmt.State, verb rune) {
 	if verb == 'v' && f.Flag('+') {
-		fmt.Fprintf(f, "mixin: register %q:\n%+v", e.Name, e.Err)
+		fmt.Fprintf(f, "mixin: register %q: %s", e.Name, errs.Trim(fmt.Sprintf("%+v", e.Err)))
 		return
 	}
 	_, _ = f.Write([]byte(e.Error()))
@@ -385,13 +453,16 @@ func (c *Composite) build(v any, s step, hidden map[Kind]any) (any, error) {
 	if s.adapt != nil {
 		a, err := s.adapt(v)
 		if err != nil {
-			return nil, fmt.Errorf("mixin: the adapter of %T as %s failed: %w", v, e.kind, err)
+			return nil, errs.Errorf("the adapter of %T as %s failed: %w", v, e.kind, err)
 		}
 		if a == nil || reflectx.IsNilPointer(a) {
-			return nil, fmt.Errorf("mixin: the adapter of %T as %s returned nil (%T)", v, e.kind, a)
+			return nil, errs.Errorf("the adapter of %T as %s returned nil (%T)", v, e.kind, a)
 		}
 		if err := validate.Check(a, e.spec); err != nil {
 			return nil, err
+		}
+		if e.adapted != nil {
+			return e.adapted(a, v)
 		}
 		return e.build(a)
 	}

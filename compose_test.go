@@ -125,7 +125,7 @@ func TestRequireListsEveryProblemOfEveryKind(t *testing.T) {
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, []string{"context", "awaitable"}, ae.Kinds)
 	assert.Equal(t, []string{"Exit", "Wait"}, ae.Missing)
-	assert.Equal(t, "mixin: can't compose *shop.Cache as context: missing abstract method Exit; as awaitable: missing abstract method Wait", err.Error())
+	assert.Equal(t, "mixin: can't compose *shop.Cache as context: missing abstract method Exit, or instead Shutdown (a graceful server), GracefulStop and Stop (a graceful stopper), Close (io.Closer) or Stop (a stopper); as awaitable: missing abstract method Wait, or instead Done (a Done channel)", err.Error())
 
 	// A value that has one required kind but not another is refused whole.
 	_, err = mixin.Compose(&shop.Session{}, mixin.Require(mixin.KindContext, mixin.KindAwaitable))
@@ -165,11 +165,11 @@ func TestRegisterLookupUnregisterAll(t *testing.T) {
 
 	_, err = c.Register("bad", 42)
 	assert.ErrorIs(t, err, validate.ErrAbstract)
-	assert.ErrorContains(t, err, `mixin: register "bad": mixin: can't compose int`)
+	assert.ErrorContains(t, err, `mixin: register "bad": can't compose int`)
 	var re *mixin.RegisterError
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, "bad", re.Name)
-	assert.True(t, strings.HasPrefix(fmt.Sprintf("%+v", err), "mixin: register \"bad\":\nmixin: can't compose int:"))
+	assert.True(t, strings.HasPrefix(fmt.Sprintf("%+v", err), "mixin: register \"bad\": can't compose int:\n"))
 	_, err = c.Register("", &shop.Session{})
 	assert.Error(t, err)
 

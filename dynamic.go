@@ -1,9 +1,9 @@
 package mixin
 
 import (
-	"fmt"
 	"reflect"
 
+	"github.com/gomixin/mixin/internal/errs"
 	"github.com/gomixin/mixin/internal/reflectx"
 	"github.com/gomixin/mixin/validate"
 )
@@ -54,15 +54,15 @@ func (d *Dynamic) Has(name string) bool {
 func (d *Dynamic) Call(name string, args ...any) ([]any, error) {
 	fn, ok := d.methods[name]
 	if !ok {
-		return nil, fmt.Errorf("mixin: %T has no abstract method %s", d.value, name)
+		return nil, errs.Errorf("%T has no abstract method %s", d.value, name)
 	}
 	ft := fn.Type()
 	if ft.IsVariadic() {
 		if len(args) < ft.NumIn()-1 {
-			return nil, fmt.Errorf("mixin: %s takes at least %d arguments, got %d", name, ft.NumIn()-1, len(args))
+			return nil, errs.Errorf("%s takes at least %d arguments, got %d", name, ft.NumIn()-1, len(args))
 		}
 	} else if len(args) != ft.NumIn() {
-		return nil, fmt.Errorf("mixin: %s takes %d arguments, got %d", name, ft.NumIn(), len(args))
+		return nil, errs.Errorf("%s takes %d arguments, got %d", name, ft.NumIn(), len(args))
 	}
 	in := make([]reflect.Value, len(args))
 	for i, a := range args {
@@ -74,7 +74,7 @@ func (d *Dynamic) Call(name string, args ...any) ([]any, error) {
 		}
 		v, err := reflectx.ArgValue(a, pt)
 		if err != nil {
-			return nil, fmt.Errorf("mixin: %s argument %d: %w", name, i+1, err)
+			return nil, errs.Errorf("%s argument %d: %w", name, i+1, err)
 		}
 		in[i] = v
 	}

@@ -41,11 +41,13 @@ func ExampleRequire() {
 	fmt.Printf("%+v\n", err)
 	// Output:
 	// true
-	// mixin: can't compose *sync.WaitGroup: (package sync)
+	// mixin: can't compose *sync.WaitGroup:
 	//     context: missing abstract method Exit
+	//     context: or instead Shutdown (a graceful server), GracefulStop and Stop (a graceful stopper), Close (io.Closer) or Stop (a stopper)
 	//     lock: missing abstract method Acquire
 	//     lock: missing abstract method Release
 	//     lock: missing abstract method Locked
+	//     lock: or instead Lock and Unlock (sync.Locker, a ctx locker, an error locker) or LockContext and UnlockContext (a ctx locker (LockContext))
 }
 
 // A plugin host keeps composed values by name; a second registration under a

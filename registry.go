@@ -2,12 +2,12 @@ package mixin
 
 import (
 	"errors"
-	"fmt"
 	"reflect"
 	"slices"
 	"sync"
 
 	"github.com/gomixin/mixin/adapters"
+	"github.com/gomixin/mixin/internal/errs"
 	"github.com/gomixin/mixin/internal/typecache"
 	"github.com/gomixin/mixin/validate"
 )
@@ -46,6 +46,9 @@ type entry struct {
 	kind  Kind
 	spec  validate.Spec
 	build BuildFunc
+	// adapted builds the proxy from an adapter a of the value v, when the
+	// kind's proxy can stand for v (a context's Enter yields v).
+	adapted func(a, v any) (any, error)
 	// from and derive make this kind from another one's proxy when the value
 	// composes as that one: an owner lock is a lock, an event an awaitable.
 	from   Kind
@@ -81,8 +84,10 @@ func NewRegistry() *Registry {
 // after it.
 func builtins() []*entry {
 	return []*entry{
-		{kind: KindContext, spec: adapters.ContextSpec(), build: func(v any) (any, error) { return adapters.NewContext[any](v) }},
-		{kind: KindExecContext, spec: adapters.ExecContextSpec(), build: func(v any) (any, error) { return adapters.NewExecContext[any](v) }},
+		{kind: KindContext, spec: adapters.ContextSpec(), build: func(v any) (any, error) { return adapters.NewContext[any](v) },
+			adapted: func(a, v any) (any, error) { return adapters.NewContext[any](a, adapters.ForValue(v)) }},
+		{kind: KindExecContext, spec: adapters.ExecContextSpec(), build: func(v any) (any, error) { return adapters.NewExecContext[any](v) },
+			adapted: func(a, v any) (any, error) { return adapters.NewExecContext[any](a, adapters.ForValue(v)) }},
 		{kind: KindEvent, spec: adapters.EventSpec(), build: func(v any) (any, error) { return adapters.NewEvent[any](v) }},
 		{kind: KindAwaitable, spec: adapters.AwaitableSpec(), build: func(v any) (any, error) { return adapters.NewAwaitable[any](v) },
 			from: KindEvent, derive: func(p any) (any, error) { return p.(*adapters.Event[any]).AsAwaitable(), nil }},
@@ -103,7 +108,7 @@ func (r *Registry) Define(kind Kind, spec validate.Spec, build BuildFunc) error 
 		return errors.New("mixin: Define with an empty kind")
 	}
 	if len(spec.Methods) == 0 && len(spec.Alternatives) == 0 {
-		return fmt.Errorf("mixin: Define %q: the spec has no methods", kind)
+		return errs.Errorf("Define %q: the spec has no methods", kind)
 	}
 	spec = copySpec(spec) // the caller's slices stay the caller's
 	if spec.Name == "" {
@@ -119,7 +124,7 @@ func (r *Registry) Define(kind Kind, spec validate.Spec, build BuildFunc) error 
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, ok := r.byKind[kind]; ok {
-		return fmt.Errorf("mixin: kind %q: %w", kind, ErrDuplicate)
+		return errs.Errorf("kind %q: %w", kind, ErrDuplicate)
 	}
 	e := &entry{kind: kind, spec: spec, build: build}
 	r.entries = append(r.entries, e)
@@ -131,7 +136,9 @@ func (r *Registry) Define(kind Kind, spec validate.Spec, build BuildFunc) error 
 // Adapt declares that values of type t are of the given kind through a
 // hand-written adapter (Python's ABC.register): composing such a value calls
 // adapt, checks what it returns against the kind's spec and builds the proxy
-// from it. Composite.Value still returns the original value. An adapter
+// from it. Composite.Value still returns the original value, and so do a
+// context's and exec-context's Value; where the adapter has no Enter, their
+// Enter yields the original value too (Do's body gets it). An adapter
 // already declared for t and kind is refused with an error matching
 // ErrDuplicate; an unknown kind with one matching ErrUnknownKind.
 func (r *Registry) Adapt(t reflect.Type, kind Kind, adapt AdaptFunc) error {
@@ -141,15 +148,15 @@ func (r *Registry) Adapt(t reflect.Type, kind Kind, adapt AdaptFunc) error {
 	if t.Kind() == reflect.Interface {
 		// A value's dynamic type is never an interface type: such an
 		// adapter could never match.
-		return fmt.Errorf("mixin: Adapt %s as %q: %s is an interface type, and values are matched by their concrete type: adapt each concrete type", t, kind, t)
+		return errs.Errorf("Adapt %s as %q: %s is an interface type, and values are matched by their concrete type: adapt each concrete type", t, kind, t)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, ok := r.byKind[kind]; !ok {
-		return fmt.Errorf("mixin: Adapt %s as %q: %w", t, kind, ErrUnknownKind)
+		return errs.Errorf("Adapt %s as %q: %w", t, kind, ErrUnknownKind)
 	}
 	if _, ok := r.adapts[t][kind]; ok {
-		return fmt.Errorf("mixin: adapter of %s as %q: %w", t, kind, ErrDuplicate)
+		return errs.Errorf("adapter of %s as %q: %w", t, kind, ErrDuplicate)
 	}
 	// Copy on write: plans being computed read the map they were given
 	// outside the lock, so a published map is never written again.

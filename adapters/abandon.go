@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // callAbandonable runs fn through start (a go statement, an executor) and
@@ -67,12 +68,15 @@ func callAbandonable[R any](ctx context.Context, start func(func()) error, fn fu
 }
 
 // acquireQueue runs a lock's context-less, blocking acquire for callers that
-// may give up. One goroutine per lock makes the blocking calls, one at a time,
-// and hands each acquisition to the longest-waiting caller still there; one
-// nobody is left to receive is released. So callers that give up leave no
-// goroutine each behind (ten thousand timed-out Acquires on a held
-// sync.Mutex leave one), and a lock acquired for nobody is never left held.
-// The zero value is ready to use.
+// may give up. One goroutine per lock at a time makes the blocking calls, one
+// at a time, and hands each acquisition to the longest-waiting caller still
+// there; one nobody is left to receive is released. So callers that give up
+// leave no goroutine each behind (ten thousand timed-out Acquires on a held
+// lock leave one), and a lock acquired for nobody is never left held. After
+// each acquisition the goroutine hands on to a new one, so that no goroutine
+// takes a lock twice: a locker without TryLock that notes its holders'
+// goroutines (as go-deadlock's Mutex does) would report the second as
+// recursive locking while the first is still held. The zero value is ready to use.
 type acquireQueue struct {
 	mu      sync.Mutex
 	waiters []chan acquired // FIFO; each buffered, so delivery never blocks
@@ -120,26 +124,35 @@ func (q *acquireQueue) acquire(ctx context.Context, block func() (bool, error), 
 	return false, ctx.Err()
 }
 
-// loop acquires while callers wait.
+// loop acquires once if a caller waits, then hands on to a new goroutine if
+// another does.
 func (q *acquireQueue) loop(block func() (bool, error), giveBack func()) {
-	for q.wanted() {
+	if q.wanted() {
 		guard(func() {
 			ok, err := block()
 			q.deliver(acquired{ok: ok, err: err}, giveBack)
+			q.handOn(block, giveBack)
 		}, func(pe *PanicError, goexit bool) {
 			switch {
 			case pe != nil:
 				q.deliver(acquired{panicked: pe}, giveBack)
-			case goexit: // this goroutine is ending: hand on to a new one
+				q.handOn(block, giveBack)
+			case goexit: // this goroutine is ending
 				q.deliver(acquired{err: ErrGoexit}, giveBack)
-				q.mu.Lock()
-				if q.running = len(q.waiters) > 0; q.running {
-					go q.loop(block, giveBack)
-				}
-				q.mu.Unlock()
+				q.handOn(block, giveBack)
 			}
 		})
 	}
+}
+
+// handOn starts a new acquiring goroutine if a caller waits, else notes that
+// none runs.
+func (q *acquireQueue) handOn(block func() (bool, error), giveBack func()) {
+	q.mu.Lock()
+	if q.running = len(q.waiters) > 0; q.running {
+		go q.loop(block, giveBack)
+	}
+	q.mu.Unlock()
 }
 
 // wanted reports whether a caller waits; if none, the goroutine stops.
@@ -165,4 +178,114 @@ func (q *acquireQueue) deliver(r acquired, giveBack func()) {
 	q.waiters = q.waiters[1:]
 	q.mu.Unlock()
 	w <- r
+}
+
+// tryQueue orders the callers of a lock with TryLock() bool (a sync.Mutex,
+// go-deadlock's Mutex) that wait with a ctx that can end. Each caller waits
+// on its own goroutine and takes the lock there, with TryLock, so that a
+// locker that tracks its holders per goroutine (go-deadlock) sees the
+// goroutine that holds the lock and later releases it. Callers take turns
+// in arrival order: only the longest-waiting one tries, when the proxy
+// releases the lock (it wakes that caller) and, for a release made past the
+// proxy, when its poll timer fires (pollFirst, doubling up to pollMax). A
+// new caller tries once before it queues (as sync.Mutex lets a new Lock
+// barge in), except while the first in the queue has waited longer than
+// hungryAfter: then new callers queue behind it, so that no caller starves.
+// A caller that gives up leaves nothing in flight. The zero value is ready
+// to use.
+type tryQueue struct {
+	n       atomic.Int32 // callers waiting; read by releases
+	hungry  atomic.Bool  // the first caller has waited too long: no barging
+	mu      sync.Mutex
+	waiters []chan struct{} // FIFO; each buffered, so a wake-up never blocks
+}
+
+// acquire waits for the caller's turn and takes the lock with TryLock, or
+// returns false and ctx.Err() when ctx ends first.
+func (q *tryQueue) acquire(ctx context.Context, l interface{ TryLock() bool }) (bool, error) {
+	w := make(chan struct{}, 1)
+	q.mu.Lock()
+	q.waiters = append(q.waiters, w)
+	q.n.Add(1)
+	if len(q.waiters) == 1 {
+		w <- struct{}{} // nobody before it: try at once
+	}
+	q.mu.Unlock()
+	since := time.Now()
+	wait := pollFirst
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			q.leave(w, true)
+			return false, ctx.Err()
+		case <-w:
+		case <-t.C:
+			wait = min(2*wait, pollMax)
+			t.Reset(wait)
+		}
+		if !q.first(w) {
+			continue
+		}
+		if l.TryLock() {
+			q.leave(w, false)
+			return true, nil
+		}
+		if !q.hungry.Load() && time.Since(since) > hungryAfter {
+			q.hungry.Store(true)
+		}
+	}
+}
+
+// hungryAfter is how long the first caller in a tryQueue waits before new
+// callers stop trying ahead of it (sync.Mutex's starvation threshold).
+const hungryAfter = time.Millisecond
+
+// first reports whether w is the longest-waiting caller.
+func (q *tryQueue) first(w chan struct{}) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.waiters) > 0 && q.waiters[0] == w
+}
+
+// leave takes w out of the queue; a caller that gave up while first wakes
+// the next, which may find the lock free.
+func (q *tryQueue) leave(w chan struct{}, gaveUp bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	i := slices.Index(q.waiters, w)
+	if i < 0 {
+		return
+	}
+	q.waiters = slices.Delete(q.waiters, i, i+1)
+	q.n.Add(-1)
+	if i == 0 {
+		q.hungry.Store(false)
+	}
+	if gaveUp && i == 0 && len(q.waiters) > 0 {
+		signal(q.waiters[0])
+	}
+}
+
+// released wakes the longest-waiting caller after the proxy released the
+// lock.
+func (q *tryQueue) released() {
+	if q.n.Load() == 0 {
+		return
+	}
+	q.mu.Lock()
+	if len(q.waiters) > 0 {
+		signal(q.waiters[0])
+	}
+	q.mu.Unlock()
+}
+
+// signal sends on a buffered channel of capacity one unless a signal is
+// already pending.
+func signal(w chan struct{}) {
+	select {
+	case w <- struct{}{}:
+	default:
+	}
 }

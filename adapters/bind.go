@@ -2,9 +2,9 @@ package adapters
 
 import (
 	"errors"
-	"fmt"
 	"reflect"
 
+	"github.com/gomixin/mixin/internal/errs"
 	"github.com/gomixin/mixin/internal/reflectx"
 	"github.com/gomixin/mixin/internal/typecache"
 	"github.com/gomixin/mixin/validate"
@@ -68,7 +68,7 @@ func asT[T any](rv reflect.Value) (T, error) {
 	}
 	t, ok := rv.Interface().(T)
 	if !ok {
-		return zero, fmt.Errorf("mixin: method returned %s, not a %s: %w", rv.Elem().Type(), reflect.TypeFor[T](), ErrType)
+		return zero, errs.Errorf("method returned %s, not a %s: %w", rv.Elem().Type(), reflect.TypeFor[T](), ErrType)
 	}
 	return t, nil
 }

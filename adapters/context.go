@@ -5,6 +5,8 @@ import (
 	"errors"
 	"reflect"
 
+	"github.com/gomixin/mixin/internal/errs"
+	"github.com/gomixin/mixin/internal/reflectx"
 	"github.com/gomixin/mixin/validate"
 )
 
@@ -12,7 +14,9 @@ import (
 type exitFunc = func(ctx context.Context, err error) (suppress bool, _ error)
 
 var (
-	exitMethod = abstract([]string{"Close", "Stop", "Shutdown"},
+	// The hints are the near misses a refusal names ("but does have method
+	// Flush"): methods people write where a context has Exit.
+	exitMethod = abstract([]string{"Close", "Stop", "Shutdown", "Flush", "Release"},
 		row(func(x interface {
 			Exit(context.Context, error) (bool, error)
 		}) exitFunc {
@@ -46,6 +50,80 @@ var (
 		row(func(x interface{ Stop() bool }) func() { return func() { x.Stop() } }),
 	)
 )
+
+// stopperMethod is a stopper's Stop: time.Ticker's and time.Timer's, or one
+// that returns what to await until the stop completes (alitto/pond's
+// Stop() pond.Task, a Done channel or a Wait() error), awaited bounded by
+// Exit's ctx. Such a Stop returns a type of its library's own, so it is
+// called through reflection; it is called once per Exit.
+var stopperMethod = abstract(nil,
+	row(func(x interface{ Stop() }) func(context.Context) error {
+		return func(context.Context) error { x.Stop(); return nil }
+	}),
+	row(func(x interface{ Stop() bool }) func(context.Context) error {
+		return func(context.Context) error { x.Stop(); return nil }
+	}),
+	row(func(x interface{ Stop() doneTask }) func(context.Context) error {
+		return func(ctx context.Context) error { return awaitStopped(ctx, x.Stop()) }
+	}).orReflect(stopViaReflect),
+	row(func(x interface{ Stop() waitTask }) func(context.Context) error {
+		return func(ctx context.Context) error { return awaitStopped(ctx, x.Stop()) }
+	}).orReflect(stopViaReflect),
+)
+
+// doneTask and waitTask are what a Stop may return to await: any type with
+// Done() <-chan struct{} (then also Wait() error or Err() error, if it has
+// them, give the outcome), or with Wait() error.
+type (
+	doneTask interface {
+		validate.Result
+		Done() <-chan struct{}
+	}
+	waitTask interface {
+		validate.Result
+		Wait() error
+	}
+)
+
+// stopViaReflect calls a Stop that returns its library's own task type.
+func stopViaReflect(rm reflect.Value) func(context.Context) error {
+	return func(ctx context.Context) error { return awaitStopped(ctx, rm.Call(nil)[0].Interface()) }
+}
+
+// awaitStopped awaits what a Stop returned until it completes or ctx ends
+// (then ctx.Err(), wrapped; the stop goes on). It returns the task's outcome:
+// its Wait() error, else its Err() error, else nil.
+func awaitStopped(ctx context.Context, task any) error {
+	if task == nil || reflectx.IsNilPointer(task) {
+		return nil
+	}
+	if d, ok := task.(interface{ Done() <-chan struct{} }); ok {
+		select {
+		case <-d.Done():
+		case <-ctx.Done():
+			return errs.Errorf("%T: Exit's ctx ended before the stop completed: %w", task, ctx.Err())
+		}
+		switch t := task.(type) {
+		case interface{ Wait() error }:
+			return t.Wait()
+		case interface{ Err() error }:
+			return t.Err()
+		}
+		return nil
+	}
+	w, ok := task.(interface{ Wait() error })
+	if !ok {
+		return nil
+	}
+	done := make(chan error, 1)
+	go func() { done <- w.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return errs.Errorf("%T: Exit's ctx ended before the stop completed: %w", task, ctx.Err())
+	}
+}
 
 // enterMethod is the optional Enter, in the shapes that yield a T.
 func enterMethod[T any]() methodRows[func(context.Context) (T, error)] {
@@ -86,9 +164,9 @@ var contextForms = func() []form[exitFunc] {
 			closeFn := closeMethod.must(v, m)
 			return func(context.Context, error) (bool, error) { return false, closeFn() }
 		}},
-		{"a stopper", methods(stopMethod.spec(), enter), func(v any, m *validate.Match) exitFunc {
-			stop := stopMethod.must(v, m)
-			return func(context.Context, error) (bool, error) { stop(); return false, nil }
+		{"a stopper", methods(stopperMethod.spec(), enter), func(v any, m *validate.Match) exitFunc {
+			stop := stopperMethod.must(v, m)
+			return func(ctx context.Context, _ error) (bool, error) { return false, stop(ctx) }
 		}},
 	}
 }()
@@ -195,18 +273,27 @@ type exitCanon interface {
 //	                                             Exit's ctx ends first
 //	Close() error | Close()                       (io.Closer)
 //	Stop() | Stop() bool                          (time.Ticker, time.Timer)
+//	Stop() X, X with Done() <-chan struct{}       (alitto/pond's Pool) a stop, then
+//	    or Wait() error                          what Stop returned awaited, bounded
+//	                                             by Exit's ctx
 //
 // Enter is optional, as Enter(ctx) (T, error), Enter() (T, error) or
-// Enter() T; without it, Enter yields v itself, which must then be a T. A
-// value that does not fit is refused with a *validate.AbstractError naming
-// every problem.
-func NewContext[T any](v any) (*Context[T], error) {
+// Enter() T; without it, Enter yields v itself (or the value given to
+// ForValue), which must then be a T. A value that does not fit is refused
+// with a *validate.AbstractError naming every problem.
+func NewContext[T any](v any, opts ...ContextOption) (*Context[T], error) {
 	m, err := contextKind.match(v, typeArg[T]())
 	if err != nil {
 		return nil, err
 	}
-	c := &Context[T]{value: v}
-	if c.enter, err = bindEnter[T](v, m); err != nil {
+	var cfg contextConfig
+	for _, o := range opts {
+		if o != nil {
+			o.applyContext(&cfg)
+		}
+	}
+	c := &Context[T]{value: cfg.valueOr(v)}
+	if c.enter, err = bindEnter[T](v, c.value, m); err != nil {
 		return nil, err
 	}
 	c.exit = bindExit(v, m)
@@ -226,19 +313,48 @@ func NewContext[T any](v any) (*Context[T], error) {
 func bindExit(v any, m *validate.Match) exitFunc { return bindForm(contextForms, v, m) }
 
 // bindEnter returns the value's Enter as the canonical func, or nil when the
-// value has none (then v itself must be a T).
-func bindEnter[T any](v any, m *validate.Match) (func(context.Context) (T, error), error) {
+// value has none (then yield, which Enter yields instead, must be a T).
+func bindEnter[T any](v, yield any, m *validate.Match) (func(context.Context) (T, error), error) {
 	enter, ok := enterMethod[T]().bind(v, m)
 	if ok {
 		return enter, nil
 	}
-	if _, isT := v.(T); !isT {
+	if _, isT := yield.(T); !isT {
 		return nil, validate.Refuse(v, "context", "has no Enter, so Enter would yield the value itself, which is not a %s", reflect.TypeFor[T]())
 	}
 	return nil, nil
 }
 
-// Value returns the wrapped value.
+// ContextOption configures a Context (NewContext): ForValue.
+type ContextOption interface{ applyContext(*contextConfig) }
+
+type contextConfig struct {
+	value any
+	set   bool
+}
+
+func (c contextConfig) valueOr(v any) any {
+	if c.set {
+		return c.value
+	}
+	return v
+}
+
+// ValueOption is what ForValue returns: an option of NewContext and
+// NewExecContext.
+type ValueOption struct{ v any }
+
+func (o ValueOption) applyContext(c *contextConfig) { c.value, c.set = o.v, true }
+func (o ValueOption) applyExec(c *execConfig)       { c.value, c.set = o.v, true }
+
+// ForValue makes a Context or ExecContext composed over an adapter of v (a
+// value written to give v the methods it lacks) stand for v: Value returns
+// v, and where the adapter has no Enter, Enter (and Do's body) gets v, which
+// must then be a T. Registry.Adapt's adapters are composed with it, so that
+// a user's body gets the user's value.
+func ForValue(v any) ValueOption { return ValueOption{v} }
+
+// Value returns the wrapped value (the one given to ForValue, if any).
 func (c *Context[T]) Value() any {
 	if c == nil {
 		return nil

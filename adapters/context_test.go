@@ -178,8 +178,8 @@ func TestContextRefusals(t *testing.T) {
 	}{
 		{"nil", nil, "mixin: can't compose nil as context: value is nil"},
 		{"nil pointer", (*shop.Session)(nil), "mixin: can't compose (*shop.Session)(nil) as context: value is a nil pointer"},
-		{"int", 7, "mixin: can't compose int as context: missing abstract method Exit"},
-		{"chan", make(chan int), "mixin: can't compose chan int as context: missing abstract method Exit"},
+		{"int", 7, "mixin: can't compose int as context: missing abstract method Exit, or instead Shutdown (a graceful server), GracefulStop and Stop (a graceful stopper), Close (io.Closer) or Stop (a stopper)"},
+		{"chan", make(chan int), "mixin: can't compose chan int as context: missing abstract method Exit, or instead Shutdown (a graceful server), GracefulStop and Stop (a graceful stopper), Close (io.Closer) or Stop (a stopper)"},
 		{"pointer receiver", shop.Session{}, "mixin: can't compose shop.Session as context: methods Exit, Enter have pointer receivers (compose &v, a *shop.Session)"},
 	}
 	for _, tt := range tests {

@@ -3,11 +3,11 @@ package adapters
 import (
 	"context"
 	"errors"
-	"fmt"
 	"iter"
 	"reflect"
 	"sync"
 
+	"github.com/gomixin/mixin/internal/errs"
 	"github.com/gomixin/mixin/internal/reflectx"
 	"github.com/gomixin/mixin/validate"
 )
@@ -128,7 +128,7 @@ func setByReflect[T any](rm reflect.Value) setFn[T] {
 	return setFn[T]{param: param, fn: func(t T) error {
 		arg, err := reflectx.ArgValue(any(t), param)
 		if err != nil {
-			return fmt.Errorf("%v: %w", err, ErrType) // NewEvent names the type
+			return errs.Errorf("%v: %w", err, ErrType) // NewEvent names the type
 		}
 		out := rm.Call([]reflect.Value{arg})
 		if len(out) == 1 && !out[0].IsNil() { // Set(T) error
@@ -219,7 +219,7 @@ func NewEvent[T any](v any) (*Event[T], error) {
 	if e.param != nil {
 		e.set = func(t T) error {
 			if err := set.fn(t); err != nil {
-				return fmt.Errorf("mixin: Set on %s: %w", e.name, err)
+				return errs.Errorf("Set on %s: %w", e.name, err)
 			}
 			return nil
 		}
@@ -449,13 +449,13 @@ func (e *Event[T]) WaitForValue(ctx context.Context, v T, opts ...WaitOption[T])
 	if eq == nil {
 		var err error
 		if eq, err = defaultEqual(v); err != nil {
-			return fmt.Errorf("mixin: WaitForValue on %s: %w", e.name, err)
+			return errs.Errorf("WaitForValue on %s: %w", e.name, err)
 		}
 	}
 	if e.param != nil {
 		if _, err := reflectx.ArgValue(any(v), e.param); err != nil {
 			// Set only takes e.param: the event can never hold v.
-			return fmt.Errorf("mixin: WaitForValue on %s: %v: %w", e.name, err, ErrType)
+			return errs.Errorf("WaitForValue on %s: %v: %w", e.name, err, ErrType)
 		}
 	}
 	var err error
@@ -511,16 +511,16 @@ func defaultEqual[T any](v T) (func(a, b T) bool, error) {
 	t := reflect.TypeFor[T]()
 	if t.Kind() != reflect.Interface {
 		if !t.Comparable() {
-			return nil, fmt.Errorf("%s: %w", t, ErrNotComparable)
+			return nil, errs.Errorf("%s: %w", t, ErrNotComparable)
 		}
 		if rv := reflect.ValueOf(any(v)); !rv.Comparable() {
-			return nil, fmt.Errorf("%s holding an uncomparable value: %w", t, ErrNotComparable)
+			return nil, errs.Errorf("%s holding an uncomparable value: %w", t, ErrNotComparable)
 		}
 		return func(a, b T) bool { return any(a) == any(b) }, nil
 	}
 	dt := reflect.TypeOf(any(v))
 	if dt != nil && (!dt.Comparable() || !reflect.ValueOf(any(v)).Comparable()) {
-		return nil, fmt.Errorf("%s: %w", dt, ErrNotComparable)
+		return nil, errs.Errorf("%s: %w", dt, ErrNotComparable)
 	}
 	return func(a, b T) bool {
 		if reflect.TypeOf(any(a)) != dt {

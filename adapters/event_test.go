@@ -287,7 +287,7 @@ func TestEventOfAnyOverAConcreteSet(t *testing.T) {
 
 	err = ev.TrySet("four")
 	assert.ErrorIs(t, err, adapters.ErrType)
-	assert.EqualError(t, err, "mixin: Set on *adapters_test.userEvent: a string is not a int: mixin: wrong dynamic type")
+	assert.EqualError(t, err, "mixin: Set on *adapters_test.userEvent: a string is not a int: wrong dynamic type")
 	assert.NotPanics(t, func() { ev.Set("four") })
 	assert.ErrorIs(t, ev.Err(), adapters.ErrType, "Set reports through Err")
 	v, _ = ev.Get()

@@ -52,7 +52,7 @@ func ExampleNewOwnerLock() {
 	fmt.Println(o.Release(alice))
 	// Output:
 	// true
-	// mixin: *adapters.OwnerMutex is not acquired by current task: mixin: lock is not acquired by current task
+	// mixin: *adapters.OwnerMutex is not acquired by current task
 	// <nil>
 }
 

@@ -25,7 +25,10 @@ type Runner func(ctx context.Context, fn func()) error
 // ExecOption configures an ExecContext.
 type ExecOption interface{ applyExec(*execConfig) }
 
-type execConfig struct{ exec Executor }
+type execConfig struct {
+	exec Executor
+	contextConfig
+}
 
 // ExecutorOption sets the executor of an ExecContext or a Group.
 type ExecutorOption struct{ e Executor }
@@ -70,14 +73,14 @@ func NewExecContext[T any](v any, opts ...ExecOption) (*ExecContext[T], error) {
 	if cfg.exec == nil {
 		cfg.exec = DefaultPool()
 	}
-	enter, err := bindEnter[T](v, m)
+	enter, err := bindEnter[T](v, cfg.valueOr(v), m)
 	if err != nil {
 		return nil, err
 	}
 	x := &ExecContext[T]{exec: cfg.exec}
 	x.runner = x.run
 	exit := bindExit(v, m)
-	c := &Context[T]{value: v}
+	c := &Context[T]{value: cfg.valueOr(v)}
 	c.exit = func(ctx context.Context, err error) (bool, error) {
 		var suppress bool
 		var xerr error

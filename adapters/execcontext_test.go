@@ -169,5 +169,5 @@ func TestExecContextRunner(t *testing.T) {
 func TestExecContextRefusals(t *testing.T) {
 	_, err := adapters.NewExecContext[any](42)
 	require.ErrorIs(t, err, validate.ErrAbstract)
-	assert.EqualError(t, err, "mixin: can't compose int as exec-context: missing abstract method Exit")
+	assert.EqualError(t, err, "mixin: can't compose int as exec-context: missing abstract method Exit, or instead Shutdown (a graceful server), GracefulStop and Stop (a graceful stopper), Close (io.Closer) or Stop (a stopper)")
 }

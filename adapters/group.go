@@ -3,10 +3,10 @@ package adapters
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 
+	"github.com/gomixin/mixin/internal/errs"
 	"github.com/gomixin/mixin/validate"
 )
 
@@ -174,7 +174,7 @@ func (g *Group) Enter(ctx context.Context) error {
 	if !g.renew() {
 		// An Exit gave up on tasks that ignore their cancellation: a new run
 		// would count them as its own.
-		return fmt.Errorf("mixin: Enter after Exit: %w: %d tasks of the exited run", ErrStillRunning, g.RunningTasks())
+		return errs.Errorf("Enter after Exit: %w: %d tasks of the exited run", ErrStillRunning, g.RunningTasks())
 	}
 	if g.setup != nil {
 		if err := g.setup(ctx); err != nil {
@@ -213,7 +213,7 @@ func (g *Group) Go(fn func(ctx context.Context) error) {
 	ctx := WithTask(r.ctx)
 	err := g.executor().Submit(r.ctx, func() { g.runTask(ctx, r, fn) })
 	if err != nil {
-		g.finish(ctx, r, fmt.Errorf("mixin: group task not started: %w", err), nil)
+		g.finish(ctx, r, errs.Errorf("group task not started: %w", err), nil)
 	}
 }
 
@@ -251,7 +251,7 @@ func (g *Group) finish(ctx context.Context, _ *groupRun, err error, pe *PanicErr
 	if !g.cfg.keepGoing && !g.failed {
 		g.failed = true
 		// (an earlier run, from before Enter, is linked to the current one)
-		g.runLocked().cancel(fmt.Errorf("mixin: a sibling task failed: %w", context.Canceled))
+		g.runLocked().cancel(errs.Errorf("a sibling task failed: %w", context.Canceled))
 	}
 }
 
@@ -308,7 +308,7 @@ func (g *Group) Wait(ctx context.Context) error {
 // wait waits for the tasks; take clears the errors it returns (Exit's).
 func (g *Group) wait(ctx context.Context, take bool) error {
 	if err := g.tasks.wait(ctx); err != nil {
-		return fmt.Errorf("%w: %d still running: %w", ErrStillRunning, g.RunningTasks(), err)
+		return errs.Errorf("%w: %d still running: %w", ErrStillRunning, g.RunningTasks(), err)
 	}
 	g.mu.Lock()
 	pe, errs := g.panic, errors.Join(g.errs...)

@@ -3,7 +3,6 @@ package adapters
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"reflect"
@@ -12,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gomixin/mixin/internal/errs"
 	"github.com/gomixin/mixin/validate"
 )
 
@@ -83,7 +83,7 @@ func lostIfFalse(unlock func(context.Context) (bool, error)) releaseFn {
 		case failedCall(err):
 			return err
 		}
-		return fmt.Errorf("%w: %w", ErrLockLost, err)
+		return errs.Errorf("%w: %w", ErrLockLost, err)
 	}}
 }
 
@@ -342,6 +342,7 @@ type Lock struct {
 	ack     func(Locksmith) bool
 	timeout time.Duration // bound of a release made with a ctx of the proxy's own
 	queue   acquireQueue  // context-less acquires whose callers may give up
+	tries   tryQueue      // callers that wait for a TryLock on their own goroutines
 	om      *OwnerMutex   // set when the value is the library's OwnerMutex: its direct path
 
 	watched   atomic.Bool                 // a Watchdog watches this lock: record acquisitions
@@ -434,13 +435,21 @@ func (l *Lock) Value() any {
 
 // Acquire acquires the lock, waiting if necessary, and reports whether it was
 // acquired (a value's Acquire may say false). When ctx ends first it returns
-// false and ctx.Err(), and the lock is left free: a context-less Acquire
-// still under way is waited for on its own goroutine and, if it succeeds
-// after the caller gave up, released by the proxy. As with
+// false and ctx.Err(), and the lock is left free.
+//
+// A sync.Locker is locked on the caller's goroutine, so that a locker that
+// notes its holder's goroutine (go-deadlock's) sees the goroutine that will
+// release it: with a ctx that can never end, Acquire blocks in Lock; with
+// one that can, it tries TryLock, then waits its turn among the callers
+// waiting through this proxy, in arrival order, and tries again when the
+// proxy releases the lock (or, for a release made past it, after a poll
+// interval of 0.5ms doubling up to 16ms). Only a context-less Acquire with no
+// TryLock beside it is made on a goroutine of the proxy's, one per lock,
+// and, if it succeeds after the caller gave up, released by the proxy. As with
 // semaphore.Weighted, an ended ctx does not stop an Acquire that succeeds at
 // once (TryLock); a ctx-aware Acquire decides for itself.
 func (l *Lock) Acquire(ctx context.Context) (bool, error) {
-	if l != nil && l.tryer != nil && l.tryer.TryLock() {
+	if l != nil && l.tryer != nil && !l.tries.hungry.Load() && l.tryer.TryLock() {
 		l.acquired(ctx) // the hot path: small enough to inline
 		return true, nil
 	}
@@ -472,6 +481,8 @@ func (l *Lock) acquireSlow(ctx context.Context) (bool, error) {
 		ok = true
 	case ctx.Done() == nil:
 		ok, err = l.block()
+	case l.tryer != nil:
+		ok, err = l.tries.acquire(ctx, l.tryer)
 	default:
 		ok, err = l.queue.acquire(ctx, l.blocking(), l.giveBack)
 	}
@@ -642,7 +653,7 @@ func (l *Lock) releaseHold(ctx context.Context, release func(context.Context) er
 		return l.releaseVia(ctx, release), false
 	}
 	if !l.takeHold() {
-		return fmt.Errorf("mixin: %s: %w", l.typ, ErrNotLocked), false
+		return errs.Errorf("%s: %w", l.typ, ErrNotLocked), false
 	}
 	done := false
 	defer func() {
@@ -676,6 +687,7 @@ func (l *Lock) releaseVia(ctx context.Context, release func(context.Context) err
 		return l.call(ctx, release)
 	case l.locker != nil:
 		l.locker.Unlock()
+		l.tries.released()
 		return nil
 	case l.rel != nil: // the hot path: the canonical Release, called directly
 		return l.releaseCanonical(ctx)
@@ -715,7 +727,7 @@ func (l *Lock) Enter(ctx context.Context) (any, error) {
 		return nil, err
 	}
 	if !ok {
-		return nil, fmt.Errorf("mixin: %s: %w", l.typ, ErrNotAcquired)
+		return nil, errs.Errorf("%s: %w", l.typ, ErrNotAcquired)
 	}
 	if l.factory != nil {
 		return l.produce(ctx), nil
@@ -772,7 +784,7 @@ func (l *Lock) Do(ctx context.Context, fn func(context.Context) error) (err erro
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("mixin: %s: %w", l.typ, ErrNotAcquired)
+		return errs.Errorf("%s: %w", l.typ, ErrNotAcquired)
 	}
 	finished := false
 	defer func() {
@@ -806,7 +818,7 @@ func (l *Lock) leased(ctx context.Context, fn func(context.Context) error) error
 	go func() {
 		select {
 		case <-ch:
-			cancel(fmt.Errorf("mixin: %s: the lease was lost while held: %w", l.typ, ErrLockLost))
+			cancel(errs.Errorf("%s: the lease was lost while held: %w", l.typ, ErrLockLost))
 		case <-done:
 		}
 	}()

@@ -199,7 +199,7 @@ func TestLockNotAcquired(t *testing.T) {
 	require.NoError(t, err)
 	_, err = l.Enter(context.Background())
 	assert.ErrorIs(t, err, adapters.ErrNotAcquired)
-	assert.EqualError(t, err, "mixin: *adapters_test.refusingLock: mixin: failed to acquire lock")
+	assert.EqualError(t, err, "mixin: *adapters_test.refusingLock: failed to acquire lock")
 	ran := false
 	err = l.Do(context.Background(), func(context.Context) error { ran = true; return nil })
 	assert.ErrorIs(t, err, adapters.ErrNotAcquired)
@@ -314,7 +314,7 @@ func TestOwnerLockRefusesAnotherTask(t *testing.T) {
 
 	err = o.Release(b)
 	assert.ErrorIs(t, err, adapters.ErrNotOwner)
-	assert.EqualError(t, err, "mixin: *adapters.OwnerMutex is not acquired by current task: mixin: lock is not acquired by current task")
+	assert.EqualError(t, err, "mixin: *adapters.OwnerMutex is not acquired by current task")
 	assert.True(t, o.Locked(), "a refused release leaves it held")
 
 	err = o.Release(context.Background())

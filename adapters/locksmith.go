@@ -3,9 +3,10 @@ package adapters
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
+
+	"github.com/gomixin/mixin/internal/errs"
 )
 
 // Locksmith watches locks for unusually long holds, which may mean deadlock,
@@ -95,7 +96,7 @@ func (w *Watchdog) Watch(v any) (*Lock, error) {
 		return nil, errUnusable("Lock")
 	}
 	if l.ack != nil && !l.ack(w) {
-		return nil, fmt.Errorf("mixin: %s: %w", l.typ, ErrDeclined)
+		return nil, errs.Errorf("%s: %w", l.typ, ErrDeclined)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -170,7 +171,7 @@ func (w *Watchdog) forceRelease(ctx context.Context, h Hold) error {
 	l.hmu.Lock()
 	defer l.hmu.Unlock()
 	if h.rec == nil || l.rec.Load() != h.rec {
-		return fmt.Errorf("mixin: force-release of %s: the reported hold has ended: %w", l.typ, ErrNotLocked)
+		return errs.Errorf("force-release of %s: the reported hold has ended: %w", l.typ, ErrNotLocked)
 	}
 	return l.releaseRecorded(ctx, l.unchecked)
 }

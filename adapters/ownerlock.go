@@ -3,16 +3,16 @@ package adapters
 import (
 	"context"
 	"errors"
-	"fmt"
 	"reflect"
 
+	"github.com/gomixin/mixin/internal/errs"
 	"github.com/gomixin/mixin/validate"
 )
 
 // ErrNotOwner is matched by the error of an owner lock's Release from a task
 // that does not hold it: Python's RuntimeError('X is not acquired by current
 // task'). The message names the Go type.
-var ErrNotOwner = errors.New("mixin: lock is not acquired by current task")
+var ErrNotOwner = errors.New("mixin: not acquired by current task")
 
 var (
 	isOwnerMethod = abstract([]string{"Owner", "HeldBy"},
@@ -98,9 +98,9 @@ func (o *OwnerLock) checkOwner(ctx context.Context) error {
 // notOwner is the error of a release by a task that does not hold the lock.
 func notOwner(name reflect.Type, hasTask bool) error {
 	if !hasTask {
-		return fmt.Errorf("mixin: %s is not acquired by current task: %w (%w)", name, ErrNotOwner, ErrNoTask)
+		return errs.Errorf("%s is %w (%w)", name, ErrNotOwner, ErrNoTask)
 	}
-	return fmt.Errorf("mixin: %s is not acquired by current task: %w", name, ErrNotOwner)
+	return errs.Errorf("%s is %w", name, ErrNotOwner)
 }
 
 func (o *OwnerLock) usable() bool { return o != nil && o.l != nil }

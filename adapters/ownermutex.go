@@ -2,12 +2,13 @@ package adapters
 
 import (
 	"context"
-	"fmt"
 	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gomixin/mixin/internal/errs"
 )
 
 // OwnerMutex is a ready-made owner lock: a mutex held by a task identity
@@ -57,7 +58,7 @@ func NewOwnerMutex() *OwnerMutex { return &OwnerMutex{} }
 func (m *OwnerMutex) Acquire(ctx context.Context) (bool, error) {
 	task, ok := TaskOf(ctx)
 	if !ok {
-		return false, fmt.Errorf("mixin: *adapters.OwnerMutex acquire: %w", ErrNoTask)
+		return false, errs.Errorf("*adapters.OwnerMutex acquire: %w", ErrNoTask)
 	}
 	if m.state.CompareAndSwap(0, uint64(task)) {
 		return true, nil
@@ -212,7 +213,7 @@ func (m *OwnerMutex) wakeLate() {
 func (m *OwnerMutex) ReleaseUnchecked(context.Context) error {
 	if m.nwait.Load() == 0 { // the fast path: nobody waits
 		if m.state.Swap(0) == 0 {
-			return fmt.Errorf("mixin: *adapters.OwnerMutex: %w", ErrNotLocked)
+			return errs.Errorf("*adapters.OwnerMutex: %w", ErrNotLocked)
 		}
 		m.wakeLate()
 		return nil
@@ -220,7 +221,7 @@ func (m *OwnerMutex) ReleaseUnchecked(context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.state.Load() == 0 {
-		return fmt.Errorf("mixin: *adapters.OwnerMutex: %w", ErrNotLocked)
+		return errs.Errorf("*adapters.OwnerMutex: %w", ErrNotLocked)
 	}
 	m.releaseLocked()
 	return nil

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+
+	"github.com/gomixin/mixin/internal/errs"
 )
 
 // ErrGoexit is the error a proxy passes on when user code called
@@ -51,8 +53,12 @@ func newPanicError(v any) *PanicError {
 	return &PanicError{Value: v, Stack: debug.Stack()}
 }
 
-// Error returns "mixin: panic: " followed by the value.
+// Error returns "mixin: panic: " followed by the value (an error's message
+// without its own "mixin: ").
 func (p *PanicError) Error() string {
+	if err, ok := p.Value.(error); ok {
+		return errs.Prefix + "panic: " + errs.Trim(err.Error())
+	}
 	return fmt.Sprintf("mixin: panic: %v", p.Value)
 }
 
@@ -76,7 +82,7 @@ func (p *PanicError) Format(f fmt.State, verb rune) {
 
 // errUnusable is returned by the methods of a zero or nil proxy.
 func errUnusable(proxy string) error {
-	return fmt.Errorf("mixin: %s used without its constructor (New%s): %w", proxy, proxy, ErrUnusable)
+	return errs.Errorf("%s used without its constructor (New%s): %w", proxy, proxy, ErrUnusable)
 }
 
 // ErrUnusable is matched by the error every method of a zero-value or nil

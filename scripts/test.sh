@@ -12,7 +12,39 @@ cd "$(dirname "$0")/.."
 # The oldest Go the library supports: go.mod's go line says the same.
 OLDEST_GO=go1.24.11
 
-step() { printf '\n== %s\n' "$*"; }
+# Each step says when it starts and how long it took; the end lists them all,
+# so that a long silent stretch (a cold build under -race) is known to be one.
+SECONDS=0
+current=""
+started=0
+timings=()
+finish() {
+	local how=${1:-done}
+	if [[ -n $current ]]; then
+		local took=$((SECONDS - started))
+		printf '== %s in %dm%02ds: %s\n' "$how" $((took / 60)) $((took % 60)) "$current"
+		timings+=("$(printf '%4dm%02ds  %-6s %s' $((took / 60)) $((took % 60)) "$how" "$current")")
+	fi
+	current=""
+}
+step() {
+	finish
+	current="$*"
+	started=$SECONDS
+	printf '\n== [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"
+}
+summary() {
+	local rc=$?
+	if ((rc != 0)); then finish FAILED; fi
+	printf '\n== step timings (total %dm%02ds)\n' $((SECONDS / 60)) $((SECONDS % 60))
+	printf '%s\n' "${timings[@]}"
+	return $rc
+}
+trap summary EXIT
+
+# benchmarks_once prints one line per benchmark package instead of every
+# benchmark's numbers (each runs once, to keep them from rotting).
+benchmarks_once() { awk '/^(ok|FAIL|PASS|panic|---)/ { print; fflush() }'; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -34,15 +66,17 @@ step "analysis module: the mixinvet analyzer, vet and -race; then mixinvet over 
 go vet -vettool="$tmp/mixinvet" ./examples/...
 (cd ecosystem && go vet -vettool="$tmp/mixinvet" ./...)
 
+step "the servers the contrib modules start: redis-server, etcd (installed when missing, as root)"
 bash scripts/servers.sh
 
 step "contrib/redis module: Lock and Event on a redis-server the tests start, -race; each benchmark once"
-(cd contrib/redis && go vet ./... && go test -race ./... && go test -run '^$' -bench . -benchtime 1x . >/dev/null)
+(cd contrib/redis && go vet ./... && go test -race ./... && go test -run '^$' -bench . -benchtime 1x . | benchmarks_once)
 
 step "contrib/etcd module: Lock and Event on an etcd the tests start, -race; each benchmark once"
-(cd contrib/etcd && go vet ./... && go test -race ./... && go test -run '^$' -bench . -benchtime 1x . >/dev/null)
+(cd contrib/etcd && go vet ./... && go test -race ./... && go test -run '^$' -bench . -benchtime 1x . | benchmarks_once)
 
 step "benchmarks module: vet, tests, each benchmark once"
-(cd benchmarks && go vet ./... && go test ./... && go test -timeout 10m -run '^$' -bench . -benchtime 1x . >/dev/null)
+(cd benchmarks && go vet ./... && go test ./... && go test -timeout 10m -run '^$' -bench . -benchtime 1x . | benchmarks_once)
 
-step "all modules passed"
+finish
+printf '\nall modules passed\n'

@@ -145,6 +145,11 @@ func infoFor(v any, kinds ...string) (*typeInfo, error) {
 		return nil, &AbstractError{Kinds: kinds, Problems: nilProblem}
 	}
 	t := reflect.TypeOf(v)
+	if t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Interface && !reflect.ValueOf(v).IsNil() {
+		return nil, &AbstractError{Type: t, Kinds: kinds, Problems: []Problem{{
+			Kind: strings.Join(kinds, ", "), Reason: ReasonOther, Hint: pointerToInterface(reflect.ValueOf(v).Elem()),
+		}}}
+	}
 	info := infoOf(typecache.KeyOf(v, nil), t)
 	if t.Kind() == reflect.Pointer && reflect.ValueOf(v).IsNil() {
 		return nil, &AbstractError{Type: t, Kinds: kinds, Problems: nilProblem}
@@ -159,7 +164,7 @@ func bindInfo(info *typeInfo, spec *Spec) (*Match, []Problem) {
 		return nil, []Problem{{Kind: spec.Name, Reason: ReasonOther, Hint: r.Why}}
 	}
 	forms := spec.forms()
-	best, bestScore := []Problem(nil), formScore{-1, -1}
+	best, bestScore, bestForm := []Problem(nil), formScore{names: -1, fit: -1}, 0
 	for fi, form := range forms {
 		m, probs, score := bindForm(info, spec, &form)
 		if len(probs) == 0 {
@@ -167,10 +172,54 @@ func bindInfo(info *typeInfo, spec *Spec) (*Match, []Problem) {
 			return m, nil
 		}
 		if score.beats(bestScore) {
-			best, bestScore = probs, score
+			best, bestScore, bestForm = probs, score, fi
+		}
+	}
+	if bestForm == 0 && bestScore.names == 0 && len(forms) > 1 {
+		// Nothing of any form: the last missing method says what the
+		// other forms would have needed.
+		for i := len(best) - 1; i >= 0; i-- {
+			if best[i].Reason == ReasonMissing {
+				best[i].Alternatives = alternatives(forms[1:])
+				break
+			}
 		}
 	}
 	return nil, best
+}
+
+// alternatives lists the required methods of each form, forms with the same
+// method names together: "Close (io.Closer)", "Lock and Unlock (sync.Locker,
+// an error locker)".
+func alternatives(forms []Spec) []string {
+	var sets []string
+	names := map[string][]string{}
+	for _, f := range forms {
+		var req []string
+		for _, m := range f.Methods {
+			if !m.Optional {
+				req = append(req, m.Name)
+			}
+		}
+		set := joinAnd(req)
+		if _, ok := names[set]; !ok {
+			sets = append(sets, set)
+		}
+		names[set] = append(names[set], f.Name)
+	}
+	out := make([]string, len(sets))
+	for i, set := range sets {
+		out[i] = set + " (" + strings.Join(names[set], ", ") + ")"
+	}
+	return out
+}
+
+// joinAnd joins names as "A", "A and B", "A, B and C".
+func joinAnd(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // formScore says how close a type comes to a form: how many of the form's
@@ -178,11 +227,24 @@ func bindInfo(info *typeInfo, spec *Spec) (*Match, []Problem) {
 // (each fitting method weighs its parameters and results). The
 // second breaks ties, so that a value with Lock(ctx) error and Unlock() is
 // told to add ctx to Unlock (the ctx locker it almost is) rather than to drop
-// it from Lock.
-type formScore struct{ names, fit int }
+// it from Lock. Between forms that the same methods of the value serve, the
+// one with fewer required methods absent wins: a value with only Stop() int
+// is told about the stopper it almost is, not about the graceful stopper it
+// would need GracefulStop for.
+type formScore struct {
+	names, fit int
+	present    string // the names of the form's methods the value has
+	absent     int    // required methods absent
+}
 
 func (a formScore) beats(b formScore) bool {
-	return a.names > b.names || (a.names == b.names && a.fit > b.fit)
+	if a.names != b.names {
+		return a.names > b.names
+	}
+	if a.fit != b.fit {
+		return a.fit > b.fit
+	}
+	return a.names > 0 && a.present == b.present && a.absent < b.absent
 }
 
 // bindForm matches one form.
@@ -198,6 +260,7 @@ func bindForm(info *typeInfo, spec *Spec, form *Spec) (*Match, []Problem, formSc
 			m.methods = append(m.methods, Bound{Name: meth.Name, Index: -1, Shape: -1})
 			if sig, isPtr := info.ptrOnly[meth.Name]; isPtr {
 				score.names++
+				score.present += meth.Name + " "
 				if meth.Optional && !fitsAny(sig, meth.Shapes, spec.T) {
 					continue
 				}
@@ -205,11 +268,13 @@ func bindForm(info *typeInfo, spec *Spec, form *Spec) (*Match, []Problem, formSc
 				continue
 			}
 			if !meth.Optional {
+				score.absent++
 				missing = append(missing, Problem{Kind: spec.Name, Form: form.Name, Method: meth.Name, Reason: ReasonMissing, Hint: hintFor(info, form, meth)})
 			}
 			continue
 		}
 		score.names++
+		score.present += meth.Name + " "
 		shape, nb := -1, bound
 		for si, s := range meth.Shapes {
 			if b, ok := fits(mi.sig, s, bound, spec.T); ok {
@@ -270,7 +335,7 @@ func fits(sig, shape, bound, fixed reflect.Type) (reflect.Type, bool) {
 			return
 		}
 		if want != placeholder {
-			ok = have == want
+			ok = have == want || (resultLike(want) && hasResultMethods(have, want))
 			return
 		}
 		if bound != nil {
@@ -301,4 +366,15 @@ func appendOnce(list []string, s string) []string {
 		}
 	}
 	return append(list, s)
+}
+
+// pointerToInterface explains the refusal of a pointer to an interface (what
+// plugin.Lookup returns for a variable of type any), which has no methods:
+// the value it holds may have them.
+func pointerToInterface(iface reflect.Value) string {
+	const what = "a pointer to an interface has no methods (plugin.Lookup returns a pointer to the variable)"
+	if iface.IsNil() {
+		return what + ": it holds nil"
+	}
+	return what + ": compose *p, the " + iface.Elem().Type().String() + " it holds"
 }

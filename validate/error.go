@@ -50,6 +50,10 @@ type Problem struct {
 	// Hint is a near-miss note ("but does have method Unlock") or, for
 	// ReasonOther, the whole explanation.
 	Hint string
+	// Alternatives, on the last missing method of a kind with other forms
+	// when the value has the methods of none, are what each other form needs:
+	// "Close (io.Closer)", "Lock and Unlock (sync.Locker, an error locker)".
+	Alternatives []string
 }
 
 // Near reports whether the problem shows that the value was meant to be of
@@ -169,14 +173,17 @@ func (e *AbstractError) Error() string {
 // Format prints Error() for %v and %s, and an itemised list for %+v.
 func (e *AbstractError) Format(f fmt.State, verb rune) {
 	if verb == 'v' && f.Flag('+') {
-		fmt.Fprintf(f, "mixin: can't compose %s:", e.subject())
-		if e.Type != nil && e.Type.PkgPath() == "" && e.Type.Kind() == reflect.Pointer && e.Type.Elem().PkgPath() != "" {
-			fmt.Fprintf(f, " (package %s)", e.Type.Elem().PkgPath())
-		} else if e.Type != nil && e.Type.PkgPath() != "" {
-			fmt.Fprintf(f, " (package %s)", e.Type.PkgPath())
+		fmt.Fprintf(f, "mixin: can't compose %s", e.subject())
+		if pkg := e.pkgPath(); strings.Contains(pkg, "/") {
+			// The type's name says only the last element of its path.
+			fmt.Fprintf(f, " (package %s)", pkg)
 		}
+		_, _ = f.Write([]byte(":"))
 		for _, p := range e.Problems {
 			fmt.Fprintf(f, "\n    %s: %s", kindLabel(p.Kind, p.Form), e.problemText(p))
+			if len(p.Alternatives) > 0 {
+				fmt.Fprintf(f, "\n    %s: %s", kindLabel(p.Kind, p.Form), orAlternatives(p.Alternatives)[2:])
+			}
 		}
 		return
 	}
@@ -185,6 +192,18 @@ func (e *AbstractError) Format(f fmt.State, verb rune) {
 		return
 	}
 	_, _ = f.Write([]byte(e.Error()))
+}
+
+// pkgPath is the import path of the type's package (of its element for an
+// unnamed pointer), "" for an unnamed or predeclared type.
+func (e *AbstractError) pkgPath() string {
+	switch {
+	case e.Type == nil:
+		return ""
+	case e.Type.PkgPath() == "" && e.Type.Kind() == reflect.Pointer:
+		return e.Type.Elem().PkgPath()
+	}
+	return e.Type.PkgPath()
 }
 
 func (e *AbstractError) subject() string {
@@ -230,7 +249,7 @@ func kindLabel(kind, form string) string {
 
 // kindSummary groups one kind's problems into the phrases of the one-line form.
 func (e *AbstractError) kindSummary(kind string) []string {
-	var missing, ptr []string
+	var missing, ptr, alts []string
 	var out []string
 	for _, p := range e.Problems {
 		if p.Kind != kind {
@@ -243,14 +262,15 @@ func (e *AbstractError) kindSummary(kind string) []string {
 				s += " (" + p.Hint + ")"
 			}
 			missing = append(missing, s)
+			alts = append(alts, p.Alternatives...)
 		case ReasonPointerReceiver:
 			ptr = append(ptr, p.Method)
 		}
 	}
 	if len(missing) == 1 {
-		out = append(out, "missing abstract method "+missing[0])
+		out = append(out, "missing abstract method "+missing[0]+orAlternatives(alts))
 	} else if len(missing) > 1 {
-		out = append(out, "missing abstract methods "+strings.Join(missing, ", "))
+		out = append(out, "missing abstract methods "+strings.Join(missing, ", ")+orAlternatives(alts))
 	}
 	for _, p := range e.Problems {
 		if p.Kind == kind && (p.Reason == ReasonSignature || p.Reason == ReasonNil || p.Reason == ReasonOther) {
@@ -302,4 +322,16 @@ func (e *AbstractError) problemText(p Problem) string {
 		return "method " + p.Method + " has pointer receiver" + e.addrHint()
 	}
 	return p.Hint
+}
+
+// orAlternatives is the note after missing methods that the other forms of
+// the kind would have needed instead.
+func orAlternatives(alts []string) string {
+	if len(alts) == 0 {
+		return ""
+	}
+	if len(alts) == 1 {
+		return ", or instead " + alts[0]
+	}
+	return ", or instead " + strings.Join(alts[:len(alts)-1], ", ") + " or " + alts[len(alts)-1]
 }

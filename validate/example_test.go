@@ -39,7 +39,7 @@ func ExampleAbstractError_Format() {
 	err := validate.Check(&shop.Cache{}, lockSpec, closer)
 	fmt.Printf("%+v\n", err)
 	// Output:
-	// mixin: can't compose *shop.Cache: (package github.com/gomixin/mixin/internal/shop)
+	// mixin: can't compose *shop.Cache (package github.com/gomixin/mixin/internal/shop):
 	//     lock: missing abstract method Release (but does have method Unlock)
 	//     lock: missing abstract method Locked
 	//     lock: Acquire has signature func() int, want func(context.Context) (bool, error) or one of 3 other shapes

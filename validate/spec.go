@@ -116,6 +116,8 @@ func typeString(t reflect.Type, bound reflect.Type) string {
 	switch {
 	case t == nil:
 		return "nil"
+	case resultLike(t):
+		return resultString(t)
 	case t == placeholder && bound != nil:
 		return bound.String()
 	case t == placeholder:
@@ -138,8 +140,7 @@ var ErrBadSpec = errors.New("mixin: malformed spec")
 // malformed shape as one nothing fits.
 func (s Spec) Validate() error {
 	var probs []string
-	var walk func(form string, sp Spec)
-	walk = func(form string, sp Spec) {
+	walk := func(form string, sp Spec) {
 		for i, m := range sp.Methods {
 			where := form + "method " + m.Name
 			if m.Name == "" {
@@ -176,3 +177,69 @@ func (s Spec) Validate() error {
 
 // usable reports whether shape is a func type the matcher can compare with.
 func usable(shape reflect.Type) bool { return shape != nil && shape.Kind() == reflect.Func }
+
+// Result, embedded in an interface type that is a shape's result, makes that
+// result stand for any type with the interface's other methods, rather than
+// for the interface type alone: a Stop that returns something to await may
+// return the library's own type (alitto/pond's Stop() pond.Task). A binder of
+// such a shape calls the method through reflection and asserts its result to
+// the methods it needs.
+//
+//	interface{ Stop() interface{ validate.Result; Done() <-chan struct{} } }
+type Result interface{ result() }
+
+var resultMarker = reflect.TypeFor[Result]()
+
+// resultLike reports whether t is an interface type that embeds Result.
+func resultLike(t reflect.Type) bool {
+	return t != nil && t != resultMarker && t.Kind() == reflect.Interface && t.Implements(resultMarker)
+}
+
+// resultMethods are the methods of a Result-embedding interface type other
+// than Result's own.
+func resultMethods(t reflect.Type) []reflect.Method {
+	var out []reflect.Method
+	for i := 0; i < t.NumMethod(); i++ {
+		if m := t.Method(i); m.PkgPath == "" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// hasResultMethods reports whether have (a concrete or interface type) has
+// every method that the Result-embedding interface want lists.
+func hasResultMethods(have, want reflect.Type) bool {
+	for _, m := range resultMethods(want) {
+		hm, ok := have.MethodByName(m.Name)
+		if !ok {
+			return false
+		}
+		sig := hm.Type
+		if have.Kind() != reflect.Interface { // drop the receiver
+			in := make([]reflect.Type, 0, sig.NumIn()-1)
+			for i := 1; i < sig.NumIn(); i++ {
+				in = append(in, sig.In(i))
+			}
+			out := make([]reflect.Type, 0, sig.NumOut())
+			for i := 0; i < sig.NumOut(); i++ {
+				out = append(out, sig.Out(i))
+			}
+			sig = reflect.FuncOf(in, out, sig.IsVariadic())
+		}
+		if sig != m.Type {
+			return false
+		}
+	}
+	return true
+}
+
+// resultString writes a Result-embedding interface as the methods it asks
+// for: "interface { Done() <-chan struct {} }".
+func resultString(t reflect.Type) string {
+	var parts []string
+	for _, m := range resultMethods(t) {
+		parts = append(parts, m.Name+strings.TrimPrefix(shapeString(m.Type, nil), "func"))
+	}
+	return "interface { " + strings.Join(parts, "; ") + " }"
+}

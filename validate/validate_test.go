@@ -74,9 +74,9 @@ func TestCheckMessages(t *testing.T) {
 		{"closest alternative form", new(unlockOnly), "mixin: can't compose *validate_test.unlockOnly as lock (as sync.Locker): missing abstract method Lock"},
 		{"pointer receiver", shop.Store{}, "mixin: can't compose shop.Store as lock: methods Acquire, Release, Locked have pointer receivers (compose &v, a *shop.Store)"},
 		{"typo", shop.Typo{}, "mixin: can't compose shop.Typo as lock: missing abstract method Release (Relase: did you mean Release?)"},
-		{"int", 42, "mixin: can't compose int as lock: missing abstract methods Acquire, Release, Locked"},
-		{"func", func() {}, "mixin: can't compose func() as lock: missing abstract methods Acquire, Release, Locked"},
-		{"chan", make(chan int), "mixin: can't compose chan int as lock: missing abstract methods Acquire, Release, Locked"},
+		{"int", 42, "mixin: can't compose int as lock: missing abstract methods Acquire, Release, Locked, or instead Lock and Unlock (sync.Locker)"},
+		{"func", func() {}, "mixin: can't compose func() as lock: missing abstract methods Acquire, Release, Locked, or instead Lock and Unlock (sync.Locker)"},
+		{"chan", make(chan int), "mixin: can't compose chan int as lock: missing abstract methods Acquire, Release, Locked, or instead Lock and Unlock (sync.Locker)"},
 		{"nil", nil, "mixin: can't compose nil as lock: value is nil"},
 		{"typed nil", (*shop.Store)(nil), "mixin: can't compose (*shop.Store)(nil) as lock: value is a nil pointer"},
 		{"T conflict", mixedEvent{}, "mixin: can't compose validate_test.mixedEvent as event: Set has signature func(string), want func(int) (T is int (from Get))"},
@@ -153,7 +153,7 @@ func TestCheckListsEveryProblemOfEverySpec(t *testing.T) {
 
 func TestItemisedNamesThePackage(t *testing.T) {
 	out := fmt.Sprintf("%+v", validate.Check(shop.Store{}, lockSpec))
-	assert.Contains(t, out, "mixin: can't compose shop.Store: (package github.com/gomixin/mixin/internal/shop)")
+	assert.Contains(t, out, "mixin: can't compose shop.Store (package github.com/gomixin/mixin/internal/shop):")
 	assert.Contains(t, out, "\n    lock: method Release has pointer receiver (compose &v, a *shop.Store)")
 }
 

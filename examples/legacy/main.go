@@ -43,7 +43,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	section("*sync.Mutex", c)
+	section("*sync.Mutex", c, "Lock and Unlock: a sync.Locker")
 	lock, _ := c.Lock()
 	counter := 0
 	var wg sync.WaitGroup
@@ -63,7 +63,9 @@ func run() error {
 		fmt.Println("  a second Acquire while held gives up with:", err)
 		return nil
 	})
-	fmt.Println("  locked afterwards:", lock.Locked())
+	if !lock.Locked() {
+		fmt.Println("  after Do the lock is free")
+	}
 
 	// *sync.WaitGroup: an awaitable whose Await honours a ctx deadline.
 	var jobs sync.WaitGroup
@@ -72,7 +74,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	section("*sync.WaitGroup", c)
+	section("*sync.WaitGroup", c, "Wait()")
 	await, _ := c.Awaitable()
 	short, cancel := context.WithTimeout(ctx, 5*time.Millisecond)
 	_, err = await.Await(short)
@@ -91,7 +93,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	section("*exec.Cmd (started)", c)
+	section("*exec.Cmd (started)", c, "Wait() error")
 	await, _ = c.Awaitable()
 	short, cancel = context.WithTimeout(ctx, 5*time.Millisecond)
 	_, err = await.Await(short)
@@ -110,7 +112,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	section("*os.File", c)
+	section("*os.File", c, "Close() error: io.Closer; its Close may block, so it is also an executor-backed context, whose Exit a caller can stop waiting for")
 	cm, _ := c.Context()
 	err = cm.Do(ctx, func(_ context.Context, v any) error {
 		_, err := v.(*os.File).WriteString("written inside Do\n")
@@ -118,7 +120,9 @@ func run() error {
 	})
 	fmt.Println("  Do wrote and returned:", err)
 	_, err = f.WriteString("after")
-	fmt.Println("  writing after Do:", errors.Is(err, os.ErrClosed), "(closed)")
+	if errors.Is(err, os.ErrClosed) {
+		fmt.Println("  writing after Do fails: Do closed the file")
+	}
 
 	// context.Context: Done and Err make it an awaitable.
 	parent, stop := context.WithCancel(ctx)
@@ -127,7 +131,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	section("context.Context", c)
+	section("context.Context", c, "Done() and Err()")
 	await, _ = c.Awaitable()
 	time.AfterFunc(5*time.Millisecond, stop)
 	_, err = await.Await(ctx)
@@ -142,6 +146,7 @@ func run() error {
 	return nil
 }
 
-func section(name string, c *mixin.Composite) {
-	fmt.Printf("%s composes as %v\n", name, c.Kinds())
+// section says what a value composed as, and which of its methods made it.
+func section(name string, c *mixin.Composite, why string) {
+	fmt.Printf("%s composes as %v, by its %s\n", name, c.Kinds(), why)
 }

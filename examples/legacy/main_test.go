@@ -17,14 +17,14 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func TestRunShowsEveryKindWorking(t *testing.T) {
 	out := capture(t, func() { require.NoError(t, run()) })
 	for _, want := range []string{
-		"*sync.Mutex composes as [lock]",
+		"*sync.Mutex composes as [lock], by its Lock and Unlock: a sync.Locker",
 		"50 goroutines incremented under Do: 50",
-		"locked afterwards: false",
+		"after Do the lock is free",
 		"*sync.WaitGroup composes as [awaitable]",
 		"Await after Done: <nil>",
 		"the next Await joins the same Wait: exit status 3",
-		"*os.File composes as [context exec-context]",
-		"writing after Do: true (closed)",
+		"*os.File composes as [context exec-context], by its Close() error: io.Closer; its Close may block, so it is also an executor-backed context",
+		"writing after Do fails: Do closed the file",
 		"Await returned once it was cancelled: context canceled",
 		"lock: missing abstract method Release (but does have method Unlock)",
 	} {

@@ -102,7 +102,11 @@ func run(dir string) error {
 		}
 		c, err := host.Register(p.Name, p.Value, mixin.Require(p.Kinds...))
 		if err != nil {
-			fmt.Printf("  %-13s refused (%v):\n%+v\n", p.Name, errors.Is(err, validate.ErrAbstract), err)
+			why := "it lacks what its kinds need (validate.ErrAbstract)"
+			if !errors.Is(err, validate.ErrAbstract) {
+				why = "it could not be composed"
+			}
+			fmt.Printf("  %-13s refused, %s:\n%+v\n", p.Name, why, err)
 			continue
 		}
 		fmt.Printf("  %-13s %T as %v\n", p.Name, c.Value(), c.Kinds())
@@ -112,7 +116,9 @@ func run(dir string) error {
 		return errors.New("the config plugin did not load")
 	}
 	_, err = host.Register("config", c.Value())
-	fmt.Println("  registering config twice:", errors.Is(err, mixin.ErrDuplicate))
+	if errors.Is(err, mixin.ErrDuplicate) {
+		fmt.Println("  registering config twice is refused:", err)
+	}
 
 	fmt.Println("using them:")
 	c, _ = host.Lookup("locks/orders")
@@ -139,7 +145,7 @@ func run(dir string) error {
 		return err
 	}
 	fmt.Println("  config: a waiter got the reload:", v)
-	fmt.Println("  config: Set with the wrong type is refused:", ev.TrySet(42) != nil)
+	fmt.Println("  config: Set(42) is refused:", ev.TrySet(42))
 
 	c, _ = host.Lookup("health/db")
 	check, _ := c.Proxy(KindHealth)
@@ -148,8 +154,13 @@ func run(dir string) error {
 	c, _ = host.Lookup("queue/events")
 	q := c.Value().(legacyQueue)
 	cm, _ := c.Context()
-	err = cm.Do(ctx, func(context.Context, any) error { return q.Publish("order created") })
-	fmt.Println("  queue/events: published inside Do:", err, "; open afterwards:", q.Open())
+	// The body gets the queue itself, not the adapter that closes it.
+	err = cm.Do(ctx, func(_ context.Context, v any) error { return v.(legacyQueue).Publish("order created") })
+	state := "closed"
+	if q.Open() {
+		state = "still open"
+	}
+	fmt.Printf("  queue/events: published inside Do (error: %v); the queue is %s afterwards\n", err, state)
 
 	fmt.Print("registered:")
 	for name := range host.All() {

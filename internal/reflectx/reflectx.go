@@ -13,6 +13,13 @@ func IsNilPointer(v any) bool {
 	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }
 
+// IsPointerToInterface reports whether v is a pointer to an interface (an
+// *any), whose method set is empty whatever it points to.
+func IsPointerToInterface(v any) bool {
+	t := reflect.TypeOf(v)
+	return t != nil && t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Interface
+}
+
 // ArgValue converts a to an argument for a parameter of type t, or says why
 // it cannot: nil stands for the zero value of a type that can be nil.
 func ArgValue(a any, t reflect.Type) (reflect.Value, error) {

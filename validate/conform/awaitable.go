@@ -20,6 +20,7 @@ func Awaitable(t testing.TB, make func() (v any, resolve func()), opts ...Option
 	t.Helper()
 	c := newConfig(opts)
 	mk := func(t testing.TB) (*adapters.Awaitable[any], func()) {
+		t.Helper()
 		v, resolve := make()
 		a, err := adapters.NewAwaitable[any](v)
 		if err != nil {
@@ -30,6 +31,7 @@ func Awaitable(t testing.TB, make func() (v any, resolve func()), opts ...Option
 		return a, resolve
 	}
 	if !c.property(t, "abc", func(t testing.TB) {
+		t.Helper()
 		if _, resolve := mk(t); resolve != nil {
 			resolve()
 		}
@@ -63,6 +65,7 @@ func Awaitable(t testing.TB, make func() (v any, resolve func()), opts ...Option
 		}
 	}
 	ok := c.property(t, "waits-until-resolved", func(t testing.TB) {
+		t.Helper()
 		a, resolve := mk(t)
 		if a == nil {
 			return
@@ -75,6 +78,7 @@ func Awaitable(t testing.TB, make func() (v any, resolve func()), opts ...Option
 		}
 	})
 	ok = c.property(t, "resolves", func(t testing.TB) {
+		t.Helper()
 		a, resolve := mk(t)
 		if a == nil {
 			return
@@ -83,6 +87,7 @@ func Awaitable(t testing.TB, make func() (v any, resolve func()), opts ...Option
 		check(t, a, resolve)
 	}) && ok
 	ok = c.property(t, "cancelled-await-then-await", func(t testing.TB) {
+		t.Helper()
 		a, resolve := mk(t)
 		if a == nil {
 			return

@@ -131,6 +131,7 @@ func handles[V any](c *config, mk func(testing.TB) V) func(testing.TB) V {
 	var once sync.Once
 	var v V
 	return func(t testing.TB) V {
+		t.Helper()
 		once.Do(func() { v = mk(t) })
 		return v
 	}

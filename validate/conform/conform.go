@@ -112,7 +112,7 @@ func (c *config) property(t testing.TB, name string, f func(t testing.TB)) bool 
 		return true
 	}
 	if tt, ok := t.(*testing.T); ok {
-		return tt.Run(name, func(t *testing.T) { guarded(t, f) })
+		return tt.Run(name, func(t *testing.T) { t.Helper(); guarded(t, f) })
 	}
 	rec := &prefixed{TB: t, name: name}
 	guarded(rec, f)
@@ -122,6 +122,7 @@ func (c *config) property(t testing.TB, name string, f func(t testing.TB)) bool 
 // guarded runs a property, turning a panic of the implementation under test
 // into a failure of the property rather than a crash of the suite.
 func guarded(t testing.TB, f func(t testing.TB)) {
+	t.Helper()
 	defer func() {
 		if r := recover(); r != nil {
 			t.Errorf("the implementation panicked: %v", r)

@@ -21,6 +21,7 @@ func Context[T any](t testing.TB, newContext func() any, opts ...Option) bool {
 	t.Helper()
 	c := newConfig(opts)
 	mk := func(t testing.TB) *adapters.Context[T] {
+		t.Helper()
 		x, err := adapters.NewContext[T](newContext())
 		if err != nil {
 			t.Errorf("not a context manager: %+v", err)
@@ -28,10 +29,11 @@ func Context[T any](t testing.TB, newContext func() any, opts ...Option) bool {
 		}
 		return x
 	}
-	if !c.property(t, "abc", func(t testing.TB) { mk(t) }) {
+	if !c.property(t, "abc", func(t testing.TB) { t.Helper(); mk(t) }) {
 		return false
 	}
 	return contextProperties(t, c, func(t testing.TB) contextAPI[T] {
+		t.Helper()
 		if x := mk(t); x != nil {
 			return x
 		}
@@ -52,6 +54,7 @@ type contextAPI[T any] interface {
 func contextProperties[T any](t testing.TB, c *config, mk func(testing.TB) contextAPI[T]) bool {
 	t.Helper()
 	ok := c.property(t, "enter-exit", func(t testing.TB) {
+		t.Helper()
 		x := mk(t)
 		if x == nil {
 			return
@@ -73,6 +76,7 @@ func contextProperties[T any](t testing.TB, c *config, mk func(testing.TB) conte
 		}
 	})
 	ok = c.property(t, "do-runs-body-once", func(t testing.TB) {
+		t.Helper()
 		x := mk(t)
 		if x == nil {
 			return
@@ -93,6 +97,7 @@ func contextProperties[T any](t testing.TB, c *config, mk func(testing.TB) conte
 		}
 	}) && ok
 	ok = c.property(t, "panic-in-body", func(t testing.TB) {
+		t.Helper()
 		x := mk(t)
 		if x == nil {
 			return

@@ -25,6 +25,7 @@ func Event[T any](t testing.TB, newEvent func() any, sample func(i int) T, opts 
 	t.Helper()
 	c := newConfig(opts)
 	mk := func(t testing.TB) *adapters.Event[T] {
+		t.Helper()
 		e, err := adapters.NewEvent[T](newEvent())
 		if err != nil {
 			t.Errorf("not an event: %+v", err)
@@ -32,11 +33,12 @@ func Event[T any](t testing.TB, newEvent func() any, sample func(i int) T, opts 
 		}
 		return e
 	}
-	if !c.property(t, "abc", func(t testing.TB) { mk(t) }) {
+	if !c.property(t, "abc", func(t testing.TB) { t.Helper(); mk(t) }) {
 		return false
 	}
 	same := func(a, b T) bool { return reflect.DeepEqual(a, b) }
 	ok := c.property(t, "get-on-empty", func(t testing.TB) {
+		t.Helper()
 		e := mk(t)
 		if e == nil {
 			return
@@ -49,6 +51,7 @@ func Event[T any](t testing.TB, newEvent func() any, sample func(i int) T, opts 
 		}
 	})
 	ok = c.property(t, "set-get-clear", func(t testing.TB) {
+		t.Helper()
 		e := mk(t)
 		if e == nil {
 			return
@@ -73,6 +76,7 @@ func Event[T any](t testing.TB, newEvent func() any, sample func(i int) T, opts 
 		}
 	}) && ok
 	ok = c.property(t, "broadcast", func(t testing.TB) {
+		t.Helper()
 		get := handles(c, mk)
 		e := get(t)
 		if e == nil {
@@ -111,6 +115,7 @@ func Event[T any](t testing.TB, newEvent func() any, sample func(i int) T, opts 
 		}
 	}) && ok
 	ok = c.property(t, "wait-for-next-blocks-while-set", func(t testing.TB) {
+		t.Helper()
 		get := handles(c, mk)
 		e, w := get(t), get(t)
 		if e == nil || w == nil {

@@ -27,6 +27,7 @@ func ExecContext[T any](t testing.TB, newContext func() any, opts ...Option) boo
 	pool := adapters.NewPool(adapters.WithSize(4))
 	defer pool.Close()
 	mk := func(t testing.TB) *adapters.ExecContext[T] {
+		t.Helper()
 		x, err := adapters.NewExecContext[T](newContext(), adapters.WithExecutor(pool))
 		if err != nil {
 			t.Errorf("not an exec-context: %+v", err)
@@ -34,16 +35,18 @@ func ExecContext[T any](t testing.TB, newContext func() any, opts ...Option) boo
 		}
 		return x
 	}
-	if !c.property(t, "abc", func(t testing.TB) { mk(t) }) {
+	if !c.property(t, "abc", func(t testing.TB) { t.Helper(); mk(t) }) {
 		return false
 	}
 	ok := contextProperties(t, c, func(t testing.TB) contextAPI[T] {
+		t.Helper()
 		if x := mk(t); x != nil {
 			return x
 		}
 		return nil
 	})
 	ok = c.property(t, "runner", func(t testing.TB) {
+		t.Helper()
 		x := mk(t)
 		if x == nil {
 			return
@@ -64,6 +67,7 @@ func ExecContext[T any](t testing.TB, newContext func() any, opts ...Option) boo
 		}
 	}) && ok
 	ok = c.property(t, "concurrent-use", func(t testing.TB) {
+		t.Helper()
 		var wg sync.WaitGroup
 		var calls fold
 		ctx, cancel := context.WithTimeout(context.Background(), 2*c.timeout)

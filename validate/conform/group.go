@@ -29,6 +29,7 @@ func Group(t testing.TB, newGroup func() any, opts ...Option) bool {
 		hasSetup, hasCleanup bool
 	}
 	mk := func(t testing.TB) *counted {
+		t.Helper()
 		v := newGroup()
 		if _, err := adapters.NewGroup(v); err != nil {
 			t.Errorf("not a group: %+v", err)
@@ -46,7 +47,7 @@ func Group(t testing.TB, newGroup func() any, opts ...Option) bool {
 		}
 		return &counted{g: g, setups: &w.setups, cleanups: &w.cleanups, hasSetup: w.setup != nil, hasCleanup: w.cleanup != nil}
 	}
-	if !c.property(t, "abc", func(t testing.TB) { mk(t) }) {
+	if !c.property(t, "abc", func(t testing.TB) { t.Helper(); mk(t) }) {
 		return false
 	}
 	enter := func(t testing.TB, x *counted) bool {
@@ -79,6 +80,7 @@ func Group(t testing.TB, newGroup func() any, opts ...Option) bool {
 		}
 	}
 	ok := c.property(t, "setup-once-cleanup-once", func(t testing.TB) {
+		t.Helper()
 		x := mk(t)
 		if x == nil || !enter(t, x) {
 			return
@@ -101,6 +103,7 @@ func Group(t testing.TB, newGroup func() any, opts ...Option) bool {
 	})
 	boom := errors.New("conform: task failed")
 	ok = c.property(t, "cleanup-after-failing-task", func(t testing.TB) {
+		t.Helper()
 		x := mk(t)
 		if x == nil || !enter(t, x) {
 			return
@@ -117,6 +120,7 @@ func Group(t testing.TB, newGroup func() any, opts ...Option) bool {
 		once(t, x, "when a task fails")
 	}) && ok
 	ok = c.property(t, "cleanup-after-panicking-task", func(t testing.TB) {
+		t.Helper()
 		x := mk(t)
 		if x == nil || !enter(t, x) {
 			return
@@ -132,6 +136,7 @@ func Group(t testing.TB, newGroup func() any, opts ...Option) bool {
 		once(t, x, "when a task panics")
 	}) && ok
 	ok = c.property(t, "cleanup-after-failing-body", func(t testing.TB) {
+		t.Helper()
 		x := mk(t)
 		if x == nil || !enter(t, x) {
 			return

@@ -27,6 +27,7 @@ func Lock(t testing.TB, newLock func() any, opts ...Option) bool {
 	t.Helper()
 	c := newConfig(opts)
 	mk := func(t testing.TB) *adapters.Lock {
+		t.Helper()
 		v := newLock()
 		l, err := adapters.NewLock(v)
 		if err == nil {
@@ -38,7 +39,7 @@ func Lock(t testing.TB, newLock func() any, opts ...Option) bool {
 		t.Errorf("not a lock: %+v", err)
 		return nil
 	}
-	if !c.property(t, "abc", func(t testing.TB) { mk(t) }) {
+	if !c.property(t, "abc", func(t testing.TB) { t.Helper(); mk(t) }) {
 		return false
 	}
 	return lockProperties(t, c, mk)
@@ -80,6 +81,7 @@ func releaseWithin(t testing.TB, c *config, l lockAPI, ctx context.Context) (err
 func lockProperties(t testing.TB, c *config, mkLock func(testing.TB) *adapters.Lock) bool {
 	t.Helper()
 	ok := c.property(t, "mutual-exclusion", func(t testing.TB) {
+		t.Helper()
 		get := handles(c, mkLock)
 		if get(t) == nil {
 			return
@@ -120,6 +122,7 @@ func lockProperties(t testing.TB, c *config, mkLock func(testing.TB) *adapters.L
 		}
 	})
 	ok = c.property(t, "locked-tells-truth", func(t testing.TB) {
+		t.Helper()
 		l := mkLock(t)
 		if l == nil {
 			return
@@ -143,6 +146,7 @@ func lockProperties(t testing.TB, c *config, mkLock func(testing.TB) *adapters.L
 		}
 	}) && ok
 	ok = c.property(t, "release-wakes-waiter", func(t testing.TB) {
+		t.Helper()
 		get := handles(c, mkLock)
 		l, w := get(t), get(t)
 		if l == nil || w == nil {
@@ -191,6 +195,7 @@ func lockProperties(t testing.TB, c *config, mkLock func(testing.TB) *adapters.L
 		}
 	}) && ok
 	ok = c.property(t, "cancelled-acquire-leaves-free", func(t testing.TB) {
+		t.Helper()
 		get := handles(c, mkLock)
 		l, other, next := get(t), get(t), get(t)
 		if l == nil || other == nil || next == nil {
@@ -240,6 +245,7 @@ func OwnerLock(t testing.TB, newLock func() any, opts ...Option) bool {
 	t.Helper()
 	c := newConfig(opts)
 	mk := func(t testing.TB) *adapters.OwnerLock {
+		t.Helper()
 		o, err := adapters.NewOwnerLock(newLock())
 		if err != nil {
 			t.Errorf("not an owner lock: %+v", err)
@@ -247,16 +253,18 @@ func OwnerLock(t testing.TB, newLock func() any, opts ...Option) bool {
 		}
 		return o
 	}
-	if !c.property(t, "abc", func(t testing.TB) { mk(t) }) {
+	if !c.property(t, "abc", func(t testing.TB) { t.Helper(); mk(t) }) {
 		return false
 	}
 	ok := lockProperties(t, c, func(t testing.TB) *adapters.Lock {
+		t.Helper()
 		if o := mk(t); o != nil {
 			return o.AsLock()
 		}
 		return nil
 	})
 	ok = c.property(t, "is-owner", func(t testing.TB) {
+		t.Helper()
 		o := mk(t)
 		if o == nil {
 			return
@@ -279,6 +287,7 @@ func OwnerLock(t testing.TB, newLock func() any, opts ...Option) bool {
 		}
 	}) && ok
 	ok = c.property(t, "release-by-other-task-refused", func(t testing.TB) {
+		t.Helper()
 		o := mk(t)
 		if o == nil {
 			return

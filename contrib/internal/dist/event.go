@@ -2,10 +2,10 @@ package dist
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/gomixin/mixin/adapters"
+	"github.com/gomixin/mixin/internal/errs"
 )
 
 // Store is where an engine keeps an event's encoded value and how it wakes
@@ -46,7 +46,7 @@ func (e *Event[T]) bounded() (context.Context, context.CancelFunc) {
 }
 
 func (e *Event[T]) fail(op string, err error) error {
-	return fmt.Errorf("mixin: %s %s: %w", op, e.what, err)
+	return errs.Errorf("%s %s: %w", op, e.what, err)
 }
 
 // Set stores v and wakes every waiter, on every client, within the event's

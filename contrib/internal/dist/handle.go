@@ -8,11 +8,11 @@ package dist
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
 	"github.com/gomixin/mixin/adapters"
+	"github.com/gomixin/mixin/internal/errs"
 )
 
 // Lease is one hold of a distributed lock on its engine.
@@ -104,7 +104,7 @@ func (h *Handle) Acquire(ctx context.Context) (bool, error) {
 	lease, err := h.engine.Acquire(ctx)
 	if err != nil {
 		<-h.gate
-		return false, fmt.Errorf("mixin: acquire %s: %w", h.what, endedWith(ctx, err))
+		return false, errs.Errorf("acquire %s: %w", h.what, endedWith(ctx, err))
 	}
 	h.hold(ctx, lease)
 	return true, nil
@@ -126,7 +126,7 @@ func (h *Handle) TryAcquire(ctx context.Context) (bool, error) {
 	switch {
 	case err != nil:
 		<-h.gate
-		return false, fmt.Errorf("mixin: try to acquire %s: %w", h.what, endedWith(ctx, err))
+		return false, errs.Errorf("try to acquire %s: %w", h.what, endedWith(ctx, err))
 	case lease == nil:
 		<-h.gate
 		return false, nil
@@ -174,7 +174,7 @@ func (h *Handle) Release(ctx context.Context) error {
 	h.cur = nil
 	h.mu.Unlock()
 	if c == nil {
-		return fmt.Errorf("mixin: release %s: %w", h.what, adapters.ErrNotLocked)
+		return errs.Errorf("release %s: %w", h.what, adapters.ErrNotLocked)
 	}
 	defer func() { <-h.gate }()
 	c.stop()
@@ -189,13 +189,13 @@ func (h *Handle) Release(ctx context.Context) error {
 		<-c.done
 	}
 	if lost(c) {
-		return fmt.Errorf("mixin: release %s: %w: %w", h.what, adapters.ErrLockLost, c.why)
+		return errs.Errorf("release %s: %w: %w", h.what, adapters.ErrLockLost, c.why)
 	}
 	if err != nil {
-		return fmt.Errorf("mixin: release %s: %w", h.what, err)
+		return errs.Errorf("release %s: %w", h.what, err)
 	}
 	if !ours {
-		return fmt.Errorf("mixin: release %s: %w: the lease had expired", h.what, adapters.ErrLockLost)
+		return errs.Errorf("release %s: %w: the lease had expired", h.what, adapters.ErrLockLost)
 	}
 	return nil
 }
@@ -272,7 +272,7 @@ func (h *Handle) HeldContext(ctx context.Context) (bool, error) {
 	}
 	held, err := c.lease.Held(ctx)
 	if err != nil {
-		return false, fmt.Errorf("mixin: held %s: %w", h.what, err)
+		return false, errs.Errorf("held %s: %w", h.what, err)
 	}
 	return held && !lost(c), nil
 }
@@ -295,7 +295,7 @@ func (h *Handle) Locked() bool {
 func (h *Handle) LockedContext(ctx context.Context) (bool, error) {
 	held, err := h.engine.Locked(ctx)
 	if err != nil {
-		return false, fmt.Errorf("mixin: locked %s: %w", h.what, err)
+		return false, errs.Errorf("locked %s: %w", h.what, err)
 	}
 	return held, nil
 }
@@ -309,7 +309,7 @@ func endedWith(ctx context.Context, err error) error {
 	if cerr == nil || errors.Is(err, cerr) {
 		return err
 	}
-	return fmt.Errorf("%w (last error from the server: %w)", cerr, err)
+	return errs.Errorf("%w (last error from the server: %w)", cerr, err)
 }
 
 // bounded is ctx, bounded by the handle's timeout when it has no deadline.
