@@ -66,6 +66,8 @@ var genRows = []genRow{
 	{"genContext4Base", "context", "a stopper", "", []string{"Stop", "Enter"}, []string{"Enter"}, []string{"Enter"}, []string{"Enter"}, func(f *faulty) any { return &genContext4Base{f} }},
 	{"genContext4Required", "context", "a stopper", "", []string{"Stop"}, []string{}, []string{}, []string{}, func(f *faulty) any { return &genContext4Required{f} }},
 	{"genContext4Stop1", "context", "a stopper", "Stop", []string{"Stop", "Enter"}, []string{"Enter"}, []string{"Enter"}, []string{"Stop", "Enter"}, func(f *faulty) any { return &genContext4Stop1{f} }},
+	{"genContext4Stop2", "context", "a stopper", "Stop", []string{"Stop", "Enter"}, []string{"Enter"}, []string{"Enter"}, []string{"Enter"}, func(f *faulty) any { return &genContext4Stop2{f} }},
+	{"genContext4Stop3", "context", "a stopper", "Stop", []string{"Stop", "Enter"}, []string{"Enter"}, []string{"Enter"}, []string{"Enter"}, func(f *faulty) any { return &genContext4Stop3{f} }},
 	{"genContext4Enter1", "context", "a stopper", "Enter", []string{"Stop", "Enter"}, []string{}, []string{"Enter"}, []string{"Enter"}, func(f *faulty) any { return &genContext4Enter1{f} }},
 	{"genContext4Enter2", "context", "a stopper", "Enter", []string{"Stop", "Enter"}, []string{}, []string{}, []string{"Enter"}, func(f *faulty) any { return &genContext4Enter2{f} }},
 	{"genExecContext0Base", "exec-context", "", "", []string{"Exit", "Enter"}, []string{"Exit", "Enter"}, []string{"Exit", "Enter"}, []string{"Exit", "Enter"}, func(f *faulty) any { return &genExecContext0Base{f} }},
@@ -93,6 +95,8 @@ var genRows = []genRow{
 	{"genExecContext4Base", "exec-context", "a stopper", "", []string{"Stop", "Enter"}, []string{"Enter"}, []string{"Enter"}, []string{"Enter"}, func(f *faulty) any { return &genExecContext4Base{f} }},
 	{"genExecContext4Required", "exec-context", "a stopper", "", []string{"Stop"}, []string{}, []string{}, []string{}, func(f *faulty) any { return &genExecContext4Required{f} }},
 	{"genExecContext4Stop1", "exec-context", "a stopper", "Stop", []string{"Stop", "Enter"}, []string{"Enter"}, []string{"Enter"}, []string{"Stop", "Enter"}, func(f *faulty) any { return &genExecContext4Stop1{f} }},
+	{"genExecContext4Stop2", "exec-context", "a stopper", "Stop", []string{"Stop", "Enter"}, []string{"Enter"}, []string{"Enter"}, []string{"Enter"}, func(f *faulty) any { return &genExecContext4Stop2{f} }},
+	{"genExecContext4Stop3", "exec-context", "a stopper", "Stop", []string{"Stop", "Enter"}, []string{"Enter"}, []string{"Enter"}, []string{"Enter"}, func(f *faulty) any { return &genExecContext4Stop3{f} }},
 	{"genExecContext4Enter1", "exec-context", "a stopper", "Enter", []string{"Stop", "Enter"}, []string{}, []string{"Enter"}, []string{"Enter"}, func(f *faulty) any { return &genExecContext4Enter1{f} }},
 	{"genExecContext4Enter2", "exec-context", "a stopper", "Enter", []string{"Stop", "Enter"}, []string{}, []string{}, []string{"Enter"}, func(f *faulty) any { return &genExecContext4Enter2{f} }},
 	{"genAwaitable0Base", "awaitable", "", "", []string{"Wait"}, []string{"Wait"}, []string{"Wait"}, []string{"Wait"}, func(f *faulty) any { return &genAwaitable0Base{f} }},
@@ -1018,6 +1022,30 @@ func (v *genContext4Stop1) Enter(a0 context.Context) (int, error) {
 	return r.t, r.err
 }
 
+type genContext4Stop2 struct{ f *faulty }
+
+func (v *genContext4Stop2) Stop() *genResultDone {
+	v.f.call("Stop", []any{})
+	return &genResultDone{v.f}
+}
+
+func (v *genContext4Stop2) Enter(a0 context.Context) (int, error) {
+	r := v.f.call("Enter", []any{a0})
+	return r.t, r.err
+}
+
+type genContext4Stop3 struct{ f *faulty }
+
+func (v *genContext4Stop3) Stop() *genResultWait {
+	v.f.call("Stop", []any{})
+	return &genResultWait{v.f}
+}
+
+func (v *genContext4Stop3) Enter(a0 context.Context) (int, error) {
+	r := v.f.call("Enter", []any{a0})
+	return r.t, r.err
+}
+
 type genContext4Enter1 struct{ f *faulty }
 
 func (v *genContext4Enter1) Stop() {
@@ -1346,6 +1374,30 @@ func (v *genExecContext4Stop1) Enter(a0 context.Context) (int, error) {
 	return r.t, r.err
 }
 
+type genExecContext4Stop2 struct{ f *faulty }
+
+func (v *genExecContext4Stop2) Stop() *genResultDone {
+	v.f.call("Stop", []any{})
+	return &genResultDone{v.f}
+}
+
+func (v *genExecContext4Stop2) Enter(a0 context.Context) (int, error) {
+	r := v.f.call("Enter", []any{a0})
+	return r.t, r.err
+}
+
+type genExecContext4Stop3 struct{ f *faulty }
+
+func (v *genExecContext4Stop3) Stop() *genResultWait {
+	v.f.call("Stop", []any{})
+	return &genResultWait{v.f}
+}
+
+func (v *genExecContext4Stop3) Enter(a0 context.Context) (int, error) {
+	r := v.f.call("Enter", []any{a0})
+	return r.t, r.err
+}
+
 type genExecContext4Enter1 struct{ f *faulty }
 
 func (v *genExecContext4Enter1) Stop() {
@@ -1631,4 +1683,18 @@ func (v *genGroup0Cleanup2) Setup(a0 context.Context) error {
 
 func (v *genGroup0Cleanup2) Cleanup() {
 	v.f.call("Cleanup", []any{})
+}
+
+type genResultDone struct{ f *faulty }
+
+func (v *genResultDone) Done() <-chan struct{} {
+	r := v.f.call("Done", []any{})
+	return r.ch
+}
+
+type genResultWait struct{ f *faulty }
+
+func (v *genResultWait) Wait() error {
+	r := v.f.call("Wait", []any{})
+	return r.err
 }

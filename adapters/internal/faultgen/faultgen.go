@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"go/format"
 	"reflect"
+	"sort"
 	"strings"
 
 	"github.com/gomixin/mixin/adapters"
@@ -141,10 +142,30 @@ func Source(pkg string) ([]byte, error) {
 			strings.Join(withErr, ", "), strings.Join(withNo, ", "), r.Type)
 	}
 	fmt.Fprintf(&b, "}\n\n")
+	results := map[string]reflect.Type{}
 	for _, r := range rows {
 		fmt.Fprintf(&b, "type %s struct{ f *faulty }\n\n", r.Type)
 		for _, m := range r.Methods {
-			writeMethod(&b, r.Type, m)
+			writeMethod(&b, r.Type, m, results)
+		}
+	}
+	// The values a shape returns to be awaited (a Stop's task): a type
+	// with the methods the result's interface asks for, each handed to the
+	// injector as the user's own.
+	names := make([]string, 0, len(results))
+	for n := range results {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		t := results[n]
+		fmt.Fprintf(&b, "type %s struct{ f *faulty }\n\n", n)
+		for i := 0; i < t.NumMethod(); i++ {
+			m := t.Method(i)
+			if !m.IsExported() {
+				continue
+			}
+			writeMethod(&b, n, Method{Name: m.Name, Sig: m.Type}, results)
 		}
 	}
 	return format.Source(b.Bytes())
@@ -152,21 +173,29 @@ func Source(pkg string) ([]byte, error) {
 
 // writeMethod writes one method: its call goes to the injector, which
 // returns a result for each result type the shape has.
-func writeMethod(b *bytes.Buffer, typ string, m Method) {
+func writeMethod(b *bytes.Buffer, typ string, m Method, results map[string]reflect.Type) {
 	sig := m.Sig
 	var params, args []string
 	for i := 0; i < sig.NumIn(); i++ {
 		params = append(params, fmt.Sprintf("a%d %s", i, goType(sig.In(i))))
 		args = append(args, fmt.Sprintf("a%d", i))
 	}
-	var results, rets []string
+	var rets []string
+	var outs []string
 	for i := 0; i < sig.NumOut(); i++ {
 		t := sig.Out(i)
-		results = append(results, goType(t))
+		if awaited(t) {
+			n := "genResult" + resultName(t)
+			results[n] = t
+			outs = append(outs, "*"+n)
+			rets = append(rets, "&"+n+"{v.f}")
+			continue
+		}
+		outs = append(outs, goType(t))
 		rets = append(rets, resultField(t))
 	}
-	res := strings.Join(results, ", ")
-	if len(results) > 1 {
+	res := strings.Join(outs, ", ")
+	if len(outs) > 1 {
 		res = "(" + res + ")"
 	}
 	call := fmt.Sprintf("v.f.call(%q, []any{%s})", m.Name, strings.Join(args, ", "))
@@ -175,14 +204,37 @@ func writeMethod(b *bytes.Buffer, typ string, m Method) {
 		fmt.Fprintf(b, "\t%s\n}\n\n", call)
 		return
 	}
-	fmt.Fprintf(b, "\tr := %s\n\treturn %s\n}\n\n", call, strings.Join(rets, ", "))
+	ret := strings.Join(rets, ", ")
+	if !strings.Contains(ret, "r.") {
+		fmt.Fprintf(b, "\t%s\n\treturn %s\n}\n\n", call, ret)
+		return
+	}
+	fmt.Fprintf(b, "\tr := %s\n\treturn %s\n}\n\n", call, ret)
 }
 
 var (
 	placeholder = reflect.TypeFor[validate.T]()
 	ctxType     = reflect.TypeFor[context.Context]()
 	errType     = reflect.TypeFor[error]()
+	resultType  = reflect.TypeFor[validate.Result]()
 )
+
+// awaited reports whether t is a result the library awaits (an interface
+// embedding validate.Result): any type with its other methods will do.
+func awaited(t reflect.Type) bool {
+	return t.Kind() == reflect.Interface && t != resultType && t.Implements(resultType)
+}
+
+// resultName names the generated type of an awaited result by its methods.
+func resultName(t reflect.Type) string {
+	var b strings.Builder
+	for i := 0; i < t.NumMethod(); i++ {
+		if m := t.Method(i); m.IsExported() {
+			b.WriteString(m.Name)
+		}
+	}
+	return b.String()
+}
 
 // goType writes a type as the generated file names it: validate.T is int.
 func goType(t reflect.Type) string {
