@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gomixin/mixin/validate"
 )
@@ -144,7 +145,10 @@ func RepeatWait() AwaitOption { return func(c *awaitConfig) { c.repeat = true } 
 // called once, and every Await, however late, gets the outcome of that call
 // (exec.Cmd's Wait called twice would say "Wait was already called").
 // RepeatWait calls it again for each Await instead. Wait() with no result
-// (sync.WaitGroup) is called again by each Await once the last call ended.
+// (sync.WaitGroup) is called again by each Await once the last call ended;
+// it may run beside itself, as sync.WaitGroup's may, so an Await whose ctx
+// can never end (ctx.Done() == nil) calls it in place, with no goroutine and
+// no allocation, unless a call is in flight for it to join.
 func NewAwaitable[T any](v any, opts ...AwaitOption) (*Awaitable[T], error) {
 	m, err := awaitableKind.match(v, typeArg[T]())
 	if err != nil {
@@ -159,7 +163,7 @@ func NewAwaitable[T any](v any, opts ...AwaitOption) (*Awaitable[T], error) {
 	f := bindForm(awaitableForms[T](), v, m)
 	a := &Awaitable[T]{value: v, waitT: f.direct, wait: f.ctx, done: f.done, err: f.err}
 	if f.blocking != nil {
-		a.fl = &flight[T]{fn: f.blocking, keep: f.future && !cfg.repeat}
+		a.fl = &flight[T]{fn: f.blocking, keep: f.future && !cfg.repeat, shared: !f.future}
 	}
 	return a, nil
 }
@@ -245,8 +249,12 @@ func (a *Awaitable[T]) Chan(ctx context.Context) <-chan Result[T] {
 type flight[T any] struct {
 	fn   func() (T, error)
 	keep bool // a future: the first call's outcome is every caller's
-	mu   sync.Mutex
-	cur  *call[T]
+	// shared: fn may run beside itself (Wait() with no result, as
+	// sync.WaitGroup's), so a caller that can never give up calls it in
+	// place when no call is in flight to join.
+	shared bool
+	mu     sync.Mutex
+	cur    atomic.Pointer[call[T]] // written under mu; read without it on the inline path
 }
 
 type call[T any] struct {
@@ -259,8 +267,15 @@ type call[T any] struct {
 }
 
 func (f *flight[T]) do(ctx context.Context) (T, error) {
+	if f.shared && ctx.Done() == nil && f.cur.Load() == nil {
+		// A caller that can never give up, and no call in flight to join:
+		// Wait is called in place, with no goroutine and no allocation (a
+		// sync.WaitGroup's Wait costs what it costs). A panic comes out as
+		// a *PanicError, as from a call in flight.
+		return f.inline()
+	}
 	f.mu.Lock()
-	c := f.cur
+	c := f.cur.Load()
 	switch {
 	case c != nil && c.finished: // a future's outcome (run drops any other)
 		f.mu.Unlock()
@@ -272,7 +287,7 @@ func (f *flight[T]) do(ctx context.Context) (T, error) {
 			return zero, err
 		}
 		c = &call[T]{done: make(chan struct{})}
-		f.cur = c
+		f.cur.Store(c)
 		c.waiters++
 		if ctx.Done() == nil { // this caller can never give up: run here
 			f.mu.Unlock()
@@ -300,6 +315,17 @@ func (f *flight[T]) do(ctx context.Context) (T, error) {
 	return zero, ctx.Err()
 }
 
+// inline calls fn on the caller's goroutine; a panic goes on as a
+// *PanicError with the stack where it happened.
+func (f *flight[T]) inline() (T, error) {
+	defer func() {
+		if r := recover(); r != nil {
+			panic(newPanicError(r))
+		}
+	}()
+	return f.fn()
+}
+
 // run calls fn and publishes its outcome, also when fn panics or exits the goroutine.
 func (f *flight[T]) run(c *call[T]) {
 	var val T
@@ -314,7 +340,7 @@ func (f *flight[T]) run(c *call[T]) {
 			// Only a future keeps its outcome: a Wait that may be called
 			// again (a re-armed sync.WaitGroup) is, by the next Await,
 			// even when every caller of this one gave up.
-			f.cur = nil
+			f.cur.Store(nil)
 		}
 		f.mu.Unlock()
 		close(c.done)

@@ -7,10 +7,11 @@ func Waiters[T any](a *Awaitable[T]) int {
 	}
 	a.fl.mu.Lock()
 	defer a.fl.mu.Unlock()
-	if a.fl.cur == nil {
+	c := a.fl.cur.Load()
+	if c == nil {
 		return 0
 	}
-	return a.fl.cur.waiters
+	return c.waiters
 }
 
 // InFlight reports whether a context-less Wait is still running.
@@ -20,5 +21,6 @@ func InFlight[T any](a *Awaitable[T]) bool {
 	}
 	a.fl.mu.Lock()
 	defer a.fl.mu.Unlock()
-	return a.fl.cur != nil && !a.fl.cur.finished
+	c := a.fl.cur.Load()
+	return c != nil && !c.finished
 }
