@@ -15,13 +15,13 @@ var _ context.Context
 
 // genRows are the matrix's user types, one per row.
 var genRows = []genRow{
-	{"genLock0Base", "lock", "", "", []string{"Acquire", "Release", "Locked", "Lost", "AcknowledgeLocksmith"}, []string{"Acquire", "Release"}, []string{"Acquire", "Release"}, []string{"Acquire", "Locked", "AcknowledgeLocksmith"}, func(f *faulty) any { return &genLock0Base{f} }},
+	{"genLock0Base", "lock", "", "", []string{"Acquire", "Release", "Locked", "Lost", "TryAcquire", "AcknowledgeLocksmith"}, []string{"Acquire", "Release", "TryAcquire"}, []string{"Acquire", "Release", "TryAcquire"}, []string{"Acquire", "Locked", "TryAcquire", "AcknowledgeLocksmith"}, func(f *faulty) any { return &genLock0Base{f} }},
 	{"genLock0Required", "lock", "", "", []string{"Acquire", "Release", "Locked"}, []string{"Acquire", "Release"}, []string{"Acquire", "Release"}, []string{"Acquire", "Locked"}, func(f *faulty) any { return &genLock0Required{f} }},
-	{"genLock0Acquire1", "lock", "", "Acquire", []string{"Acquire", "Release", "Locked", "Lost", "AcknowledgeLocksmith"}, []string{"Acquire", "Release"}, []string{"Acquire", "Release"}, []string{"Locked", "AcknowledgeLocksmith"}, func(f *faulty) any { return &genLock0Acquire1{f} }},
-	{"genLock0Acquire2", "lock", "", "Acquire", []string{"Acquire", "Release", "Locked", "Lost", "AcknowledgeLocksmith"}, []string{"Release"}, []string{"Release"}, []string{"Acquire", "Locked", "AcknowledgeLocksmith"}, func(f *faulty) any { return &genLock0Acquire2{f} }},
-	{"genLock0Acquire3", "lock", "", "Acquire", []string{"Acquire", "Release", "Locked", "Lost", "AcknowledgeLocksmith"}, []string{"Release"}, []string{"Release"}, []string{"Locked", "AcknowledgeLocksmith"}, func(f *faulty) any { return &genLock0Acquire3{f} }},
-	{"genLock0Release1", "lock", "", "Release", []string{"Acquire", "Release", "Locked", "Lost", "AcknowledgeLocksmith"}, []string{"Acquire"}, []string{"Acquire", "Release"}, []string{"Acquire", "Locked", "AcknowledgeLocksmith"}, func(f *faulty) any { return &genLock0Release1{f} }},
-	{"genLock0Release2", "lock", "", "Release", []string{"Acquire", "Release", "Locked", "Lost", "AcknowledgeLocksmith"}, []string{"Acquire"}, []string{"Acquire"}, []string{"Acquire", "Locked", "AcknowledgeLocksmith"}, func(f *faulty) any { return &genLock0Release2{f} }},
+	{"genLock0Acquire1", "lock", "", "Acquire", []string{"Acquire", "Release", "Locked", "Lost", "TryAcquire", "AcknowledgeLocksmith"}, []string{"Acquire", "Release", "TryAcquire"}, []string{"Acquire", "Release", "TryAcquire"}, []string{"Locked", "TryAcquire", "AcknowledgeLocksmith"}, func(f *faulty) any { return &genLock0Acquire1{f} }},
+	{"genLock0Acquire2", "lock", "", "Acquire", []string{"Acquire", "Release", "Locked", "Lost", "TryAcquire", "AcknowledgeLocksmith"}, []string{"Release", "TryAcquire"}, []string{"Release", "TryAcquire"}, []string{"Acquire", "Locked", "TryAcquire", "AcknowledgeLocksmith"}, func(f *faulty) any { return &genLock0Acquire2{f} }},
+	{"genLock0Acquire3", "lock", "", "Acquire", []string{"Acquire", "Release", "Locked", "Lost", "TryAcquire", "AcknowledgeLocksmith"}, []string{"Release", "TryAcquire"}, []string{"Release", "TryAcquire"}, []string{"Locked", "TryAcquire", "AcknowledgeLocksmith"}, func(f *faulty) any { return &genLock0Acquire3{f} }},
+	{"genLock0Release1", "lock", "", "Release", []string{"Acquire", "Release", "Locked", "Lost", "TryAcquire", "AcknowledgeLocksmith"}, []string{"Acquire", "TryAcquire"}, []string{"Acquire", "Release", "TryAcquire"}, []string{"Acquire", "Locked", "TryAcquire", "AcknowledgeLocksmith"}, func(f *faulty) any { return &genLock0Release1{f} }},
+	{"genLock0Release2", "lock", "", "Release", []string{"Acquire", "Release", "Locked", "Lost", "TryAcquire", "AcknowledgeLocksmith"}, []string{"Acquire", "TryAcquire"}, []string{"Acquire", "TryAcquire"}, []string{"Acquire", "Locked", "TryAcquire", "AcknowledgeLocksmith"}, func(f *faulty) any { return &genLock0Release2{f} }},
 	{"genLock1Base", "lock", "sync.Locker", "", []string{"Lock", "Unlock", "TryLock", "AcknowledgeLocksmith"}, []string{}, []string{}, []string{"TryLock", "AcknowledgeLocksmith"}, func(f *faulty) any { return &genLock1Base{f} }},
 	{"genLock1Required", "lock", "sync.Locker", "", []string{"Lock", "Unlock"}, []string{}, []string{}, []string{}, func(f *faulty) any { return &genLock1Required{f} }},
 	{"genLock1TryLock1", "lock", "sync.Locker", "TryLock", []string{"Lock", "Unlock", "TryLock", "AcknowledgeLocksmith"}, []string{}, []string{"TryLock"}, []string{"TryLock", "AcknowledgeLocksmith"}, func(f *faulty) any { return &genLock1TryLock1{f} }},
@@ -34,13 +34,13 @@ var genRows = []genRow{
 	{"genLock4Base", "lock", "an error locker", "", []string{"Lock", "Unlock", "TryLock", "Locked", "AcknowledgeLocksmith"}, []string{}, []string{"Lock", "Unlock", "TryLock"}, []string{"TryLock", "Locked", "AcknowledgeLocksmith"}, func(f *faulty) any { return &genLock4Base{f} }},
 	{"genLock4Required", "lock", "an error locker", "", []string{"Lock", "Unlock"}, []string{}, []string{"Lock", "Unlock"}, []string{}, func(f *faulty) any { return &genLock4Required{f} }},
 	{"genLock4Unlock1", "lock", "an error locker", "Unlock", []string{"Lock", "Unlock", "TryLock", "Locked", "AcknowledgeLocksmith"}, []string{}, []string{"Lock", "Unlock", "TryLock"}, []string{"Unlock", "TryLock", "Locked", "AcknowledgeLocksmith"}, func(f *faulty) any { return &genLock4Unlock1{f} }},
-	{"genOwnerLock0Base", "owner-lock", "", "", []string{"Acquire", "Locked", "IsOwner", "ReleaseUnchecked", "Lost", "AcknowledgeLocksmith"}, []string{"Acquire", "IsOwner", "ReleaseUnchecked"}, []string{"Acquire", "ReleaseUnchecked"}, []string{"Acquire", "Locked", "IsOwner", "AcknowledgeLocksmith"}, func(f *faulty) any { return &genOwnerLock0Base{f} }},
+	{"genOwnerLock0Base", "owner-lock", "", "", []string{"Acquire", "Locked", "IsOwner", "ReleaseUnchecked", "Lost", "TryAcquire", "AcknowledgeLocksmith"}, []string{"Acquire", "IsOwner", "ReleaseUnchecked", "TryAcquire"}, []string{"Acquire", "ReleaseUnchecked", "TryAcquire"}, []string{"Acquire", "Locked", "IsOwner", "TryAcquire", "AcknowledgeLocksmith"}, func(f *faulty) any { return &genOwnerLock0Base{f} }},
 	{"genOwnerLock0Required", "owner-lock", "", "", []string{"Acquire", "Locked", "IsOwner", "ReleaseUnchecked"}, []string{"Acquire", "IsOwner", "ReleaseUnchecked"}, []string{"Acquire", "ReleaseUnchecked"}, []string{"Acquire", "Locked", "IsOwner"}, func(f *faulty) any { return &genOwnerLock0Required{f} }},
-	{"genOwnerLock0Acquire1", "owner-lock", "", "Acquire", []string{"Acquire", "Locked", "IsOwner", "ReleaseUnchecked", "Lost", "AcknowledgeLocksmith"}, []string{"Acquire", "IsOwner", "ReleaseUnchecked"}, []string{"Acquire", "ReleaseUnchecked"}, []string{"Locked", "IsOwner", "AcknowledgeLocksmith"}, func(f *faulty) any { return &genOwnerLock0Acquire1{f} }},
-	{"genOwnerLock0Acquire2", "owner-lock", "", "Acquire", []string{"Acquire", "Locked", "IsOwner", "ReleaseUnchecked", "Lost", "AcknowledgeLocksmith"}, []string{"IsOwner", "ReleaseUnchecked"}, []string{"ReleaseUnchecked"}, []string{"Acquire", "Locked", "IsOwner", "AcknowledgeLocksmith"}, func(f *faulty) any { return &genOwnerLock0Acquire2{f} }},
-	{"genOwnerLock0Acquire3", "owner-lock", "", "Acquire", []string{"Acquire", "Locked", "IsOwner", "ReleaseUnchecked", "Lost", "AcknowledgeLocksmith"}, []string{"IsOwner", "ReleaseUnchecked"}, []string{"ReleaseUnchecked"}, []string{"Locked", "IsOwner", "AcknowledgeLocksmith"}, func(f *faulty) any { return &genOwnerLock0Acquire3{f} }},
-	{"genOwnerLock0ReleaseUnchecked1", "owner-lock", "", "ReleaseUnchecked", []string{"Acquire", "Locked", "IsOwner", "ReleaseUnchecked", "Lost", "AcknowledgeLocksmith"}, []string{"Acquire", "IsOwner"}, []string{"Acquire", "ReleaseUnchecked"}, []string{"Acquire", "Locked", "IsOwner", "AcknowledgeLocksmith"}, func(f *faulty) any { return &genOwnerLock0ReleaseUnchecked1{f} }},
-	{"genOwnerLock0ReleaseUnchecked2", "owner-lock", "", "ReleaseUnchecked", []string{"Acquire", "Locked", "IsOwner", "ReleaseUnchecked", "Lost", "AcknowledgeLocksmith"}, []string{"Acquire", "IsOwner"}, []string{"Acquire"}, []string{"Acquire", "Locked", "IsOwner", "AcknowledgeLocksmith"}, func(f *faulty) any { return &genOwnerLock0ReleaseUnchecked2{f} }},
+	{"genOwnerLock0Acquire1", "owner-lock", "", "Acquire", []string{"Acquire", "Locked", "IsOwner", "ReleaseUnchecked", "Lost", "TryAcquire", "AcknowledgeLocksmith"}, []string{"Acquire", "IsOwner", "ReleaseUnchecked", "TryAcquire"}, []string{"Acquire", "ReleaseUnchecked", "TryAcquire"}, []string{"Locked", "IsOwner", "TryAcquire", "AcknowledgeLocksmith"}, func(f *faulty) any { return &genOwnerLock0Acquire1{f} }},
+	{"genOwnerLock0Acquire2", "owner-lock", "", "Acquire", []string{"Acquire", "Locked", "IsOwner", "ReleaseUnchecked", "Lost", "TryAcquire", "AcknowledgeLocksmith"}, []string{"IsOwner", "ReleaseUnchecked", "TryAcquire"}, []string{"ReleaseUnchecked", "TryAcquire"}, []string{"Acquire", "Locked", "IsOwner", "TryAcquire", "AcknowledgeLocksmith"}, func(f *faulty) any { return &genOwnerLock0Acquire2{f} }},
+	{"genOwnerLock0Acquire3", "owner-lock", "", "Acquire", []string{"Acquire", "Locked", "IsOwner", "ReleaseUnchecked", "Lost", "TryAcquire", "AcknowledgeLocksmith"}, []string{"IsOwner", "ReleaseUnchecked", "TryAcquire"}, []string{"ReleaseUnchecked", "TryAcquire"}, []string{"Locked", "IsOwner", "TryAcquire", "AcknowledgeLocksmith"}, func(f *faulty) any { return &genOwnerLock0Acquire3{f} }},
+	{"genOwnerLock0ReleaseUnchecked1", "owner-lock", "", "ReleaseUnchecked", []string{"Acquire", "Locked", "IsOwner", "ReleaseUnchecked", "Lost", "TryAcquire", "AcknowledgeLocksmith"}, []string{"Acquire", "IsOwner", "TryAcquire"}, []string{"Acquire", "ReleaseUnchecked", "TryAcquire"}, []string{"Acquire", "Locked", "IsOwner", "TryAcquire", "AcknowledgeLocksmith"}, func(f *faulty) any { return &genOwnerLock0ReleaseUnchecked1{f} }},
+	{"genOwnerLock0ReleaseUnchecked2", "owner-lock", "", "ReleaseUnchecked", []string{"Acquire", "Locked", "IsOwner", "ReleaseUnchecked", "Lost", "TryAcquire", "AcknowledgeLocksmith"}, []string{"Acquire", "IsOwner", "TryAcquire"}, []string{"Acquire", "TryAcquire"}, []string{"Acquire", "Locked", "IsOwner", "TryAcquire", "AcknowledgeLocksmith"}, func(f *faulty) any { return &genOwnerLock0ReleaseUnchecked2{f} }},
 	{"genContext0Base", "context", "", "", []string{"Exit", "Enter"}, []string{"Exit", "Enter"}, []string{"Exit", "Enter"}, []string{"Exit", "Enter"}, func(f *faulty) any { return &genContext0Base{f} }},
 	{"genContext0Required", "context", "", "", []string{"Exit"}, []string{"Exit"}, []string{"Exit"}, []string{"Exit"}, func(f *faulty) any { return &genContext0Required{f} }},
 	{"genContext0Exit1", "context", "", "Exit", []string{"Exit", "Enter"}, []string{"Enter"}, []string{"Enter"}, []string{"Exit", "Enter"}, func(f *faulty) any { return &genContext0Exit1{f} }},
@@ -141,6 +141,11 @@ func (v *genLock0Base) Lost() <-chan struct{} {
 	return r.ch
 }
 
+func (v *genLock0Base) TryAcquire(a0 context.Context) (bool, error) {
+	r := v.f.call("TryAcquire", []any{a0})
+	return r.ok, r.err
+}
+
 func (v *genLock0Base) AcknowledgeLocksmith(a0 adapters.Locksmith) bool {
 	r := v.f.call("AcknowledgeLocksmith", []any{a0})
 	return r.ok
@@ -185,6 +190,11 @@ func (v *genLock0Acquire1) Lost() <-chan struct{} {
 	return r.ch
 }
 
+func (v *genLock0Acquire1) TryAcquire(a0 context.Context) (bool, error) {
+	r := v.f.call("TryAcquire", []any{a0})
+	return r.ok, r.err
+}
+
 func (v *genLock0Acquire1) AcknowledgeLocksmith(a0 adapters.Locksmith) bool {
 	r := v.f.call("AcknowledgeLocksmith", []any{a0})
 	return r.ok
@@ -212,6 +222,11 @@ func (v *genLock0Acquire2) Lost() <-chan struct{} {
 	return r.ch
 }
 
+func (v *genLock0Acquire2) TryAcquire(a0 context.Context) (bool, error) {
+	r := v.f.call("TryAcquire", []any{a0})
+	return r.ok, r.err
+}
+
 func (v *genLock0Acquire2) AcknowledgeLocksmith(a0 adapters.Locksmith) bool {
 	r := v.f.call("AcknowledgeLocksmith", []any{a0})
 	return r.ok
@@ -236,6 +251,11 @@ func (v *genLock0Acquire3) Locked() bool {
 func (v *genLock0Acquire3) Lost() <-chan struct{} {
 	r := v.f.call("Lost", []any{})
 	return r.ch
+}
+
+func (v *genLock0Acquire3) TryAcquire(a0 context.Context) (bool, error) {
+	r := v.f.call("TryAcquire", []any{a0})
+	return r.ok, r.err
 }
 
 func (v *genLock0Acquire3) AcknowledgeLocksmith(a0 adapters.Locksmith) bool {
@@ -265,6 +285,11 @@ func (v *genLock0Release1) Lost() <-chan struct{} {
 	return r.ch
 }
 
+func (v *genLock0Release1) TryAcquire(a0 context.Context) (bool, error) {
+	r := v.f.call("TryAcquire", []any{a0})
+	return r.ok, r.err
+}
+
 func (v *genLock0Release1) AcknowledgeLocksmith(a0 adapters.Locksmith) bool {
 	r := v.f.call("AcknowledgeLocksmith", []any{a0})
 	return r.ok
@@ -289,6 +314,11 @@ func (v *genLock0Release2) Locked() bool {
 func (v *genLock0Release2) Lost() <-chan struct{} {
 	r := v.f.call("Lost", []any{})
 	return r.ch
+}
+
+func (v *genLock0Release2) TryAcquire(a0 context.Context) (bool, error) {
+	r := v.f.call("TryAcquire", []any{a0})
+	return r.ok, r.err
 }
 
 func (v *genLock0Release2) AcknowledgeLocksmith(a0 adapters.Locksmith) bool {
@@ -531,6 +561,11 @@ func (v *genOwnerLock0Base) Lost() <-chan struct{} {
 	return r.ch
 }
 
+func (v *genOwnerLock0Base) TryAcquire(a0 context.Context) (bool, error) {
+	r := v.f.call("TryAcquire", []any{a0})
+	return r.ok, r.err
+}
+
 func (v *genOwnerLock0Base) AcknowledgeLocksmith(a0 adapters.Locksmith) bool {
 	r := v.f.call("AcknowledgeLocksmith", []any{a0})
 	return r.ok
@@ -585,6 +620,11 @@ func (v *genOwnerLock0Acquire1) Lost() <-chan struct{} {
 	return r.ch
 }
 
+func (v *genOwnerLock0Acquire1) TryAcquire(a0 context.Context) (bool, error) {
+	r := v.f.call("TryAcquire", []any{a0})
+	return r.ok, r.err
+}
+
 func (v *genOwnerLock0Acquire1) AcknowledgeLocksmith(a0 adapters.Locksmith) bool {
 	r := v.f.call("AcknowledgeLocksmith", []any{a0})
 	return r.ok
@@ -617,6 +657,11 @@ func (v *genOwnerLock0Acquire2) Lost() <-chan struct{} {
 	return r.ch
 }
 
+func (v *genOwnerLock0Acquire2) TryAcquire(a0 context.Context) (bool, error) {
+	r := v.f.call("TryAcquire", []any{a0})
+	return r.ok, r.err
+}
+
 func (v *genOwnerLock0Acquire2) AcknowledgeLocksmith(a0 adapters.Locksmith) bool {
 	r := v.f.call("AcknowledgeLocksmith", []any{a0})
 	return r.ok
@@ -646,6 +691,11 @@ func (v *genOwnerLock0Acquire3) ReleaseUnchecked(a0 context.Context) error {
 func (v *genOwnerLock0Acquire3) Lost() <-chan struct{} {
 	r := v.f.call("Lost", []any{})
 	return r.ch
+}
+
+func (v *genOwnerLock0Acquire3) TryAcquire(a0 context.Context) (bool, error) {
+	r := v.f.call("TryAcquire", []any{a0})
+	return r.ok, r.err
 }
 
 func (v *genOwnerLock0Acquire3) AcknowledgeLocksmith(a0 adapters.Locksmith) bool {
@@ -680,6 +730,11 @@ func (v *genOwnerLock0ReleaseUnchecked1) Lost() <-chan struct{} {
 	return r.ch
 }
 
+func (v *genOwnerLock0ReleaseUnchecked1) TryAcquire(a0 context.Context) (bool, error) {
+	r := v.f.call("TryAcquire", []any{a0})
+	return r.ok, r.err
+}
+
 func (v *genOwnerLock0ReleaseUnchecked1) AcknowledgeLocksmith(a0 adapters.Locksmith) bool {
 	r := v.f.call("AcknowledgeLocksmith", []any{a0})
 	return r.ok
@@ -709,6 +764,11 @@ func (v *genOwnerLock0ReleaseUnchecked2) ReleaseUnchecked() {
 func (v *genOwnerLock0ReleaseUnchecked2) Lost() <-chan struct{} {
 	r := v.f.call("Lost", []any{})
 	return r.ch
+}
+
+func (v *genOwnerLock0ReleaseUnchecked2) TryAcquire(a0 context.Context) (bool, error) {
+	r := v.f.call("TryAcquire", []any{a0})
+	return r.ok, r.err
 }
 
 func (v *genOwnerLock0ReleaseUnchecked2) AcknowledgeLocksmith(a0 adapters.Locksmith) bool {

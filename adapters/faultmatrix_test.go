@@ -168,7 +168,7 @@ func (f *faulty) call(name string, args []any) result {
 
 func acquiring(name string) bool {
 	switch name {
-	case "Acquire", "Lock", "LockContext", "TryLock":
+	case "Acquire", "Lock", "LockContext", "TryLock", "TryAcquire":
 		return true
 	}
 	return false
@@ -217,7 +217,7 @@ func (f *faulty) job(name string, ctx context.Context, args []any) result {
 		}
 		f.takeOwner(ctx)
 		return result{ok: true}
-	case "TryLock":
+	case "TryLock", "TryAcquire":
 		select {
 		case f.sem <- struct{}{}:
 			f.takeOwner(ctx)
@@ -389,6 +389,10 @@ var lockEntries = []entry{
 	}, true},
 	{"Do", func(p any, ctx context.Context) (error, bool) {
 		return lockOf(p).Do(ctx, func(context.Context) error { return nil }), false
+	}, true},
+	{"TryAcquire", func(p any, ctx context.Context) (error, bool) {
+		ok, err := lockOf(p).TryAcquire(ctx)
+		return err, ok && err == nil
 	}, true},
 	{"Enter+Exit", func(p any, ctx context.Context) (error, bool) {
 		l := lockOf(p)
@@ -569,7 +573,7 @@ type outcome struct {
 func allowed(err error) bool {
 	for _, want := range []error{errFault, errNotHeld, context.Canceled, context.DeadlineExceeded,
 		adapters.ErrNotAcquired, adapters.ErrNotLocked, adapters.ErrNotOwner, adapters.ErrNoValue,
-		adapters.ErrGoexit, adapters.ErrLockLost, adapters.ErrStillRunning, adapters.ErrNoTask} {
+		adapters.ErrGoexit, adapters.ErrLockLost, adapters.ErrStillRunning, adapters.ErrNoTask, adapters.ErrCannotTry} {
 		if errors.Is(err, want) {
 			return true
 		}
@@ -662,7 +666,7 @@ func (s scenario) run() string {
 		}
 	case out.err != nil && !allowed(out.err):
 		problems = append(problems, fmt.Sprintf("an undocumented error: %v", out.err))
-	case out.err != nil && s.fault == faultNone && s.ctx == ctxLive:
+	case out.err != nil && s.fault == faultNone && s.ctx == ctxLive && !errors.Is(out.err, adapters.ErrCannotTry):
 		problems = append(problems, fmt.Sprintf("failed with no fault and a live ctx: %v", out.err))
 	}
 	problems = append(problems, s.settle(f, p, base, out)...)

@@ -199,15 +199,17 @@ type lockFuncs struct {
 	lost    func() <-chan struct{}      // may be nil
 	tryer   interface{ TryLock() bool } // sync.Mutex's: the hot path, with locker
 	locker  sync.Locker                 // the sync.Locker form's value; acquire and release are then unset
+	try     func(context.Context) (bool, error) // one attempt (TryAcquire, TryLock() (bool, error)); may be nil
 }
 
 // lockForms are the method sets a lock may have, tried in this order, each
 // with how it is bound.
 var lockForms = []form[lockFuncs]{
-	{"", methods(acquireMethod.spec(), releaseMethod.spec(), lockedMethod.spec(), lostMethod.spec(), ackMethod.spec()),
+	{"", methods(acquireMethod.spec(), releaseMethod.spec(), lockedMethod.spec(), lostMethod.spec(), tryAcquireMethod.spec(), ackMethod.spec()),
 		func(v any, m *validate.Match) lockFuncs {
 			f := lockFuncs{acquire: acquireMethod.must(v, m), release: releaseMethod.must(v, m), locked: lockedMethod.must(v, m)}
 			f.lost, _ = lostMethod.bind(v, m)
+			f.try, _ = tryAcquireMethod.bind(v, m)
 			return f
 		}},
 	{"sync.Locker", methods(lockMethod.spec(), unlockMethod.spec(), tryLockMethod.spec(), ackMethod.spec()),
@@ -219,6 +221,7 @@ var lockForms = []form[lockFuncs]{
 			if try.poll != nil {
 				lock, _ := lockMethod.shapes[0].bind(v)
 				f.acquire = pollAcquire(try.poll, lock.block)
+				f.try = ignoreCtx(try.poll)
 			}
 			return f
 		}},
@@ -235,6 +238,7 @@ var lockForms = []form[lockFuncs]{
 			f := lockFuncs{acquire: errLockMethod.must(v, m), release: errUnlockMethod.must(v, m)}
 			if try, ok := errTryLockMethod.bind(v, m); ok {
 				f.acquire = pollAcquire(try, f.acquire.block)
+				f.try = ignoreCtx(try)
 			}
 			f.locked, _ = lockedOptinal.bind(v, m)
 			return f
@@ -331,6 +335,7 @@ type Lock struct {
 	block   func() (bool, error)                // context-less Acquire
 	locker  sync.Locker                         // a sync.Locker with TryLock: called directly
 	tryer   interface{ TryLock() bool }
+	try     func(context.Context) (bool, error) // one attempt, when the value offers one
 	acq     acquirer // the canonical Acquire, called directly
 	rel     releaser // the canonical Release, called directly
 	release func(context.Context) error
@@ -393,7 +398,7 @@ func NewLock(v any, opts ...LockOption) (*Lock, error) {
 	f := bindForm(lockForms, v, m)
 	l.bindAcquire(f.acquire)
 	l.release, l.rel = f.release.fn, f.release.direct
-	l.locked, l.tryer, l.locker, l.lost = f.locked, f.tryer, f.locker, f.lost
+	l.locked, l.tryer, l.locker, l.lost, l.try = f.locked, f.tryer, f.locker, f.lost, f.try
 	l.unchecked = l.release
 	l.ack, _ = ackMethod.bind(v, m)
 	return l, nil

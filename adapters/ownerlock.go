@@ -37,7 +37,7 @@ var (
 var ownerLockKind = &kindSpec{spec: validate.Spec{
 	Name: "owner-lock",
 	Methods: methods(acquireMethod.spec(), lockedMethod.spec(), isOwnerMethod.spec(),
-		releaseUncheckedMethod.spec(), lostMethod.spec(), ackMethod.spec()),
+		releaseUncheckedMethod.spec(), lostMethod.spec(), tryAcquireMethod.spec(), ackMethod.spec()),
 }}
 
 // OwnerLockSpec returns the abstract methods of the owner-lock kind: Lock's
@@ -74,6 +74,7 @@ func NewOwnerLock(v any, opts ...LockOption) (*OwnerLock, error) {
 	l.bindAcquire(acquireMethod.must(v, m))
 	l.locked = lockedMethod.must(v, m)
 	l.lost, _ = lostMethod.bind(v, m)
+	l.try, _ = tryAcquireMethod.bind(v, m)
 	l.release = releaseUncheckedMethod.must(v, m)
 	l.unchecked = l.release
 	l.ack, _ = ackMethod.bind(v, m)
@@ -134,6 +135,9 @@ func (o *OwnerLock) Release(ctx context.Context) error {
 	}
 	return o.AsLock().Release(ctx)
 }
+
+// TryAcquire makes one attempt to acquire the lock, as Lock.TryAcquire does.
+func (o *OwnerLock) TryAcquire(ctx context.Context) (bool, error) { return o.AsLock().TryAcquire(ctx) }
 
 // Locked reports whether the lock is held.
 func (o *OwnerLock) Locked() bool { return o.AsLock().Locked() }
