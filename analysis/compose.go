@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"cmp"
 	"fmt"
 	"go/types"
 	"slices"
@@ -117,9 +118,14 @@ func (c *catalogue) compose(t types.Type, require, only []mixin.Kind) *refusal {
 }
 
 // noKind mirrors the error of a Compose that attaches nothing: the problems
-// of the kinds the value came near, or that it has none of their methods.
+// of the kinds the value came near, nearest first (see nearness), or that it
+// has none of their methods.
 func (c *catalogue) noKind(t types.Type, steps []step, only []mixin.Kind) *refusal {
-	var near []problem
+	type refused struct {
+		probs    []problem
+		nearness float64
+	}
+	var near []refused
 	var kinds []string
 	seen := map[string]bool{}
 	for _, s := range steps {
@@ -130,15 +136,50 @@ func (c *catalogue) noKind(t types.Type, steps []step, only []mixin.Kind) *refus
 		if s.probs != nil && s.hasAny {
 			if key := problemsKey(s.probs); !seen[key] {
 				seen[key] = true
-				near = append(near, s.probs...)
+				near = append(near, refused{s.probs, nearness(s.probs, c.specs[s.kind])})
 			}
 		}
 	}
-	if len(near) > 0 {
-		return &refusal{typ: t, problems: near}
+	// Nearest first; equally near ones keep the catalogue's order.
+	slices.SortStableFunc(near, func(a, b refused) int { return cmp.Compare(b.nearness, a.nearness) })
+	var probs []problem
+	for _, r := range near {
+		probs = append(probs, r.probs...)
+	}
+	if len(probs) > 0 {
+		return &refusal{typ: t, problems: probs}
 	}
 	return &refusal{typ: t, problems: []problem{{kind: "any kind", reason: validate.ReasonOther,
 		hint: fmt.Sprintf("has none of the methods of the kinds %v", kinds)}}}
+}
+
+// nearness mirrors Compose's: the share of the refused form's required
+// methods (the form the problems report, from the kind's spec) that the
+// value has by name, a method one typo away counting half.
+func nearness(probs []problem, spec validate.Spec) float64 {
+	if len(probs) == 0 {
+		return 0
+	}
+	form := spec
+	for _, a := range spec.Alternatives {
+		if a.Name == probs[0].form {
+			form = a
+		}
+	}
+	required := requiredCount(form)
+	if required == 0 {
+		return 0
+	}
+	have := float64(required)
+	for _, p := range probs {
+		if p.reason == validate.ReasonMissing {
+			have--
+			if p.near() {
+				have += 0.5
+			}
+		}
+	}
+	return have / float64(required)
 }
 
 func problemsKey(probs []problem) string {
