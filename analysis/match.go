@@ -416,7 +416,7 @@ func fits(sig *types.Signature, shape reflect.Type, bound, fixed types.Type) (ty
 			return
 		}
 		if want != placeholder {
-			ok = sameType(have, want)
+			ok = sameType(have, want) || (resultLike(want) && hasResultMethods(have, want))
 			return
 		}
 		if bound != nil {
@@ -551,4 +551,44 @@ func refusedBy(info *typeInfo, spec *validate.Spec) (validate.Refusal, bool) {
 		}
 	}
 	return validate.Refusal{}, false
+}
+
+// resultMarker is validate.Result: embedded in an interface type that is a
+// shape's result, it makes that result stand for any type with the
+// interface's other methods.
+var resultMarker = reflect.TypeFor[validate.Result]()
+
+// resultLike mirrors validate's: t is an interface type that embeds Result.
+func resultLike(t reflect.Type) bool {
+	return t != nil && t != resultMarker && t.Kind() == reflect.Interface && t.Implements(resultMarker)
+}
+
+// resultMethods are the methods of a Result-embedding interface type other
+// than Result's own.
+func resultMethods(t reflect.Type) []reflect.Method {
+	var out []reflect.Method
+	for i := 0; i < t.NumMethod(); i++ {
+		if m := t.Method(i); m.PkgPath == "" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// hasResultMethods mirrors validate's: whether have (a concrete or interface
+// type) has, in its method set as reflection sees it, every method the
+// Result-embedding interface want lists, with the same signature.
+func hasResultMethods(have types.Type, want reflect.Type) bool {
+	ms := types.NewMethodSet(have)
+	for _, m := range resultMethods(want) {
+		sel := ms.Lookup(nil, m.Name)
+		if sel == nil {
+			return false
+		}
+		f, ok := sel.Obj().(*types.Func)
+		if !ok || !sameSig(f.Type().(*types.Signature), m.Type) {
+			return false
+		}
+	}
+	return true
 }
