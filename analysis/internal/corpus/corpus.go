@@ -6,6 +6,7 @@ package corpus
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -103,6 +104,11 @@ var (
 	PtrTaskStopperPtr = &PtrTaskStopper{}
 	BidiStopperPtr    = &BidiStopper{}
 	IntStopperPtr     = &IntStopper{}
+
+	// Pointers to interfaces (plugin.Lookup's *any for a variable): refused,
+	// whatever they hold.
+	PtrToAny    = func() *any { var v any = &GoodLock{}; return &v }()
+	PtrToCloser = func() *io.Closer { var c io.Closer = &Closer{}; return &c }()
 )
 
 // Values returns the corpus's values by variable name.
@@ -133,6 +139,7 @@ func Values() map[string]any {
 		"DoneStopperPtr": &DoneStopperPtr, "WaitStopperPtr": &WaitStopperPtr,
 		"IfaceStopperPtr": &IfaceStopperPtr, "PtrTaskStopperPtr": &PtrTaskStopperPtr,
 		"BidiStopperPtr": &BidiStopperPtr, "IntStopperPtr": &IntStopperPtr,
+		"PtrToAny": &PtrToAny, "PtrToCloser": &PtrToCloser,
 	}
 	out := make(map[string]any, len(ptrs))
 	for name, p := range ptrs {

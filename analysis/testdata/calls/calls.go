@@ -109,3 +109,12 @@ func meant() {
 	//mixin:ignored is another word: no effect
 	adapters.NewLock(&Cache{}) // want `as lock: missing abstract methods`
 }
+
+// lookedUp is what plugin.Lookup returns for a variable of type any: a
+// pointer to it, whose method set is empty whatever it holds.
+func lookedUp(sym *any, closer *io.Closer) {
+	mixin.Compose(sym)       // want `^mixin: can't compose \*interface \{\} as any kind: a pointer to an interface has no methods \(plugin\.Lookup returns a pointer to the variable\): compose \*p$`
+	adapters.NewLock(closer) // want `^mixin: can't compose \*io\.Closer as lock: a pointer to an interface has no methods \(plugin\.Lookup returns a pointer to the variable\): compose \*p$`
+	mixin.Compose(*sym)      // an interface: the analyzer cannot tell
+	adapters.NewContext[int](*closer)
+}
