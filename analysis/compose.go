@@ -1,9 +1,12 @@
 package analysis
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"go/types"
 	"slices"
+	"strings"
 
 	"github.com/gomixin/mixin"
 	"github.com/gomixin/mixin/validate"
@@ -43,6 +46,13 @@ func (c *catalogue) known(kind mixin.Kind) bool {
 // value of type t against specs, T fixed to fixed (nil: free). It returns
 // nil when the value passes.
 func (c *catalogue) check(t types.Type, fixed types.Type, specs ...validate.Spec) *refusal {
+	if isPointerToInterface(t) {
+		names := make([]string, len(specs))
+		for i, s := range specs {
+			names[i] = s.Name
+		}
+		return pointerToInterface(t, strings.Join(names, ", "))
+	}
 	info := scan(t)
 	var all []problem
 	for i := range specs {
@@ -67,6 +77,10 @@ type step struct {
 // it returns what Compose of a value of type t would refuse, nil when it
 // would compose.
 func (c *catalogue) compose(t types.Type, require, only []mixin.Kind) *refusal {
+	if isPointerToInterface(t) {
+		// Compose refuses it before any kind, as validate.Check does.
+		return pointerToInterface(t, "any kind")
+	}
 	info := scan(t)
 	steps := make([]step, 0, len(c.kinds))
 	for _, k := range c.kinds {
@@ -117,9 +131,14 @@ func (c *catalogue) compose(t types.Type, require, only []mixin.Kind) *refusal {
 }
 
 // noKind mirrors the error of a Compose that attaches nothing: the problems
-// of the kinds the value came near, or that it has none of their methods.
+// of the kinds the value came near, nearest first (see nearness), or that it
+// has none of their methods.
 func (c *catalogue) noKind(t types.Type, steps []step, only []mixin.Kind) *refusal {
-	var near []problem
+	type refused struct {
+		probs    []problem
+		nearness float64
+	}
+	var near []refused
 	var kinds []string
 	seen := map[string]bool{}
 	for _, s := range steps {
@@ -130,15 +149,50 @@ func (c *catalogue) noKind(t types.Type, steps []step, only []mixin.Kind) *refus
 		if s.probs != nil && s.hasAny {
 			if key := problemsKey(s.probs); !seen[key] {
 				seen[key] = true
-				near = append(near, s.probs...)
+				near = append(near, refused{s.probs, nearness(s.probs, c.specs[s.kind])})
 			}
 		}
 	}
-	if len(near) > 0 {
-		return &refusal{typ: t, problems: near}
+	// Nearest first; equally near ones keep the catalogue's order.
+	slices.SortStableFunc(near, func(a, b refused) int { return cmp.Compare(b.nearness, a.nearness) })
+	var probs []problem
+	for _, r := range near {
+		probs = append(probs, r.probs...)
+	}
+	if len(probs) > 0 {
+		return &refusal{typ: t, problems: probs}
 	}
 	return &refusal{typ: t, problems: []problem{{kind: "any kind", reason: validate.ReasonOther,
 		hint: fmt.Sprintf("has none of the methods of the kinds %v", kinds)}}}
+}
+
+// nearness mirrors Compose's: the share of the refused form's required
+// methods (the form the problems report, from the kind's spec) that the
+// value has by name, a method one typo away counting half.
+func nearness(probs []problem, spec validate.Spec) float64 {
+	if len(probs) == 0 {
+		return 0
+	}
+	form := spec
+	for _, a := range spec.Alternatives {
+		if a.Name == probs[0].form {
+			form = a
+		}
+	}
+	required := requiredCount(form)
+	if required == 0 {
+		return 0
+	}
+	have := float64(required)
+	for _, p := range probs {
+		if p.reason == validate.ReasonMissing {
+			have--
+			if p.near() {
+				have += 0.5
+			}
+		}
+	}
+	return have / float64(required)
 }
 
 func problemsKey(probs []problem) string {
@@ -191,3 +245,32 @@ func (c *catalogue) construct(t types.Type, kind mixin.Kind, fixed types.Type) *
 	return &refusal{typ: t, problems: []problem{{kind: string(mixin.KindContext), reason: validate.ReasonOther,
 		hint: "has no Enter, so Enter would yield the value itself, which is not a " + rstring(fixed)}}}
 }
+
+// isPointerToInterface reports whether t is a pointer to an interface (an
+// *any, as plugin.Lookup returns for a variable): the run time refuses it
+// rather than look at what it holds.
+func isPointerToInterface(t types.Type) bool {
+	p, ok := t.Underlying().(*types.Pointer)
+	return ok && types.IsInterface(p.Elem())
+}
+
+// pointerToInterface mirrors validate's refusal of a pointer to an interface
+// as far as the static type tells: the run time goes on to name the type of
+// the value the pointer holds (", the *T it holds"), or says that it holds
+// nil; a nil pointer it refuses as nil.
+func pointerToInterface(t types.Type, kinds string) *refusal {
+	return &refusal{typ: t, problems: []problem{{kind: kinds, reason: validate.ReasonOther,
+		hint: pointerToInterfaceWhy + ": compose *p"}}}
+}
+
+// pointerToInterfaceWhy is the run-time check's reason for refusing a
+// pointer to an interface, read from the library: its refusal of a pointer
+// to a nil interface, less the words about what the pointer holds.
+var pointerToInterfaceWhy = func() string {
+	var ae *validate.AbstractError
+	if !errors.As(validate.Check(new(any), validate.Spec{Name: "any kind"}), &ae) || len(ae.Problems) == 0 {
+		panic("mixin analysis: validate does not refuse a pointer to an interface")
+	}
+	why, _, _ := strings.Cut(ae.Problems[0].Hint, ": it holds")
+	return why
+}()

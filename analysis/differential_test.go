@@ -1,8 +1,10 @@
 package analysis
 
 import (
+	"fmt"
 	"go/types"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -40,6 +42,19 @@ func text(err error) string {
 	return err.Error()
 }
 
+// assertMirrorsf asserts that the analyzer's text is the run time's. For a
+// pointer to an interface the run time goes on to name the type of what
+// the pointer holds, which the static type does not say: there the
+// analyzer's text is what the run time's begins with.
+func assertMirrorsf(t *testing.T, runTime, analyzed string, format string, args ...any) {
+	t.Helper()
+	if strings.Contains(runTime, pointerToInterfaceWhy+": compose *p, ") {
+		assert.Truef(t, analyzed != "" && strings.HasPrefix(runTime, analyzed), "%s\nrun time: %q\nanalyzer: %q", fmt.Sprintf(format, args...), runTime, analyzed)
+		return
+	}
+	assert.Equalf(t, runTime, analyzed, format, args...)
+}
+
 func refusalText(r *refusal) string {
 	if r == nil {
 		return ""
@@ -68,33 +83,33 @@ func TestDifferentialCorpus(t *testing.T) {
 		for _, k := range reg.Kinds() {
 			spec, _ := reg.Spec(k)
 			want := text(validate.Check(v, spec))
-			assert.Equal(t, want, refusalText(builtin.check(st, nil, spec)), "%s checked as %s", name, k)
+			assertMirrorsf(t, want, refusalText(builtin.check(st, nil, spec)), "%s checked as %s", name, k)
 			_, err := mixin.New().Compose(v, mixin.Require(k))
-			assert.Equal(t, text(err), refusalText(builtin.compose(st, []mixin.Kind{k}, nil)), "%s composed with Require(%s)", name, k)
+			assertMirrorsf(t, text(err), refusalText(builtin.compose(st, []mixin.Kind{k}, nil)), "%s composed with Require(%s)", name, k)
 			_, err = mixin.New().Compose(v, mixin.Only(k))
-			assert.Equal(t, text(err), refusalText(builtin.compose(st, nil, []mixin.Kind{k})), "%s composed with Only(%s)", name, k)
+			assertMirrorsf(t, text(err), refusalText(builtin.compose(st, nil, []mixin.Kind{k})), "%s composed with Only(%s)", name, k)
 			if want != "" {
 				refused++
 			}
 		}
 		_, err := mixin.Compose(v)
-		assert.Equal(t, text(err), refusalText(builtin.compose(st, nil, nil)), "%s composed", name)
+		assertMirrorsf(t, text(err), refusalText(builtin.compose(st, nil, nil)), "%s composed", name)
 		_, err = mixin.New().Compose(v, mixin.Require(mixin.KindLock, mixin.KindEvent))
-		assert.Equal(t, text(err), refusalText(builtin.compose(st, []mixin.Kind{mixin.KindLock, mixin.KindEvent}, nil)), "%s composed with Require(lock, event)", name)
+		assertMirrorsf(t, text(err), refusalText(builtin.compose(st, []mixin.Kind{mixin.KindLock, mixin.KindEvent}, nil)), "%s composed with Require(lock, event)", name)
 
 		// The typed constructors with T fixed to int and to error (an
 		// interface type).
 		intT, errT := types.Typ[types.Int], types.Universe.Lookup("error").Type()
 		_, err = adapters.NewEvent[int](v)
-		assert.Equal(t, text(err), refusalText(builtin.check(st, intT, builtin.specs[mixin.KindEvent])), "%s NewEvent[int]", name)
+		assertMirrorsf(t, text(err), refusalText(builtin.check(st, intT, builtin.specs[mixin.KindEvent])), "%s NewEvent[int]", name)
 		_, err = adapters.NewAwaitable[error](v)
-		assert.Equal(t, text(err), refusalText(builtin.check(st, errT, builtin.specs[mixin.KindAwaitable])), "%s NewAwaitable[error]", name)
+		assertMirrorsf(t, text(err), refusalText(builtin.check(st, errT, builtin.specs[mixin.KindAwaitable])), "%s NewAwaitable[error]", name)
 		_, err = adapters.NewContext[int](v)
-		assert.Equal(t, text(err), refusalText(builtin.construct(st, mixin.KindContext, intT)), "%s NewContext[int]", name)
+		assertMirrorsf(t, text(err), refusalText(builtin.construct(st, mixin.KindContext, intT)), "%s NewContext[int]", name)
 		_, err = adapters.NewContext[error](v)
-		assert.Equal(t, text(err), refusalText(builtin.construct(st, mixin.KindContext, errT)), "%s NewContext[error]", name)
+		assertMirrorsf(t, text(err), refusalText(builtin.construct(st, mixin.KindContext, errT)), "%s NewContext[error]", name)
 		_, err = adapters.NewLock(v)
-		assert.Equal(t, text(err), refusalText(builtin.check(st, nil, builtin.specs[mixin.KindLock])), "%s NewLock", name)
+		assertMirrorsf(t, text(err), refusalText(builtin.check(st, nil, builtin.specs[mixin.KindLock])), "%s NewLock", name)
 	}
 	assert.Greater(t, refused, 50, "the corpus has refusals to compare")
 }

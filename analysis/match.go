@@ -215,6 +215,10 @@ type problem struct {
 	have               *types.Signature
 	want               []string
 	hint               string
+	// alternatives mirrors validate.Problem.Alternatives: on the last
+	// missing method of a kind with other forms when the value has the
+	// methods of none, what each other form needs.
+	alternatives []string
 }
 
 // near mirrors validate.Problem.Near.
@@ -253,24 +257,81 @@ func bindInfo(info *typeInfo, spec *validate.Spec, fixed types.Type) (*match, []
 		return nil, []problem{{kind: spec.Name, reason: validate.ReasonOther, hint: r.Why}}
 	}
 	var best []problem
-	bestScore := formScore{-1, -1}
-	for fi, form := range forms(spec) {
+	bestScore, bestForm := formScore{names: -1, fit: -1}, 0
+	all := forms(spec)
+	for fi, form := range all {
 		m, probs, score := bindForm(info, spec, &form, fixed)
 		if len(probs) == 0 {
 			m.form = fi
 			return m, nil
 		}
 		if score.beats(bestScore) {
-			best, bestScore = probs, score
+			best, bestScore, bestForm = probs, score, fi
+		}
+	}
+	if bestForm == 0 && bestScore.names == 0 && len(all) > 1 {
+		// Nothing of any form: the last missing method says what the other
+		// forms would have needed.
+		for i := len(best) - 1; i >= 0; i-- {
+			if best[i].reason == validate.ReasonMissing {
+				best[i].alternatives = alternatives(all[1:])
+				break
+			}
 		}
 	}
 	return nil, best
 }
 
-type formScore struct{ names, fit int }
+// alternatives mirrors validate's: the required methods of each form, read
+// from the spec, forms with the same method names together.
+func alternatives(forms []validate.Spec) []string {
+	var sets []string
+	names := map[string][]string{}
+	for _, f := range forms {
+		var req []string
+		for _, m := range f.Methods {
+			if !m.Optional {
+				req = append(req, m.Name)
+			}
+		}
+		set := joinAnd(req)
+		if _, ok := names[set]; !ok {
+			sets = append(sets, set)
+		}
+		names[set] = append(names[set], f.Name)
+	}
+	out := make([]string, len(sets))
+	for i, set := range sets {
+		out[i] = set + " (" + strings.Join(names[set], ", ") + ")"
+	}
+	return out
+}
+
+// joinAnd joins names as "A", "A and B", "A, B and C".
+func joinAnd(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// formScore mirrors validate's: the form's methods the value has by name,
+// then how much of their signatures fits; between forms that the same
+// methods of the value serve, the one with fewer required methods absent.
+type formScore struct {
+	names, fit int
+	present    string // the names of the form's methods the value has
+	absent     int    // required methods absent
+}
 
 func (a formScore) beats(b formScore) bool {
-	return a.names > b.names || (a.names == b.names && a.fit > b.fit)
+	if a.names != b.names {
+		return a.names > b.names
+	}
+	if a.fit != b.fit {
+		return a.fit > b.fit
+	}
+	return a.names > 0 && a.present == b.present && a.absent < b.absent
 }
 
 func bindForm(info *typeInfo, spec *validate.Spec, form *validate.Spec, fixed types.Type) (*match, []problem, formScore) {
@@ -284,6 +345,7 @@ func bindForm(info *typeInfo, spec *validate.Spec, form *validate.Spec, fixed ty
 		if !ok {
 			if psig, isPtr := info.ptrOnly[meth.Name]; isPtr {
 				score.names++
+				score.present += meth.Name + " "
 				if meth.Optional && !fitsAny(psig, meth.Shapes, fixed) {
 					continue
 				}
@@ -291,12 +353,14 @@ func bindForm(info *typeInfo, spec *validate.Spec, form *validate.Spec, fixed ty
 				continue
 			}
 			if !meth.Optional {
+				score.absent++
 				missing = append(missing, problem{kind: spec.Name, form: form.Name, method: meth.Name, reason: validate.ReasonMissing, hint: hintFor(info, form, meth)})
 			}
 			continue
 		}
 		m.has = true
 		score.names++
+		score.present += meth.Name + " "
 		shape, nb := -1, bound
 		for si, s := range meth.Shapes {
 			if b, ok := fits(sig, s, bound, fixed); ok {
@@ -352,7 +416,7 @@ func fits(sig *types.Signature, shape reflect.Type, bound, fixed types.Type) (ty
 			return
 		}
 		if want != placeholder {
-			ok = sameType(have, want)
+			ok = sameType(have, want) || (resultLike(want) && hasResultMethods(have, want))
 			return
 		}
 		if bound != nil {
@@ -487,4 +551,44 @@ func refusedBy(info *typeInfo, spec *validate.Spec) (validate.Refusal, bool) {
 		}
 	}
 	return validate.Refusal{}, false
+}
+
+// resultMarker is validate.Result: embedded in an interface type that is a
+// shape's result, it makes that result stand for any type with the
+// interface's other methods.
+var resultMarker = reflect.TypeFor[validate.Result]()
+
+// resultLike mirrors validate's: t is an interface type that embeds Result.
+func resultLike(t reflect.Type) bool {
+	return t != nil && t != resultMarker && t.Kind() == reflect.Interface && t.Implements(resultMarker)
+}
+
+// resultMethods are the methods of a Result-embedding interface type other
+// than Result's own.
+func resultMethods(t reflect.Type) []reflect.Method {
+	var out []reflect.Method
+	for i := 0; i < t.NumMethod(); i++ {
+		if m := t.Method(i); m.PkgPath == "" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// hasResultMethods mirrors validate's: whether have (a concrete or interface
+// type) has, in its method set as reflection sees it, every method the
+// Result-embedding interface want lists, with the same signature.
+func hasResultMethods(have types.Type, want reflect.Type) bool {
+	ms := types.NewMethodSet(have)
+	for _, m := range resultMethods(want) {
+		sel := ms.Lookup(nil, m.Name)
+		if sel == nil {
+			return false
+		}
+		f, ok := sel.Obj().(*types.Func)
+		if !ok || !sameSig(f.Type().(*types.Signature), m.Type) {
+			return false
+		}
+	}
+	return true
 }

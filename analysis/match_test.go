@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/tools/go/packages"
+
+	"github.com/gomixin/mixin/validate"
 )
 
 // TestSameTypeMatchesReflectIdentity compares go/types types with the
@@ -36,4 +38,17 @@ func TestSameTypeMatchesReflectIdentity(t *testing.T) {
 	assert.True(t, sameType(types.NewMap(types.Typ[types.String], types.Typ[types.Bool]), reflect.TypeFor[map[string]bool]()))
 	assert.True(t, sameType(types.NewChan(types.SendOnly, types.Typ[types.Int]), reflect.TypeFor[chan<- int]()))
 	assert.False(t, sameType(types.NewChan(types.SendRecv, types.Typ[types.Int]), reflect.TypeFor[chan<- int]()))
+}
+
+// TestResultShapesReadAsTheirMethods checks how a Result-embedding result
+// type is recognised and written, as validate writes it in a wanted shape.
+func TestResultShapesReadAsTheirMethods(t *testing.T) {
+	done := reflect.TypeFor[interface {
+		validate.Result
+		Done() <-chan struct{}
+	}]()
+	assert.True(t, resultLike(done))
+	assert.False(t, resultLike(reflect.TypeFor[validate.Result]()))
+	assert.False(t, resultLike(reflect.TypeFor[interface{ Done() <-chan struct{} }]()))
+	assert.Equal(t, "func() interface { Done() <-chan struct {} }", shapeString(reflect.FuncOf(nil, []reflect.Type{done}, false), ""))
 }

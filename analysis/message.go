@@ -61,7 +61,7 @@ func kindLabel(kind, form string) string {
 }
 
 func (e *refusal) kindSummary(kind string) []string {
-	var missing, ptr, out []string
+	var missing, ptr, alts, out []string
 	for _, p := range e.problems {
 		if p.kind != kind {
 			continue
@@ -73,14 +73,15 @@ func (e *refusal) kindSummary(kind string) []string {
 				s += " (" + p.hint + ")"
 			}
 			missing = append(missing, s)
+			alts = append(alts, p.alternatives...)
 		case validate.ReasonPointerReceiver:
 			ptr = append(ptr, p.method)
 		}
 	}
 	if len(missing) == 1 {
-		out = append(out, "missing abstract method "+missing[0])
+		out = append(out, "missing abstract method "+missing[0]+orAlternatives(alts))
 	} else if len(missing) > 1 {
-		out = append(out, "missing abstract methods "+strings.Join(missing, ", "))
+		out = append(out, "missing abstract methods "+strings.Join(missing, ", ")+orAlternatives(alts))
 	}
 	for _, p := range e.problems {
 		if p.kind == kind && (p.reason == validate.ReasonSignature || p.reason == validate.ReasonOther) {
@@ -129,4 +130,16 @@ func (e *refusal) hasPointerReceiver() bool {
 		}
 	}
 	return false
+}
+
+// orAlternatives mirrors validate's note after missing methods: what the
+// kind's other forms would have needed instead.
+func orAlternatives(alts []string) string {
+	if len(alts) == 0 {
+		return ""
+	}
+	if len(alts) == 1 {
+		return ", or instead " + alts[0]
+	}
+	return ", or instead " + strings.Join(alts[:len(alts)-1], ", ") + " or " + alts[len(alts)-1]
 }

@@ -158,6 +158,8 @@ func haveString(s *types.Signature) string { return "func" + sigString(s, topStr
 func shapeString(f reflect.Type, shown string) string {
 	str := func(t reflect.Type) string {
 		switch {
+		case resultLike(t):
+			return resultString(t)
 		case t == placeholder && shown != "":
 			return shown
 		case t == placeholder:
@@ -196,4 +198,14 @@ func shapeString(f reflect.Type, shown string) string {
 		b.WriteString(")")
 	}
 	return b.String()
+}
+
+// resultString mirrors validate's: a Result-embedding interface written as
+// the methods it asks for, "interface { Done() <-chan struct {} }".
+func resultString(t reflect.Type) string {
+	var parts []string
+	for _, m := range resultMethods(t) {
+		parts = append(parts, m.Name+strings.TrimPrefix(shapeString(m.Type, ""), "func"))
+	}
+	return "interface { " + strings.Join(parts, "; ") + " }"
 }

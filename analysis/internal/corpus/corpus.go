@@ -6,6 +6,7 @@ package corpus
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -93,6 +94,21 @@ var (
 	ShopGatePtr    = &shop.Gate{}
 	ShopJobPtr     = shop.NewJob(1)
 	ShopFuturePtr  = &shop.Future{}
+
+	// Stoppers whose Stop returns something to await (validate.Result
+	// shapes): the library's own task type, by pointer or value, an
+	// interface, and near misses.
+	DoneStopperPtr    = &DoneStopper{}
+	WaitStopperPtr    = &WaitStopper{}
+	IfaceStopperPtr   = &IfaceStopper{}
+	PtrTaskStopperPtr = &PtrTaskStopper{}
+	BidiStopperPtr    = &BidiStopper{}
+	IntStopperPtr     = &IntStopper{}
+
+	// Pointers to interfaces (plugin.Lookup's *any for a variable): refused,
+	// whatever they hold.
+	PtrToAny    = func() *any { var v any = &GoodLock{}; return &v }()
+	PtrToCloser = func() *io.Closer { var c io.Closer = &Closer{}; return &c }()
 )
 
 // Values returns the corpus's values by variable name.
@@ -119,7 +135,11 @@ func Values() map[string]any {
 		"ShopCachePtr":    &ShopCachePtr, "ShopStoreVal": &ShopStoreVal, "ShopStorePtr": &ShopStorePtr,
 		"ShopTypoPtr": &ShopTypoPtr, "ShopSessionPtr": &ShopSessionPtr, "ShopConnPtr": &ShopConnPtr,
 		"ShopGateVal": &ShopGateVal, "ShopGatePtr": &ShopGatePtr, "ShopJobPtr": &ShopJobPtr,
-		"ShopFuturePtr": &ShopFuturePtr,
+		"ShopFuturePtr":  &ShopFuturePtr,
+		"DoneStopperPtr": &DoneStopperPtr, "WaitStopperPtr": &WaitStopperPtr,
+		"IfaceStopperPtr": &IfaceStopperPtr, "PtrTaskStopperPtr": &PtrTaskStopperPtr,
+		"BidiStopperPtr": &BidiStopperPtr, "IntStopperPtr": &IntStopperPtr,
+		"PtrToAny": &PtrToAny, "PtrToCloser": &PtrToCloser,
 	}
 	out := make(map[string]any, len(ptrs))
 	for name, p := range ptrs {
@@ -339,3 +359,58 @@ func (b Box[T]) Wait(int) (T, error) { return b.v, nil }
 
 // Get gets the boxed value.
 func (b Box[T]) Get() (T, error) { return b.v, nil }
+
+// DoneTask is a stopper's task with a Done channel, on the pointer.
+type DoneTask struct{ done chan struct{} }
+
+// Done is closed when the task is over.
+func (t *DoneTask) Done() <-chan struct{} { return t.done }
+
+// WaitTask is a stopper's task with Wait() error, on the value.
+type WaitTask struct{}
+
+// Wait waits for the task.
+func (WaitTask) Wait() error { return nil }
+
+// BidiTask has a Done channel that is not receive-only.
+type BidiTask struct{}
+
+// Done returns a bidirectional channel: not the shape asked for.
+func (BidiTask) Done() chan struct{} { return nil }
+
+// DoneStopper's Stop returns its own task type, with Done on the pointer.
+type DoneStopper struct{}
+
+// Stop stops and returns what to await.
+func (*DoneStopper) Stop() *DoneTask { return &DoneTask{} }
+
+// WaitStopper's Stop returns a task value with Wait() error.
+type WaitStopper struct{}
+
+// Stop stops and returns what to await.
+func (*WaitStopper) Stop() WaitTask { return WaitTask{} }
+
+// IfaceStopper's Stop returns an interface with Wait() error.
+type IfaceStopper struct{}
+
+// Stop stops and returns what to await.
+func (*IfaceStopper) Stop() interface{ Wait() error } { return WaitTask{} }
+
+// PtrTaskStopper's Stop returns a DoneTask value, whose Done is the
+// pointer's: nothing to await.
+type PtrTaskStopper struct{}
+
+// Stop stops and returns a value without Done.
+func (*PtrTaskStopper) Stop() DoneTask { return DoneTask{} }
+
+// BidiStopper's Stop returns a task whose Done has the wrong type.
+type BidiStopper struct{}
+
+// Stop stops and returns a task with the wrong Done.
+func (*BidiStopper) Stop() BidiTask { return BidiTask{} }
+
+// IntStopper's Stop returns an int: a stopper that almost is.
+type IntStopper struct{}
+
+// Stop stops and returns a number.
+func (*IntStopper) Stop() int { return 0 }

@@ -19,5 +19,5 @@ func host() {
 	mixin.Compose(&Queue{}, mixin.Require(mixin.KindContext))
 	mixin.Compose(&Queue{})
 	// The typed constructors know no adapters: still checked.
-	adapters.NewLock(&Queue{}) // want `^mixin: can't compose \*adapts\.Queue as lock: missing abstract methods Acquire, Release, Locked$`
+	adapters.NewLock(&Queue{}) // want `^mixin: can't compose \*adapts\.Queue as lock: missing abstract methods Acquire, Release, Locked, or instead Lock and Unlock \(sync\.Locker, a ctx locker, an error locker\) or LockContext and UnlockContext \(a ctx locker \(LockContext\)\)$`
 }

@@ -31,7 +31,7 @@ func use(a [1]Store, sl []Store) {
 	mixin.Compose(sl[0], mixin.Require(mixin.KindLock)) // want `^mixin: can't compose fixes\.Store as lock: methods Acquire, Release, Locked have pointer receivers \(compose &v, a \*fixes\.Store\)$`
 	var s Store
 	mixin.Compose(s, mixin.Require(mixin.KindLock)) // want `^mixin: can't compose fixes\.Store as lock: methods Acquire, Release, Locked have pointer receivers \(compose &v, a \*fixes\.Store\)$`
-	mixin.Compose(Store{})                          // want `^mixin: can't compose fixes\.Store as owner-lock: missing abstract methods IsOwner, ReleaseUnchecked; methods Acquire, Locked have pointer receivers \(compose &v, a \*fixes\.Store\); as lock: methods Acquire, Release, Locked have pointer receivers \(compose &v, a \*fixes\.Store\)$`
+	mixin.Compose(Store{})                          // want `^mixin: can't compose fixes\.Store as lock: methods Acquire, Release, Locked have pointer receivers \(compose &v, a \*fixes\.Store\); as owner-lock: missing abstract methods IsOwner, ReleaseUnchecked; methods Acquire, Locked have pointer receivers \(compose &v, a \*fixes\.Store\)$`
 	adapters.NewLock(&Half{})                       // want `^mixin: can't compose \*fixes\.Half as lock: missing abstract methods Release, Locked$`
 	adapters.NewEvent[int](Ints{})                  // want `^mixin: can't compose fixes\.Ints as event: missing abstract methods IsSet, Set, WaitForNext$`
 }

@@ -5,7 +5,7 @@ import "github.com/gomixin/mixin/adapters"
 // Closer is meant to be a context manager and has nothing yet.
 //
 //mixin:kind context
-type Closer struct{} // want `^mixin: can't compose fixes\.Closer as context: missing abstract method Exit$`
+type Closer struct{} // want `^mixin: can't compose fixes\.Closer as context: missing abstract method Exit, or instead Shutdown \(a graceful server\), GracefulStop and Stop \(a graceful stopper\), Close \(io\.Closer\) or Stop \(a stopper\)$`
 
 // Flag has an event's Clear only; NewEvent[bool] fixes T.
 type Flag struct{}
