@@ -503,7 +503,17 @@ func (l *Lock) acquireSlow(ctx context.Context) (bool, error) {
 }
 
 // giveBack releases an acquisition nobody received (its caller gave up).
-func (l *Lock) giveBack() { _ = l.call(context.Background(), l.releasing()) }
+//
+// If the release fails, panics or calls runtime.Goexit, the hold stays
+// where the proxy tracks holds: Locked then says held, and a Release gives
+// it back, as after any failed release; nothing is left held that the proxy
+// does not know of.
+func (l *Lock) giveBack() {
+	if l.locked == nil {
+		l.holds.Add(1) // the proxy's own hold, until the release succeeds
+	}
+	_ = l.releaseNow(context.Background(), l.releasing())
+}
 
 // usable reports whether l was made by NewLock or NewOwnerLock.
 func (l *Lock) usable() bool { return l != nil && (l.release != nil || l.locker != nil) }

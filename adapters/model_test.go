@@ -398,11 +398,26 @@ func TestModelEvent(t *testing.T) {
 	d := stressFor(t) / time.Duration(len(subjects))
 	for si, s := range subjects {
 		t.Run(s.name, func(t *testing.T) {
-			e := s.make()
-			var h history
-			var next atomic.Int64
-			deadline := time.Now().Add(d)
-			var wg sync.WaitGroup
+			// Rounds of at most 100 ms, each a fresh event and history, so
+			// that checking a history stays cheap however long the run.
+			ops := 0
+			for end := time.Now().Add(d); time.Now().Before(end); {
+				ops += eventRound(t, s, si, seed, min(100*time.Millisecond, time.Until(end)))
+			}
+			t.Logf("%d operations checked", ops)
+		})
+	}
+}
+
+// eventRound runs one round of the event model and checks its history.
+func eventRound(t *testing.T, s eventSubject, si int, seed uint64, d time.Duration) int {
+	e := s.make()
+	var h history
+	var next atomic.Int64
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	{
+		{
 			for g := range 5 {
 				wg.Add(1)
 				go func() {
@@ -442,8 +457,9 @@ func TestModelEvent(t *testing.T) {
 			if err := checkEvent(h.ops); err != nil {
 				t.Errorf("history of %d operations not allowed: %v (replay: MIXIN_MODEL_SEED=%d)", len(h.ops), err, seed)
 			}
-		})
+		}
 	}
+	return len(h.ops)
 }
 
 // errTask is the error of the i-th task of a group model run.
