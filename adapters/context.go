@@ -168,6 +168,7 @@ type Context[T any] struct {
 	enter  func(context.Context) (T, error) // other Enter shapes; both nil: Enter yields the value
 	exitC  exitCanon                        // the canonical Exit, called directly
 	exit   func(context.Context, error) (bool, error)
+	probe  *probe // the observer; nil: none (see contextobserve.go)
 }
 
 type enterT[T any] interface {
@@ -199,13 +200,13 @@ type exitCanon interface {
 // Enter is optional, as Enter(ctx) (T, error), Enter() (T, error) or
 // Enter() T; without it, Enter yields v itself, which must then be a T. A
 // value that does not fit is refused with a *validate.AbstractError naming
-// every problem.
-func NewContext[T any](v any) (*Context[T], error) {
+// every problem. Its options are WithObserver, WithStats and WithName.
+func NewContext[T any](v any, opts ...ContextOption) (*Context[T], error) {
 	m, err := contextKind.match(v, typeArg[T]())
 	if err != nil {
 		return nil, err
 	}
-	c := &Context[T]{value: v}
+	c := &Context[T]{value: v, probe: contextProbe(opts, "context", v)}
 	if c.enter, err = bindEnter[T](v, m); err != nil {
 		return nil, err
 	}
@@ -250,6 +251,14 @@ func (c *Context[T]) Value() any {
 // yields, or the value itself when it has no Enter. A successful Enter must be
 // matched by one Exit.
 func (c *Context[T]) Enter(ctx context.Context) (T, error) {
+	if c != nil && c.probe != nil {
+		return c.observedEnter(ctx)
+	}
+	return c.enterUnobserved(ctx)
+}
+
+// enterUnobserved is Enter without the observer.
+func (c *Context[T]) enterUnobserved(ctx context.Context) (T, error) {
 	if c == nil || c.exit == nil {
 		var zero T
 		return zero, errUnusable("Context")
@@ -279,6 +288,10 @@ func (c *Context[T]) Exit(ctx context.Context, err error) error {
 	if c == nil || c.exit == nil {
 		return errUnusable("Context")
 	}
+	if c.probe != nil {
+		suppress, xerr := c.timedExit(ctx, err)
+		return exitResult(err, suppress, xerr)
+	}
 	suppress, xerr := c.callExit(ctx, err)
 	return exitResult(err, suppress, xerr)
 }
@@ -304,6 +317,9 @@ func (c *Context[T]) Do(ctx context.Context, fn func(context.Context, T) error) 
 	}
 	if fn == nil {
 		return errNilFunc
+	}
+	if c.probe != nil {
+		return c.observedDo(ctx, fn)
 	}
 	var val T
 	var err error

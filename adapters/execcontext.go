@@ -25,7 +25,10 @@ type Runner func(ctx context.Context, fn func()) error
 // ExecOption configures an ExecContext.
 type ExecOption interface{ applyExec(*execConfig) }
 
-type execConfig struct{ exec Executor }
+type execConfig struct {
+	exec  Executor
+	probe probeConfig
+}
 
 // ExecutorOption sets the executor of an ExecContext or a Group.
 type ExecutorOption struct{ e Executor }
@@ -77,7 +80,7 @@ func NewExecContext[T any](v any, opts ...ExecOption) (*ExecContext[T], error) {
 	x := &ExecContext[T]{exec: cfg.exec}
 	x.runner = x.run
 	exit := bindExit(v, m)
-	c := &Context[T]{value: v}
+	c := &Context[T]{value: v, probe: cfg.probe.newProbe("exec-context", v)}
 	c.exit = func(ctx context.Context, err error) (bool, error) {
 		var suppress bool
 		var xerr error
