@@ -21,6 +21,7 @@ func (l *Lock) observedAcquire(ctx context.Context) (ok bool, err error) {
 		return true, nil
 	}
 	p.waiting.Add(1)
+	p.report(ctx, OpWait, OutcomeOK, 0, nil)
 	start := now()
 	finished := false
 	defer func() {
@@ -30,7 +31,7 @@ func (l *Lock) observedAcquire(ctx context.Context) (ok bool, err error) {
 			p.waitNs.Add(d)
 			maxInto(&p.maxWaitNs, d)
 			p.errs.Add(1)
-			p.report(ctx, OpAcquire, OutcomePanicked, time.Duration(d), nil)
+			p.reportWaited(ctx, OutcomePanicked, d, nil)
 		}
 	}()
 	ok, err = l.acquireSlow(ctx)
@@ -59,7 +60,7 @@ func (l *Lock) observedAcquire(ctx context.Context) (ok bool, err error) {
 			p.errs.Add(1)
 		}
 	}
-	p.report(ctx, OpAcquire, out, time.Duration(d), err)
+	p.reportWaited(ctx, out, d, err)
 	return ok, err
 }
 
@@ -125,6 +126,14 @@ func (l *Lock) observedDo(ctx context.Context, fn func(context.Context) error) (
 	finished = true
 	p.timed(ctx, OpDo, start, err)
 	return l.Exit(ctx, err)
+}
+
+// reportWaited reports the end of an acquisition that reported OpWait.
+func (p *probe) reportWaited(ctx context.Context, out Outcome, d int64, err error) {
+	if p.obs != nil {
+		p.obs.Observe(ctx, Observation{Kind: p.kind, Name: p.name, Op: OpAcquire, Outcome: out,
+			Duration: time.Duration(d), Err: err, Waited: true})
+	}
 }
 
 // lostLease reports a lease lost while Do ran.

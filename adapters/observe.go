@@ -74,6 +74,10 @@ type Observation struct {
 	Duration time.Duration // see Op: a wait, a hold, a call's or a task's time
 	Err      error         // the error returned, when Outcome says there was one
 	Task     Task          // for OpTaskStart, OpTaskEnd and OpLongHold: the task concerned
+	// Waited is set on an OpAcquire that followed an OpWait: the caller
+	// waited (one waiter fewer). An acquisition that succeeds at once
+	// reports no OpWait.
+	Waited bool
 }
 
 // Op says what an Observation reports, and what its Duration measures.
@@ -93,10 +97,11 @@ const (
 	OpTaskEnd                 // a group task ended; Duration: its run
 	OpQueue                   // a pool function starts; Duration: its wait for a place
 	OpLongHold                // a watchdog found a hold over its threshold; Duration: held so far, Task: the holder
+	OpWait                    // a caller starts waiting for a lock (it could not take it at once; a lock without TryLock reports it on every Acquire); its OpAcquire follows, with Waited set
 )
 
 var opNames = [...]string{"", "acquire", "release", "lost", "do", "enter", "exit", "await", "set",
-	"task_start", "task_end", "queue", "long_hold"}
+	"task_start", "task_end", "queue", "long_hold", "wait"}
 
 // String returns the operation's name, in snake case ("acquire", "task_end").
 func (o Op) String() string {

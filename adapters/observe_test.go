@@ -72,6 +72,9 @@ func TestObserverSeesLockWaitAndHold(t *testing.T) {
 
 	acq := rec.of(adapters.OpAcquire)
 	require.Len(t, acq, 2)
+	assert.Len(t, rec.of(adapters.OpWait), 1, "the second caller waited")
+	assert.False(t, acq[0].Waited)
+	assert.True(t, acq[1].Waited)
 	assert.Equal(t, "lock", acq[0].Kind)
 	assert.Equal(t, "orders", acq[0].Name)
 	assert.Equal(t, adapters.OutcomeOK, acq[0].Outcome)
