@@ -183,5 +183,9 @@ func (w *Watchdog) forceRelease(ctx context.Context, h Hold) error {
 	if h.rec == nil || l.rec.Load() != h.rec {
 		return fmt.Errorf("mixin: force-release of %s: the reported hold has ended: %w", l.typ, ErrNotLocked)
 	}
-	return l.releaseRecorded(ctx, l.unchecked)
+	err := l.releaseRecorded(ctx, l.unchecked)
+	if l.probe != nil {
+		l.probe.forcedRelease(ctx, h.rec.since, err)
+	}
+	return err
 }

@@ -14,7 +14,7 @@ type LockStats struct {
 	Waits        int64         // of them, those that waited (did not succeed at once, 1µs or more)
 	WaitTime     time.Duration // the total time callers waited, successful or not
 	MaxWait      time.Duration // the longest wait, successful or not
-	HoldTime     time.Duration // the total time the lock was held, over the holds released
+	HoldTime     time.Duration // the total time the lock was held, over the holds released (a shared lock's holds are timed from the latest acquisition)
 	CtxEnded     int64         // acquisitions given up because the caller's ctx ended
 	Refused      int64         // acquisitions the value said no to (Acquire reported false)
 	Errors       int64         // acquisitions and releases that failed otherwise (a panic is one)

@@ -3,6 +3,7 @@ package adapters
 import (
 	"context"
 	"log/slog"
+	"time"
 )
 
 // WatchdogOption configures a Watchdog: WithLogger, or WithObserver.
@@ -61,4 +62,24 @@ func (w *Watchdog) tell(h Hold) {
 	if l.probe != nil && l.probe.obs != nil {
 		l.probe.obs.Observe(ctx, e)
 	}
+}
+
+// forcedRelease counts and reports a hold a Watchdog force-released, which
+// began at since: an OpRelease like the holder's own.
+func (p *probe) forcedRelease(ctx context.Context, since time.Time, err error) {
+	out := outcomeOf(ctx, err)
+	var d time.Duration
+	switch out {
+	case OutcomeOK, OutcomeLost:
+		d = time.Since(since)
+		p.held.Add(-1)
+		p.holdNs.Add(int64(d))
+		maxInto(&p.maxHoldNs, int64(d))
+		if out == OutcomeLost {
+			p.lost.Add(1)
+		}
+	default:
+		p.errs.Add(1)
+	}
+	p.report(ctx, OpRelease, out, d, err)
 }

@@ -49,3 +49,27 @@ func TestWatchdogReportsLongHoldToLoggerAndObservers(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(line, "\n"), "one record per hold")
 	assert.Empty(t, w.Check(), "a hold is reported once")
 }
+
+func TestWatchdogForceReleaseEndsTheObservedHold(t *testing.T) {
+	rec := &recorder{}
+	w := adapters.NewWatchdog(0, nil)
+	l, err := adapters.NewLock(&sync.Mutex{}, adapters.WithObserver(rec))
+	require.NoError(t, err)
+	_, err = w.Watch(l)
+	require.NoError(t, err)
+	ok, err := l.Acquire(context.Background())
+	require.True(t, ok)
+	require.NoError(t, err)
+	time.Sleep(hold)
+	holds := w.Check()
+	require.Len(t, holds, 1)
+	require.NoError(t, holds[0].ForceRelease(context.Background()))
+
+	rel := rec.one(t, adapters.OpRelease)
+	assert.Equal(t, adapters.OutcomeOK, rel.Outcome)
+	assert.GreaterOrEqual(t, rel.Duration, hold)
+	s := l.Stats()
+	assert.Zero(t, s.HeldNow)
+	assert.GreaterOrEqual(t, s.HoldTime, hold)
+	assert.False(t, l.Locked())
+}
