@@ -183,9 +183,10 @@ func WithStats() ObserveOption {
 	return ObserveOption{func(c *probeConfig) { c.on = true }}
 }
 
-// WithName names the proxy in the events it reports (Observation.Name): a low
-// cardinality label, such as what the value guards ("orders-db"). By
-// default it is the value's type.
+// WithName names the proxy in what it reports to its observer
+// (Observation.Name): a low-cardinality label, such as what the value guards
+// ("orders-db"). By default it is the value's type. Without WithObserver or
+// WithStats it does nothing.
 func WithName(name string) ObserveOption {
 	return ObserveOption{func(c *probeConfig) { c.name = name }}
 }
@@ -220,7 +221,7 @@ type probe struct {
 
 // newProbe returns the probe cfg asks for, or nil.
 func (c probeConfig) newProbe(kind string, v any) *probe {
-	if !c.on && c.name == "" {
+	if !c.on { // a name alone: nothing to report it to
 		return nil
 	}
 	return newProbeFor(kind, v, c.obs, c.name)
