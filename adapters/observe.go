@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strconv"
 	"time"
 
 	"github.com/gomixin/mixin/internal/observex"
@@ -108,7 +109,7 @@ func (o Op) String() string {
 	if int(o) < len(opNames) {
 		return opNames[o]
 	}
-	return "op(" + itoa(int(o)) + ")"
+	return "op(" + strconv.Itoa(int(o)) + ")"
 }
 
 // Outcome is how an observed operation ended.
@@ -133,10 +134,8 @@ func (o Outcome) String() string {
 	if int(o) < len(outcomeNames) {
 		return outcomeNames[o]
 	}
-	return "outcome(" + itoa(int(o)) + ")"
+	return "outcome(" + strconv.Itoa(int(o)) + ")"
 }
-
-func itoa(n int) string { return Task(n).String()[len("task-"):] }
 
 // outcomeOf classifies an operation's error.
 func outcomeOf(ctx context.Context, err error) Outcome {
@@ -268,8 +267,9 @@ func (p *probe) timed(ctx context.Context, op Op, start int64, err error) {
 
 // observeProxy gives proxy (one the adapters package made: *Lock, *OwnerLock,
 // *Context[any], *ExecContext[any], *Awaitable[any], *Event[any], *Group)
-// an observer and a name after it was made, before it is shared: the
-// Composer uses it. It reports false for any other value.
+// an observer (nil: Stats only) and a name after it was made, before it is
+// shared: the Composer's hook (internal/observex). It reports false for any
+// other value; a user-defined kind's proxy is not observed.
 func observeProxy(proxy any, o Observer, name string) bool {
 	if o == nil {
 		o = NopObserver{}
