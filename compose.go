@@ -21,6 +21,7 @@ import (
 // make one with New (the zero value is not usable).
 type Composer struct {
 	reg   *Registry
+	obs   adapters.Observer // every composite's proxies report to it; nil: none
 	mu    sync.RWMutex
 	named map[string]*Composite
 }
@@ -44,6 +45,9 @@ type ComposeOption func(*composeConfig)
 type composeConfig struct {
 	require []Kind
 	only    []Kind
+	obs     adapters.Observer
+	name    string // Named's
+	regName string // Register's: the default name
 }
 
 // Require makes the listed kinds mandatory: if any of them cannot attach,
@@ -170,6 +174,9 @@ func (c *Composer) Compose(v any, opts ...ComposeOption) (*Composite, error) {
 	}
 	if len(refusals) > 0 {
 		return nil, joinRefusals(refusals)
+	}
+	if len(comp.att) > 0 {
+		c.observe(comp, hidden, cfg)
 	}
 	if len(comp.att) == 0 {
 		if len(adaptErrs) > 0 { // the type's own adapters failed: say so first
@@ -299,6 +306,7 @@ func (c *Composer) Register(name string, v any, opts ...ComposeOption) (*Composi
 	if _, ok := c.Lookup(name); ok {
 		return nil, errs.Errorf("name %q: %w", name, ErrDuplicate)
 	}
+	opts = append(opts[:len(opts):len(opts)], func(c *composeConfig) { c.regName = name })
 	comp, err := c.Compose(v, opts...)
 	if err != nil {
 		return nil, &RegisterError{Name: name, Err: err}

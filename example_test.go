@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/gomixin/mixin"
+	"github.com/gomixin/mixin/adapters"
 	"github.com/gomixin/mixin/validate"
 )
 
@@ -97,4 +98,23 @@ func ExampleRegistry_Define() {
 	// Output:
 	// hello, gopher <nil>
 	// mixin: can't compose *sync.Mutex as greeter: missing abstract method Greet
+}
+
+func ExampleWithObserver() {
+	waits := adapters.ObserverFunc(func(_ context.Context, e adapters.Observation) {
+		if e.Op == adapters.OpAcquire {
+			fmt.Printf("%s %s: %s\n", e.Kind, e.Name, e.Outcome)
+		}
+	})
+	c := mixin.New(mixin.WithObserver(waits))
+	comp, err := c.Register("orders-db", &sync.Mutex{}) // a legacy lock, unchanged
+	if err != nil {
+		panic(err)
+	}
+	l, _ := comp.Lock()
+	_ = l.Do(context.Background(), func(context.Context) error { return nil })
+	fmt.Println("acquires:", l.Stats().Acquires)
+	// Output:
+	// lock orders-db: ok
+	// acquires: 1
 }

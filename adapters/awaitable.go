@@ -105,6 +105,9 @@ type Awaitable[T any] struct {
 	done  func() <-chan struct{}           // Done-channel form
 	err   func() error
 	fl    *flight[T] // context-less Wait: one call in flight, shared
+	probe *probe     // the observer; nil: none (see contextobserve.go)
+	// derived: an event's AsAwaitable, observed through the event's Wait
+	derived bool
 }
 
 type waiterT[T any] interface {
@@ -117,16 +120,24 @@ type Result[T any] struct {
 	Err   error
 }
 
-// AwaitOption configures an Awaitable.
-type AwaitOption func(*awaitConfig)
+// AwaitOption configures an Awaitable: RepeatWait, WithObserver, WithStats,
+// WithName.
+type AwaitOption interface{ applyAwait(*awaitConfig) }
 
-type awaitConfig struct{ repeat bool }
+type awaitOptionFunc func(*awaitConfig)
+
+func (f awaitOptionFunc) applyAwait(c *awaitConfig) { f(c) }
+
+type awaitConfig struct {
+	repeat bool
+	probe  probeConfig
+}
 
 // RepeatWait makes a context-less Wait that returns a result be called again
 // by each Await once the previous call has finished, instead of being called
 // once and its outcome kept (see NewAwaitable): for values whose Wait may be
 // called any number of times and may give a new result each time.
-func RepeatWait() AwaitOption { return func(c *awaitConfig) { c.repeat = true } }
+func RepeatWait() AwaitOption { return awaitOptionFunc(func(c *awaitConfig) { c.repeat = true }) }
 
 // NewAwaitable composes v as an awaitable. v needs Wait in one of the shapes
 //
@@ -157,11 +168,12 @@ func NewAwaitable[T any](v any, opts ...AwaitOption) (*Awaitable[T], error) {
 	var cfg awaitConfig
 	for _, o := range opts {
 		if o != nil {
-			o(&cfg)
+			o.applyAwait(&cfg)
 		}
 	}
 	f := bindForm(awaitableForms[T](), v, m)
-	a := &Awaitable[T]{value: v, waitT: f.direct, wait: f.ctx, done: f.done, err: f.err}
+	a := &Awaitable[T]{value: v, waitT: f.direct, wait: f.ctx, done: f.done, err: f.err,
+		probe: cfg.probe.newProbe("awaitable", v)}
 	if f.blocking != nil {
 		a.fl = &flight[T]{fn: f.blocking, keep: f.future && !cfg.repeat, shared: !f.future}
 	}
@@ -190,8 +202,11 @@ func (a *Awaitable[T]) Value() any {
 // *PanicError. For the Done-channel form, Await returns the value's Err()
 // once Done is closed (nil without an Err method).
 func (a *Awaitable[T]) Await(ctx context.Context) (T, error) {
-	if a != nil && a.waitT != nil {
+	if a != nil && a.waitT != nil && a.probe == nil {
 		return a.waitT.Wait(ctx) // the hot path: small enough to inline
+	}
+	if a != nil && a.probe != nil {
+		return a.observedAwait(ctx)
 	}
 	return a.await(ctx)
 }

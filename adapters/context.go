@@ -246,6 +246,7 @@ type Context[T any] struct {
 	enter  func(context.Context) (T, error) // other Enter shapes; both nil: Enter yields the value
 	exitC  exitCanon                        // the canonical Exit, called directly
 	exit   func(context.Context, error) (bool, error)
+	probe  *probe // the observer; nil: none (see contextobserve.go)
 }
 
 type enterT[T any] interface {
@@ -280,7 +281,8 @@ type exitCanon interface {
 // Enter is optional, as Enter(ctx) (T, error), Enter() (T, error) or
 // Enter() T; without it, Enter yields v itself (or the value given to
 // ForValue), which must then be a T. A value that does not fit is refused
-// with a *validate.AbstractError naming every problem.
+// with a *validate.AbstractError naming every problem. Its options are
+// ForValue, WithObserver, WithStats and WithName.
 func NewContext[T any](v any, opts ...ContextOption) (*Context[T], error) {
 	m, err := contextKind.match(v, typeArg[T]())
 	if err != nil {
@@ -293,6 +295,9 @@ func NewContext[T any](v any, opts ...ContextOption) (*Context[T], error) {
 		}
 	}
 	c := &Context[T]{value: cfg.valueOr(v)}
+	if len(opts) > 0 {
+		c.probe = cfg.probe.newProbe("context", v)
+	}
 	if c.enter, err = bindEnter[T](v, c.value, m); err != nil {
 		return nil, err
 	}
@@ -325,12 +330,14 @@ func bindEnter[T any](v, yield any, m *validate.Match) (func(context.Context) (T
 	return nil, nil
 }
 
-// ContextOption configures a Context (NewContext): ForValue.
+// ContextOption configures a Context (NewContext) or an Event (NewEvent):
+// ForValue (a Context's only), WithObserver, WithStats, WithName.
 type ContextOption interface{ applyContext(*contextConfig) }
 
 type contextConfig struct {
 	value any
 	set   bool
+	probe probeConfig
 }
 
 func (c contextConfig) valueOr(v any) any {
@@ -366,6 +373,14 @@ func (c *Context[T]) Value() any {
 // yields, or the value itself when it has no Enter. A successful Enter must be
 // matched by one Exit.
 func (c *Context[T]) Enter(ctx context.Context) (T, error) {
+	if c != nil && c.probe != nil {
+		return c.observedEnter(ctx)
+	}
+	return c.enterUnobserved(ctx)
+}
+
+// enterUnobserved is Enter without the observer.
+func (c *Context[T]) enterUnobserved(ctx context.Context) (T, error) {
 	if c == nil || c.exit == nil {
 		var zero T
 		return zero, errUnusable("Context")
@@ -395,6 +410,10 @@ func (c *Context[T]) Exit(ctx context.Context, err error) error {
 	if c == nil || c.exit == nil {
 		return errUnusable("Context")
 	}
+	if c.probe != nil {
+		suppress, xerr := c.timedExit(ctx, err)
+		return exitResult(err, suppress, xerr)
+	}
 	suppress, xerr := c.callExit(ctx, err)
 	return exitResult(err, suppress, xerr)
 }
@@ -420,6 +439,9 @@ func (c *Context[T]) Do(ctx context.Context, fn func(context.Context, T) error) 
 	}
 	if fn == nil {
 		return errNilFunc
+	}
+	if c.probe != nil {
+		return c.observedDo(ctx, fn)
 	}
 	var val T
 	var err error

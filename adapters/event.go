@@ -172,6 +172,7 @@ type Event[T any] struct {
 	seq   func(context.Context) iter.Seq[T]              // the value's own Stream, may be nil
 	param reflect.Type                                   // the dynamic type Set takes, when T is an interface type
 	name  string
+	probe *probe // the observer; nil: none (see contextobserve.go)
 
 	mu      sync.Mutex
 	lastErr error // the last Set refused for its dynamic type
@@ -201,13 +202,13 @@ type anyFollower interface {
 // (T, error); an
 // optional Wait(ctx) (T, error) is used by the proxy's Wait. A value that
 // does not fit is refused with a *validate.AbstractError naming every
-// problem.
-func NewEvent[T any](v any) (*Event[T], error) {
+// problem. Its options are WithObserver, WithStats and WithName.
+func NewEvent[T any](v any, opts ...ContextOption) (*Event[T], error) {
 	m, err := eventKind.match(v, typeArg[T]())
 	if err != nil {
 		return nil, err
 	}
-	e := &Event[T]{value: v, name: reflect.TypeOf(v).String()}
+	e := &Event[T]{value: v, name: reflect.TypeOf(v).String(), probe: contextProbe(opts, "event", v)}
 	em := eventMethodsFor[T]()
 	e.clear, e.isSet = em.clear.must(v, m), em.isSetM.must(v, m)
 	e.get = em.get.must(v, m)
@@ -305,6 +306,9 @@ func (e *Event[T]) TrySet(v T) error {
 	if !e.usable() {
 		return errUnusable("Event")
 	}
+	if e.probe != nil {
+		return e.observedSet(v)
+	}
 	return e.set(v)
 }
 
@@ -364,6 +368,14 @@ func (e *Event[T]) WaitForNext(ctx context.Context) (T, error) {
 // one step; with neither, a Set between them is missed and Wait waits for
 // the one after.
 func (e *Event[T]) Wait(ctx context.Context) (T, error) {
+	if e != nil && e.probe != nil {
+		return e.observedWait(ctx)
+	}
+	return e.waitUnobserved(ctx)
+}
+
+// waitUnobserved is Wait without the observer.
+func (e *Event[T]) waitUnobserved(ctx context.Context) (T, error) {
 	var zero T
 	switch {
 	case !e.usable():
@@ -389,7 +401,7 @@ func (e *Event[T]) AsAwaitable() *Awaitable[T] {
 	if !e.usable() {
 		return nil
 	}
-	return &Awaitable[T]{value: e.value, wait: e.Wait}
+	return &Awaitable[T]{value: e.value, wait: e.Wait, derived: true} // (observed through the event's Wait)
 }
 
 // WaitOption configures WaitForValue.

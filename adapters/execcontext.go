@@ -80,7 +80,7 @@ func NewExecContext[T any](v any, opts ...ExecOption) (*ExecContext[T], error) {
 	x := &ExecContext[T]{exec: cfg.exec}
 	x.runner = x.run
 	exit := bindExit(v, m)
-	c := &Context[T]{value: cfg.valueOr(v)}
+	c := &Context[T]{value: cfg.valueOr(v), probe: cfg.probe.newProbe("exec-context", v)}
 	c.exit = func(ctx context.Context, err error) (bool, error) {
 		var suppress bool
 		var xerr error

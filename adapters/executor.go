@@ -51,20 +51,27 @@ type Pool struct {
 	run    idle
 	mu     sync.Mutex
 	panic  *PanicError
+	cfg    probeConfig
+	probe  *probe // the observer and Stats counters; nil: none (see groupobserve.go)
 }
 
-// PoolOption configures a Pool.
-type PoolOption func(*Pool)
+// PoolOption configures a Pool: WithSize, WithObserver, WithStats,
+// WithName.
+type PoolOption interface{ applyPool(*Pool) }
+
+type poolOptionFunc func(*Pool)
+
+func (f poolOptionFunc) applyPool(p *Pool) { f(p) }
 
 // WithSize sets how many functions may run at once (at least 1). The default
 // is min(32, runtime.NumCPU()+4), as Python's default executor has.
 func WithSize(n int) PoolOption {
-	return func(p *Pool) {
+	return poolOptionFunc(func(p *Pool) {
 		if n < 1 {
 			n = 1
 		}
 		p.slots = make(chan struct{}, n)
-	}
+	})
 }
 
 // NewPool returns an open Pool.
@@ -72,9 +79,10 @@ func NewPool(opts ...PoolOption) *Pool {
 	p := &Pool{closed: make(chan struct{})}
 	for _, o := range opts {
 		if o != nil {
-			o(p)
+			o.applyPool(p)
 		}
 	}
+	p.probe = p.cfg.newProbe("pool", p)
 	if p.slots == nil {
 		p.slots = make(chan struct{}, min(32, runtime.NumCPU()+4))
 	}
@@ -111,12 +119,19 @@ func (p *Pool) Submit(ctx context.Context, fn func()) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	var asked int64
+	if p.probe != nil {
+		asked = now()
+	}
 	select {
 	case p.slots <- struct{}{}:
 	case <-ctx.Done():
-		return ctx.Err()
+		return p.notRun(ctx, asked, ctx.Err())
 	case <-p.closed:
-		return ErrClosed
+		return p.notRun(ctx, asked, ErrClosed)
+	}
+	if p.probe != nil {
+		p.probe.queuedFor(ctx, asked)
 	}
 	p.run.add()
 	go p.start(fn)
@@ -127,7 +142,10 @@ func (p *Pool) Submit(ctx context.Context, fn func()) error {
 func (p *Pool) start(fn func()) { guard(fn, p.settle) }
 
 // settle records the first panic of the pool's functions and frees a place.
-func (p *Pool) settle(pe *PanicError, _ bool) {
+func (p *Pool) settle(pe *PanicError, goexit bool) {
+	if p.probe != nil {
+		p.probe.poolEnd(pe, goexit)
+	}
 	if pe != nil {
 		p.mu.Lock()
 		if p.panic == nil {

@@ -513,23 +513,55 @@ func entriesOf(kind string) []entry {
 	return groupEntries
 }
 
-// compose makes the kind's proxy over v.
-func compose(kind string, v any) (any, error) {
+// watcher is the observer of the observed cells: it reads what it is told,
+// so that the race detector sees the observed paths.
+var watcher = adapters.ObserverFunc(func(_ context.Context, o adapters.Observation) {
+	_ = o.Duration
+})
+
+// compose makes the kind's proxy over v; observed gives it an observer, so
+// that its observed paths (taken instead of the plain ones) are driven too.
+func compose(kind string, v any, observed bool) (any, error) {
+	obs := adapters.WithStats()
+	if observed {
+		obs = adapters.WithObserver(watcher)
+	}
 	switch kind {
 	case "lock":
-		return adapters.NewLock(v, adapters.WithReleaseTimeout(bound/4))
+		if !observed {
+			return adapters.NewLock(v, adapters.WithReleaseTimeout(bound/4))
+		}
+		return adapters.NewLock(v, adapters.WithReleaseTimeout(bound/4), obs)
 	case "owner-lock":
-		return adapters.NewOwnerLock(v, adapters.WithReleaseTimeout(bound/4))
-	case "context":
-		return adapters.NewContext[any](v)
-	case "exec-context":
-		return adapters.NewExecContext[any](v)
-	case "awaitable":
-		return adapters.NewAwaitable[int](v)
-	case "event":
-		return adapters.NewEvent[int](v)
+		if !observed {
+			return adapters.NewOwnerLock(v, adapters.WithReleaseTimeout(bound/4))
+		}
+		return adapters.NewOwnerLock(v, adapters.WithReleaseTimeout(bound/4), obs)
 	}
-	return adapters.NewGroup(v)
+	if !observed {
+		switch kind {
+		case "context":
+			return adapters.NewContext[any](v)
+		case "exec-context":
+			return adapters.NewExecContext[any](v)
+		case "awaitable":
+			return adapters.NewAwaitable[int](v)
+		case "event":
+			return adapters.NewEvent[int](v)
+		}
+		return adapters.NewGroup(v)
+	}
+	switch kind {
+	case "context":
+		return adapters.NewContext[any](v, obs)
+	case "exec-context":
+		return adapters.NewExecContext[any](v, obs)
+	case "awaitable":
+		return adapters.NewAwaitable[int](v, obs)
+	case "event":
+		return adapters.NewEvent[int](v, obs)
+	}
+	return adapters.NewGroup(v, obs)
 }
 
 // query is a read-only call into the proxy, for faultCallback.
@@ -550,15 +582,20 @@ func query(p any) {
 
 // scenario is one cell of the matrix.
 type scenario struct {
-	row    genRow
-	method string
-	fault  fault
-	entry  entry
-	ctx    ctxCase
+	row      genRow
+	method   string
+	fault    fault
+	entry    entry
+	ctx      ctxCase
+	observed bool // the proxy has an observer
 }
 
 func (s scenario) String() string {
-	return fmt.Sprintf("%s(%s) %s:%v %s ctx=%s", s.row.typ, s.row.kind, s.method, s.fault, s.entry.name, ctxNames[s.ctx])
+	obs := ""
+	if s.observed {
+		obs = " observed"
+	}
+	return fmt.Sprintf("%s(%s)%s %s:%v %s ctx=%s", s.row.typ, s.row.kind, obs, s.method, s.fault, s.entry.name, ctxNames[s.ctx])
 }
 
 // outcome is how an entry point's call ended.
@@ -586,7 +623,7 @@ func allowed(err error) bool {
 func (s scenario) run() string {
 	f := newFaulty(s.row.kind)
 	v := s.row.make(f)
-	p, err := compose(s.row.kind, v)
+	p, err := compose(s.row.kind, v, s.observed)
 	if err != nil {
 		return fmt.Sprintf("does not compose: %v", err)
 	}
@@ -782,7 +819,9 @@ func matrix(sample bool) []scenario {
 						if sample && (ei+int(c)+n)%4 != 0 {
 							continue
 						}
-						out = append(out, scenario{row: row, method: m, fault: fl, entry: e, ctx: c})
+						// Every other cell has an observer: the observed
+						// paths keep the same promises.
+						out = append(out, scenario{row: row, method: m, fault: fl, entry: e, ctx: c, observed: n%2 == 1})
 					}
 				}
 			}

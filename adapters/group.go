@@ -43,6 +43,7 @@ type GroupOption interface{ applyGroup(*groupConfig) }
 type groupConfig struct {
 	exec      Executor
 	keepGoing bool
+	probe     probeConfig
 }
 
 type groupOptionFunc func(*groupConfig)
@@ -91,7 +92,8 @@ type Group struct {
 	tasks   idle
 	errs    []error
 	panic   *PanicError
-	failed  bool // a task failed or panicked: later cancellation errors are its doing
+	failed  bool   // a task failed or panicked: later cancellation errors are its doing
+	probe   *probe // the observer and Stats counters; nil: none (see groupobserve.go)
 }
 
 // NewGroup makes a Group over v, which may be nil (a bare group) or any value
@@ -105,6 +107,7 @@ func NewGroup(v any, opts ...GroupOption) (*Group, error) {
 			o.applyGroup(&g.cfg)
 		}
 	}
+	g.probe = g.cfg.probe.newProbe("group", v)
 	if v == nil {
 		return g, nil
 	}
@@ -211,17 +214,32 @@ func (g *Group) Go(fn func(ctx context.Context) error) {
 	r := g.current()
 	g.tasks.add()
 	ctx := WithTask(r.ctx)
-	err := g.executor().Submit(r.ctx, func() { g.runTask(ctx, r, fn) })
+	var submitted int64
+	if g.probe != nil {
+		submitted = now()
+	}
+	err := g.executor().Submit(r.ctx, func() { g.runTask(ctx, r, fn, submitted) })
 	if err != nil {
-		g.finish(ctx, r, errs.Errorf("group task not started: %w", err), nil)
+		err = errs.Errorf("group task not started: %w", err)
+		if g.probe != nil {
+			g.probe.taskNotRun(ctx, submitted, err)
+		}
+		g.finish(ctx, r, err, nil)
 	}
 }
 
-func (g *Group) runTask(ctx context.Context, r *groupRun, fn func(context.Context) error) {
+func (g *Group) runTask(ctx context.Context, r *groupRun, fn func(context.Context) error, submitted int64) {
 	var err error
+	var started int64
+	if g.probe != nil {
+		started = g.probe.taskStart(ctx, submitted)
+	}
 	guard(func() { err = fn(ctx) }, func(pe *PanicError, goexit bool) {
 		if goexit {
 			err = ErrGoexit
+		}
+		if g.probe != nil {
+			g.probe.taskEnd(ctx, started, err, pe)
 		}
 		g.finish(ctx, r, err, pe)
 	})

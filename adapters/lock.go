@@ -196,9 +196,9 @@ type lockFuncs struct {
 	acquire acquireFn
 	release releaseFn
 	locked  func() bool
-	lost    func() <-chan struct{}      // may be nil
-	tryer   interface{ TryLock() bool } // sync.Mutex's: the hot path, with locker
-	locker  sync.Locker                 // the sync.Locker form's value; acquire and release are then unset
+	lost    func() <-chan struct{}              // may be nil
+	tryer   interface{ TryLock() bool }         // sync.Mutex's: the hot path, with locker
+	locker  sync.Locker                         // the sync.Locker form's value; acquire and release are then unset
 	try     func(context.Context) (bool, error) // one attempt (TryAcquire, TryLock() (bool, error)); may be nil
 }
 
@@ -294,12 +294,18 @@ var lockKind = &kindSpec{spec: specOf("lock", lockForms...)}
 // Unlock() (see NewLock).
 func LockSpec() validate.Spec { return lockKind.copySpec() }
 
-// LockOption configures a Lock or OwnerLock.
-type LockOption func(*lockConfig)
+// LockOption configures a Lock or OwnerLock: the options below, and
+// WithObserver, WithStats and WithName.
+type LockOption interface{ applyLock(*lockConfig) }
+
+type lockOptionFunc func(*lockConfig)
+
+func (f lockOptionFunc) applyLock(c *lockConfig) { f(c) }
 
 type lockConfig struct {
 	factory        func(v any) any
 	releaseTimeout time.Duration
+	probe          probeConfig
 }
 
 // DefaultReleaseTimeout bounds a release made on behalf of a caller whose ctx
@@ -310,14 +316,14 @@ const DefaultReleaseTimeout = 10 * time.Second
 // because the caller's has ended (see Lock.Release); d <= 0 keeps
 // DefaultReleaseTimeout.
 func WithReleaseTimeout(d time.Duration) LockOption {
-	return func(c *lockConfig) { c.releaseTimeout = d }
+	return lockOptionFunc(func(c *lockConfig) { c.releaseTimeout = d })
 }
 
 // WithLockFactory sets what Enter returns once the lock is acquired (Python's
 // _lock_factory_): factory is called with the wrapped value. Without it,
 // Enter returns nil.
 func WithLockFactory(factory func(v any) any) LockOption {
-	return func(c *lockConfig) { c.factory = factory }
+	return lockOptionFunc(func(c *lockConfig) { c.factory = factory })
 }
 
 // Lock is the proxy of a value composed as a lock (Python's LockMixin): it
@@ -336,8 +342,8 @@ type Lock struct {
 	locker  sync.Locker                         // a sync.Locker with TryLock: called directly
 	tryer   interface{ TryLock() bool }
 	try     func(context.Context) (bool, error) // one attempt, when the value offers one
-	acq     acquirer // the canonical Acquire, called directly
-	rel     releaser // the canonical Release, called directly
+	acq     acquirer                            // the canonical Acquire, called directly
+	rel     releaser                            // the canonical Release, called directly
 	release func(context.Context) error
 	locked  func() bool                 // nil: the proxy tracks the held state
 	lost    func() <-chan struct{}      // the value's Lost, may be nil
@@ -354,6 +360,8 @@ type Lock struct {
 	hmu       sync.Mutex                  // serialises the release of a recorded hold with ForceRelease
 	rec       atomic.Pointer[holdRecord]  // the current hold, recorded while watched; nil if none
 	unchecked func(context.Context) error // release without ownership check (force-release)
+
+	probe *probe // the observer and Stats counters; nil: none (see observe.go)
 }
 
 type acquirer interface {
@@ -412,14 +420,15 @@ func newLockProxy(v any, opts []LockOption) *Lock {
 	if cfg.releaseTimeout <= 0 {
 		cfg.releaseTimeout = DefaultReleaseTimeout
 	}
-	return &Lock{value: v, typ: reflect.TypeOf(v), factory: cfg.factory, timeout: cfg.releaseTimeout}
+	return &Lock{value: v, typ: reflect.TypeOf(v), factory: cfg.factory, timeout: cfg.releaseTimeout,
+		probe: cfg.probe.newProbe("lock", v)}
 }
 
 func lockOptions(opts []LockOption) lockConfig {
 	var cfg lockConfig
 	for _, o := range opts {
 		if o != nil {
-			o(&cfg)
+			o.applyLock(&cfg)
 		}
 	}
 	return cfg
@@ -454,9 +463,12 @@ func (l *Lock) Value() any {
 // semaphore.Weighted, an ended ctx does not stop an Acquire that succeeds at
 // once (TryLock); a ctx-aware Acquire decides for itself.
 func (l *Lock) Acquire(ctx context.Context) (bool, error) {
-	if l != nil && l.tryer != nil && !l.tries.hungry.Load() && l.tryer.TryLock() {
+	if l != nil && l.tryer != nil && l.probe == nil && !l.tries.hungry.Load() && l.tryer.TryLock() {
 		l.acquired(ctx) // the hot path: small enough to inline
 		return true, nil
+	}
+	if l != nil && l.probe != nil {
+		return l.observedAcquire(ctx)
 	}
 	return l.acquireSlow(ctx)
 }
@@ -574,6 +586,14 @@ func (l *Lock) record(ctx context.Context) {
 // (and an owner lock's check) runs with context.WithoutCancel(ctx), bounded
 // by the release timeout (WithReleaseTimeout, DefaultReleaseTimeout).
 func (l *Lock) Release(ctx context.Context) error {
+	if l != nil && l.probe != nil {
+		return l.observedRelease(ctx)
+	}
+	return l.releaseUnobserved(ctx)
+}
+
+// releaseUnobserved is Release without the observer.
+func (l *Lock) releaseUnobserved(ctx context.Context) error {
 	if !l.usable() {
 		return errUnusable("Lock")
 	}
@@ -780,6 +800,9 @@ func (l *Lock) Do(ctx context.Context, fn func(context.Context) error) (err erro
 	if fn == nil {
 		return errNilFunc
 	}
+	if l != nil && l.probe != nil {
+		return l.observedDo(ctx, fn)
+	}
 	// The canonical shapes, unchecked and unwatched, are called directly,
 	// without the frames of Acquire, Exit and Release: the same steps.
 	direct := l != nil && l.acq != nil && l.rel != nil && l.check == nil && l.locked != nil
@@ -833,6 +856,9 @@ func (l *Lock) leased(ctx context.Context, fn func(context.Context) error) error
 	go func() {
 		select {
 		case <-ch:
+			if l.probe != nil {
+				l.probe.lostLease(ctx)
+			}
 			cancel(errs.Errorf("%s: the lease was lost while held: %w", l.typ, ErrLockLost))
 		case <-done:
 		}

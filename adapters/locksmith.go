@@ -57,15 +57,25 @@ type Watchdog struct {
 	report    func(Hold)
 	mu        sync.Mutex
 	locks     map[*Lock]*holdRecord // the hold already reported, nil if none
+	reporting                       // its logger and observer (see watchdogreport.go)
 }
 
 // NewWatchdog returns a Watchdog that reports holds longer than threshold to
-// report. Check it by hand with Check, or in the background with Run.
-func NewWatchdog(threshold time.Duration, report func(Hold)) *Watchdog {
+// report, and to the logger and observer its options give (WithLogger,
+// WithObserver), as does the observer of the lock held (an observer given
+// to both hears each hold twice). Check it by hand with Check, or in the
+// background with Run.
+func NewWatchdog(threshold time.Duration, report func(Hold), opts ...WatchdogOption) *Watchdog {
 	if report == nil {
 		report = func(Hold) {}
 	}
-	return &Watchdog{threshold: threshold, report: report, locks: map[*Lock]*holdRecord{}}
+	w := &Watchdog{threshold: threshold, report: report, locks: map[*Lock]*holdRecord{}}
+	for _, o := range opts {
+		if o != nil {
+			o.applyWatchdog(w)
+		}
+	}
+	return w
 }
 
 // Threshold returns the hold time beyond which the Watchdog reports.
@@ -138,8 +148,9 @@ func (w *Watchdog) Check() []Hold {
 		out = append(out, Hold{Lock: l, Holder: rec.holder, HasHolder: rec.holder != 0, For: held, dog: w, rec: rec})
 	}
 	w.mu.Unlock()
-	if w.report != nil {
-		for _, h := range out {
+	for _, h := range out {
+		w.tell(h)
+		if w.report != nil {
 			w.report(h)
 		}
 	}
@@ -173,5 +184,9 @@ func (w *Watchdog) forceRelease(ctx context.Context, h Hold) error {
 	if h.rec == nil || l.rec.Load() != h.rec {
 		return errs.Errorf("force-release of %s: the reported hold has ended: %w", l.typ, ErrNotLocked)
 	}
-	return l.releaseRecorded(ctx, l.unchecked)
+	err := l.releaseRecorded(ctx, l.unchecked)
+	if l.probe != nil {
+		l.probe.forcedRelease(ctx, h.rec.since, err)
+	}
+	return err
 }

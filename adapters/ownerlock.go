@@ -71,6 +71,9 @@ func NewOwnerLock(v any, opts ...LockOption) (*OwnerLock, error) {
 		return nil, err
 	}
 	l := newLockProxy(v, opts)
+	if l.probe != nil {
+		l.probe.kind = "owner-lock"
+	}
 	l.bindAcquire(acquireMethod.must(v, m))
 	l.locked = lockedMethod.must(v, m)
 	l.lost, _ = lostMethod.bind(v, m)
@@ -120,7 +123,7 @@ func (o *OwnerLock) Value() any { return o.AsLock().Value() }
 
 // Acquire acquires the lock as Lock.Acquire does.
 func (o *OwnerLock) Acquire(ctx context.Context) (bool, error) {
-	if o != nil && o.l != nil && o.l.om != nil && !o.l.watched.Load() {
+	if o != nil && o.l != nil && o.l.om != nil && o.l.probe == nil && !o.l.watched.Load() {
 		return o.l.om.Acquire(ctx) // the library's OwnerMutex, unwatched: directly
 	}
 	return o.AsLock().Acquire(ctx)
@@ -130,7 +133,7 @@ func (o *OwnerLock) Acquire(ctx context.Context) (bool, error) {
 // an error matching ErrNotOwner ("*pkg.T is not acquired by current task"),
 // and also ErrNoTask when ctx carries no task identity.
 func (o *OwnerLock) Release(ctx context.Context) error {
-	if o != nil && o.l != nil && o.l.om != nil && !o.l.recording() {
+	if o != nil && o.l != nil && o.l.om != nil && o.l.probe == nil && !o.l.recording() {
 		return o.l.om.releaseOwned(ctx, o.l.typ) // the check and the release in one step
 	}
 	return o.AsLock().Release(ctx)

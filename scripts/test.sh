@@ -75,6 +75,9 @@ step "contrib/redis module: Lock and Event on a redis-server the tests start, -r
 step "contrib/etcd module: Lock and Event on an etcd the tests start, -race; each benchmark once"
 (cd contrib/etcd && go vet ./... && go test -race ./... && go test -run '^$' -bench . -benchtime 1x . | benchmarks_once)
 
+step "contrib/otel module: the observer over the OpenTelemetry SDK (manual reader, span recorder), -race"
+(cd contrib/otel && go vet ./... && go test -race ./...)
+
 step "benchmarks module: vet, tests, each benchmark once"
 (cd benchmarks && go vet ./... && go test ./... && go test -timeout 10m -run '^$' -bench . -benchtime 1x . | benchmarks_once)
 

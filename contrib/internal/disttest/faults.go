@@ -26,7 +26,8 @@ func lostLease(t *testing.T, e Engine) {
 	name := Unique(t)
 	first := e.NewLock(t, p.Addr(), name, e.Lease, 0)
 	second := e.NewLock(t, e.Addr, name, e.Lease, 0)
-	proxy, err := adapters.NewLock(first)
+	seen := &Observed{}
+	proxy, err := adapters.NewLock(first, adapters.WithObserver(seen))
 	require.NoError(t, err)
 	limit := 5 * (e.Lease + e.Grace)
 
@@ -68,6 +69,17 @@ func lostLease(t *testing.T, e Engine) {
 	assert.ErrorIs(t, err, adapters.ErrLockLost, "the release reports the loss")
 	assert.Less(t, reported, e.Lease+e.Grace, "reported within the lease and its grace")
 	t.Logf("lease %v: loss reported to the holder %v after its connection stalled", e.Lease, reported.Round(time.Millisecond))
+	// The observer heard of the loss as it happened, and of the release
+	// that found it; the Stats count it once.
+	if lost := seen.Of(adapters.OpLost); assert.Len(t, lost, 1, "one lost lease observed") {
+		assert.Equal(t, adapters.OutcomeLost, lost[0].Outcome)
+		assert.Less(t, lost[0].Duration, limit)
+	}
+	if rel := seen.Of(adapters.OpRelease); assert.Len(t, rel, 1) {
+		assert.Equal(t, adapters.OutcomeLost, rel[0].Outcome)
+	}
+	assert.Equal(t, int64(1), proxy.Stats().Lost)
+	assert.Zero(t, proxy.Stats().HeldNow)
 
 	held, err := second.HeldContext(secondTask)
 	require.NoError(t, err)

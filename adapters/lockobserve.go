@@ -1,0 +1,146 @@
+package adapters
+
+import (
+	"context"
+	"github.com/gomixin/mixin/internal/errs"
+	"time"
+)
+
+// The observed paths of Lock and OwnerLock: taken instead of the plain ones
+// when the proxy has a probe, so that a lock without one pays a nil check.
+
+// observedAcquire is Acquire, timed and counted.
+func (l *Lock) observedAcquire(ctx context.Context) (ok bool, err error) {
+	p := l.probe
+	if l.tryer != nil && l.tryer.TryLock() {
+		l.acquired(ctx)
+		p.acquires.Add(1)
+		p.held.Add(1)
+		p.heldAt.Store(now())
+		p.report(ctx, OpAcquire, OutcomeOK, 0, nil)
+		return true, nil
+	}
+	p.waiting.Add(1)
+	p.report(ctx, OpWait, OutcomeOK, 0, nil)
+	start := now()
+	finished := false
+	defer func() {
+		p.waiting.Add(-1)
+		if !finished { // the value's acquire panicked, or called runtime.Goexit
+			d := now() - start
+			p.waitNs.Add(d)
+			maxInto(&p.maxWaitNs, d)
+			p.errs.Add(1)
+			p.reportWaited(ctx, OutcomePanicked, d, nil)
+		}
+	}()
+	ok, err = l.acquireSlow(ctx)
+	finished = true
+	end := now()
+	d := end - start
+	p.waitNs.Add(d)
+	maxInto(&p.maxWaitNs, d)
+	var out Outcome
+	switch {
+	case ok:
+		p.acquires.Add(1)
+		if d >= waitThreshold {
+			p.waits.Add(1)
+		}
+		p.held.Add(1)
+		p.heldAt.Store(end)
+	case err == nil:
+		out = OutcomeRefused
+		p.refused.Add(1)
+	default:
+		out = outcomeOf(ctx, err)
+		if out == OutcomeCtxEnded {
+			p.ctxEnded.Add(1)
+		} else {
+			p.errs.Add(1)
+		}
+	}
+	p.reportWaited(ctx, out, d, err)
+	return ok, err
+}
+
+// observedRelease is Release, with the hold it ended timed and counted.
+func (l *Lock) observedRelease(ctx context.Context) (err error) {
+	p := l.probe
+	at := p.heldAt.Load()
+	finished := false
+	defer func() {
+		if !finished {
+			p.errs.Add(1)
+			p.report(ctx, OpRelease, OutcomePanicked, 0, nil)
+		}
+	}()
+	err = l.releaseUnobserved(ctx)
+	finished = true
+	out := outcomeOf(ctx, err)
+	var d int64
+	switch out {
+	case OutcomeOK, OutcomeLost:
+		if at != 0 {
+			d = max(0, now()-at)
+		}
+		p.held.Add(-1)
+		p.holdNs.Add(d)
+		maxInto(&p.maxHoldNs, d)
+		if out == OutcomeLost {
+			p.lost.Add(1)
+		}
+	case OutcomeNotOwner:
+		p.notOwner.Add(1)
+	default:
+		p.errs.Add(1)
+	}
+	p.report(ctx, OpRelease, out, time.Duration(d), err)
+	return err
+}
+
+// observedDo is Do through the observed Acquire and Release, with the body
+// timed (OpDo).
+func (l *Lock) observedDo(ctx context.Context, fn func(context.Context) error) (err error) {
+	ok, err := l.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errs.Errorf("%s: %w", l.typ, ErrNotAcquired)
+	}
+	p := l.probe
+	start := now()
+	finished := false
+	defer func() {
+		if !finished {
+			p.report(ctx, OpDo, OutcomePanicked, time.Duration(now()-start), nil)
+			_ = l.Release(ctx)
+		}
+	}()
+	if l.lost != nil {
+		err = l.leased(ctx, fn)
+	} else {
+		err = fn(ctx)
+	}
+	finished = true
+	p.timed(ctx, OpDo, start, err)
+	return l.Exit(ctx, err)
+}
+
+// reportWaited reports the end of an acquisition that reported OpWait.
+func (p *probe) reportWaited(ctx context.Context, out Outcome, d int64, err error) {
+	if p.obs != nil {
+		p.obs.Observe(ctx, Observation{Kind: p.kind, Name: p.name, Op: OpAcquire, Outcome: out,
+			Duration: time.Duration(d), Err: err, Waited: true})
+	}
+}
+
+// lostLease reports a lease lost while Do ran.
+func (p *probe) lostLease(ctx context.Context) {
+	var d time.Duration
+	if at := p.heldAt.Load(); at != 0 {
+		d = time.Duration(now() - at)
+	}
+	p.report(ctx, OpLost, OutcomeLost, d, ErrLockLost)
+}
