@@ -115,11 +115,29 @@ func awaitStopped(ctx context.Context, task any) error {
 	if !ok {
 		return nil
 	}
-	done := make(chan error, 1)
-	go func() { done <- w.Wait() }()
+	type outcome struct {
+		err error
+		pe  *PanicError
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		var out outcome
+		// A panic or runtime.Goexit in the task's Wait reaches Exit's
+		// caller (as a *PanicError, or ErrGoexit), never the process.
+		guard(func() { out.err = w.Wait() }, func(pe *PanicError, goexit bool) {
+			out.pe = pe
+			if goexit {
+				out.err = ErrGoexit
+			}
+			done <- out
+		})
+	}()
 	select {
-	case err := <-done:
-		return err
+	case out := <-done:
+		if out.pe != nil {
+			panic(out.pe)
+		}
+		return out.err
 	case <-ctx.Done():
 		return errs.Errorf("%T: Exit's ctx ended before the stop completed: %w", task, ctx.Err())
 	}
@@ -211,7 +229,14 @@ func bindGracefulStop(v any, m *validate.Match) exitFunc {
 		case <-done:
 		case <-ctx.Done():
 			stop()
-			<-done
+			// Stop cuts what is left, and a GracefulStop that honours it
+			// returns now; one that does not is left to return on its
+			// own: Exit does not wait past its ctx for it.
+			select {
+			case <-done:
+			default:
+				return false, ctx.Err()
+			}
 			err = ctx.Err()
 		}
 		switch {

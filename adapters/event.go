@@ -254,6 +254,10 @@ func (e *Event[T]) bindFollowers(v any) {
 	if e.until == nil {
 		e.until = func(ctx context.Context, match func(T) bool) (T, error) {
 			got, err := f.waitUntilAny(ctx, func(x any) bool {
+				if x == nil { // a nil of an interface type: T's zero value
+					var zero T
+					return match(zero)
+				}
 				t, ok := x.(T)
 				return ok && match(t)
 			})

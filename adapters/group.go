@@ -405,5 +405,6 @@ func (g *Group) renew() bool {
 	}
 	g.run.Store(nil)
 	g.entered, g.exited, g.failed = false, false, false
+	g.errs, g.panic = nil, nil // nothing of the exited run is the new one's
 	return true
 }

@@ -356,7 +356,7 @@ type Lock struct {
 	tries   tryQueue      // callers that wait for a TryLock on their own goroutines
 	om      *OwnerMutex   // set when the value is the library's OwnerMutex: its direct path
 
-	watched   atomic.Bool                 // a Watchdog watches this lock: record acquisitions
+	watched   atomic.Int32                // how many Watchdogs watch this lock: record acquisitions while > 0
 	hmu       sync.Mutex                  // serialises the release of a recorded hold with ForceRelease
 	rec       atomic.Pointer[holdRecord]  // the current hold, recorded while watched; nil if none
 	unchecked func(context.Context) error // release without ownership check (force-release)
@@ -479,7 +479,7 @@ func (l *Lock) acquireSlow(ctx context.Context) (bool, error) {
 	}
 	if l.om != nil { // an owner lock over the library's OwnerMutex
 		ok, err := l.om.Acquire(ctx)
-		if ok && l.watched.Load() {
+		if ok && (l.watched.Load() > 0) {
 			l.record(ctx)
 		}
 		return ok, err
@@ -506,7 +506,7 @@ func (l *Lock) acquireSlow(ctx context.Context) (bool, error) {
 	if ok && err != nil {
 		// Held, but with an error: a caller that checks the error first (as
 		// Go code does) would never release it, so give it back here.
-		return false, errors.Join(err, l.call(ctx, l.releasing()))
+		return false, errors.Join(err, l.giveBackWith(ctx))
 	}
 	if ok {
 		l.acquired(ctx)
@@ -520,11 +520,15 @@ func (l *Lock) acquireSlow(ctx context.Context) (bool, error) {
 // where the proxy tracks holds: Locked then says held, and a Release gives
 // it back, as after any failed release; nothing is left held that the proxy
 // does not know of.
-func (l *Lock) giveBack() {
+func (l *Lock) giveBack() { _ = l.giveBackWith(context.Background()) }
+
+// giveBackWith gives back an acquisition nobody will release, with ctx's
+// values (detached when ctx has ended); see giveBack.
+func (l *Lock) giveBackWith(ctx context.Context) error {
 	if l.locked == nil {
 		l.holds.Add(1) // the proxy's own hold, until the release succeeds
 	}
-	_ = l.releaseNow(context.Background(), l.releasing())
+	return l.releaseNow(ctx, l.releasing())
 }
 
 // usable reports whether l was made by NewLock or NewOwnerLock.
@@ -557,7 +561,7 @@ func (l *Lock) acquired(ctx context.Context) {
 	if l.locked == nil {
 		l.holds.Add(1)
 	}
-	if l.watched.Load() {
+	if l.watched.Load() > 0 {
 		l.record(ctx)
 	}
 }
@@ -599,6 +603,17 @@ func (l *Lock) releaseUnobserved(ctx context.Context) error {
 	}
 	if l.om != nil && !l.recording() { // the OwnerMutex's checked release, in one step
 		return l.om.releaseOwned(ctx, l.typ)
+	}
+	if l.check != nil && l.recording() {
+		// The owner check and the release are one step under hmu, as a
+		// ForceRelease's are: a hold forced away between them would
+		// otherwise have the next holder's hold released.
+		l.hmu.Lock()
+		defer l.hmu.Unlock()
+		if err := l.checkOwner(ctx); err != nil {
+			return err
+		}
+		return l.releaseRecorded(ctx, nil)
 	}
 	if l.check != nil {
 		if err := l.checkOwner(ctx); err != nil {
@@ -648,7 +663,7 @@ func gaveUp(ctx context.Context, err error) bool {
 
 // recording reports whether a Watchdog watches the lock or a hold it
 // recorded has not ended: releases then go through hmu.
-func (l *Lock) recording() bool { return l.watched.Load() || l.rec.Load() != nil }
+func (l *Lock) recording() bool { return (l.watched.Load() > 0) || l.rec.Load() != nil }
 
 // releaseNow releases through release, or when nil through the shortest
 // path bound (the value's own Release or Unlock, called directly). A hold a
@@ -673,7 +688,10 @@ func (l *Lock) releaseNow(ctx context.Context, release func(context.Context) err
 func (l *Lock) releaseRecorded(ctx context.Context, release func(context.Context) error) error {
 	rec := l.rec.Swap(nil)
 	err, _ := l.releaseHold(ctx, release)
-	if err != nil && rec != nil && !errors.Is(err, ErrLockLost) {
+	// A failed release ended no hold; and while a shared lock has holders
+	// left, the record (its first hold still going) stays.
+	failed := err != nil && !errors.Is(err, ErrLockLost)
+	if rec != nil && (failed || l.locked == nil && l.holds.Load() > 0) {
 		l.rec.CompareAndSwap(nil, rec)
 	}
 	return err
@@ -812,7 +830,7 @@ func (l *Lock) Do(ctx context.Context, fn func(context.Context) error) (err erro
 		if ok && err != nil {
 			return errors.Join(err, l.call(ctx, l.release))
 		}
-		if ok && l.watched.Load() {
+		if ok && (l.watched.Load() > 0) {
 			l.record(ctx)
 		}
 	} else {

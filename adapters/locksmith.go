@@ -113,8 +113,10 @@ func (w *Watchdog) Watch(v any) (*Lock, error) {
 	if w.locks == nil { // a zero Watchdog
 		w.locks = map[*Lock]*holdRecord{}
 	}
-	w.locks[l] = nil
-	l.watched.Store(true)
+	if _, ok := w.locks[l]; !ok {
+		w.locks[l] = nil
+		l.watched.Add(1) // several Watchdogs may watch one lock
+	}
 	return l, nil
 }
 
@@ -124,7 +126,7 @@ func (w *Watchdog) Unwatch(l *Lock) {
 	defer w.mu.Unlock()
 	if _, ok := w.locks[l]; ok {
 		delete(w.locks, l)
-		l.watched.Store(false)
+		l.watched.Add(-1)
 	}
 }
 

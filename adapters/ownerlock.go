@@ -123,7 +123,7 @@ func (o *OwnerLock) Value() any { return o.AsLock().Value() }
 
 // Acquire acquires the lock as Lock.Acquire does.
 func (o *OwnerLock) Acquire(ctx context.Context) (bool, error) {
-	if o != nil && o.l != nil && o.l.om != nil && o.l.probe == nil && !o.l.watched.Load() {
+	if o != nil && o.l != nil && o.l.om != nil && o.l.probe == nil && o.l.watched.Load() == 0 {
 		return o.l.om.Acquire(ctx) // the library's OwnerMutex, unwatched: directly
 	}
 	return o.AsLock().Acquire(ctx)

@@ -472,3 +472,183 @@ func TestZeroWatchdogWatches(t *testing.T) {
 	assert.Len(t, w.Check(), 1, "threshold 0: the hold is reported")
 	require.NoError(t, l.Release(ctx))
 }
+
+// The outside review of this round's fixes found these; one test each.
+
+// warnLocker is an error locker whose TryLock reports (true, err) and whose
+// Unlock fails while fail is set.
+type warnLocker struct{ held, fail atomic.Bool }
+
+func (l *warnLocker) Lock() error { l.held.Store(true); return nil }
+func (l *warnLocker) TryLock() (bool, error) {
+	if l.held.Load() {
+		return false, nil
+	}
+	l.held.Store(true)
+	return true, errors.New("warning")
+}
+func (l *warnLocker) Unlock() error {
+	if l.fail.Swap(false) {
+		return errNet
+	}
+	l.held.Store(false)
+	return nil
+}
+
+func TestAGiveBackThatFailsKeepsTheHoldForARelease(t *testing.T) {
+	v := &warnLocker{}
+	v.fail.Store(true)
+	l, err := adapters.NewLock(v)
+	require.NoError(t, err)
+	ok, err := l.TryAcquire(context.Background())
+	assert.False(t, ok)
+	require.ErrorIs(t, err, errNet, "the give-back of a (true, err) attempt failed")
+	assert.True(t, l.Locked(), "the proxy knows the lock is still held")
+	require.NoError(t, l.Release(context.Background()))
+	assert.False(t, v.held.Load(), "and a Release gives it back")
+}
+
+// onceCleanup's first Cleanup panics.
+type onceCleanup struct{ n atomic.Int32 }
+
+func (c *onceCleanup) Cleanup() {
+	if c.n.Add(1) == 1 {
+		panic("cleanup boom")
+	}
+}
+
+func TestGroupReEnteredCarriesNoErrorOfTheExitedRun(t *testing.T) {
+	g, err := adapters.NewGroup(&onceCleanup{})
+	require.NoError(t, err)
+	ctx := context.Background()
+	require.NoError(t, g.Enter(ctx))
+	g.Go(func(context.Context) error { return errors.New("run-1 failure") })
+	_ = g.Wait(ctx)
+	assert.Panics(t, func() { _ = g.Exit(ctx, nil) })
+	require.NoError(t, g.Enter(ctx))
+	g.Go(func(context.Context) error { return nil })
+	assert.NoError(t, g.Exit(ctx, nil), "the failure was the exited run's")
+}
+
+// panicTask is a stopper whose Stop returns a task whose Wait panics or
+// calls Goexit.
+type panicTask struct{ goexit bool }
+
+func (p *panicTask) Wait() error {
+	if p.goexit {
+		runtime.Goexit()
+	}
+	panic("wait boom")
+}
+
+type taskStopper struct{ task *panicTask }
+
+func (s *taskStopper) Stop() *panicTask { return s.task }
+
+func TestStopTaskWhoseWaitPanicsReachesExitsCaller(t *testing.T) {
+	c, err := adapters.NewContext[any](&taskStopper{&panicTask{}})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	assert.Panics(t, func() { _ = c.Exit(ctx, nil) }, "re-raised in Exit's caller, not the process")
+	c, err = adapters.NewContext[any](&taskStopper{&panicTask{goexit: true}})
+	require.NoError(t, err)
+	assert.ErrorIs(t, c.Exit(context.Background(), nil), adapters.ErrGoexit)
+}
+
+// stubbornServer's GracefulStop does not return after Stop.
+type stubbornServer struct{ block chan struct{} }
+
+func (s *stubbornServer) GracefulStop() { <-s.block }
+func (s *stubbornServer) Stop()         {}
+
+func TestGracefulStopExitReturnsWithItsCtx(t *testing.T) {
+	s := &stubbornServer{block: make(chan struct{})}
+	defer close(s.block)
+	c, err := adapters.NewContext[any](s)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- c.Exit(ctx, nil) }()
+	select {
+	case err := <-done:
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+	case <-time.After(2 * time.Second):
+		t.Fatal("Exit waited past its ctx for a GracefulStop that ignores Stop")
+	}
+}
+
+func TestWaitForNilThroughEventOfAnyOverAnInterfaceEvent(t *testing.T) {
+	e, err := adapters.NewEvent[any](adapters.NewValueEvent[error]())
+	require.NoError(t, err)
+	e.Set(nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	assert.NoError(t, e.WaitForValue(ctx, nil))
+}
+
+func TestWatchedOwnerLockReleaseRacingForceReleaseNeverTakesTheNextHold(t *testing.T) {
+	om := adapters.NewOwnerMutex()
+	w := adapters.NewWatchdog(0, nil)
+	l, err := w.Watch(om)
+	require.NoError(t, err)
+	bg := context.Background()
+	for range 300 {
+		a, b := adapters.WithTask(bg), adapters.WithTask(bg)
+		ok, err := l.Acquire(a)
+		require.True(t, ok)
+		require.NoError(t, err)
+		holds := w.Check()
+		require.Len(t, holds, 1)
+		var okB bool
+		var wg sync.WaitGroup
+		wg.Add(3)
+		go func() { defer wg.Done(); _ = l.Release(a) }()
+		go func() { defer wg.Done(); _ = holds[0].ForceRelease(bg) }()
+		go func() {
+			defer wg.Done()
+			short, cancel := context.WithTimeout(bg, time.Second)
+			defer cancel()
+			okB, _ = l.Acquire(short)
+		}()
+		wg.Wait()
+		if okB {
+			require.True(t, om.IsOwner(b), "B acquired, then lost its hold to a release meant for A's")
+			require.NoError(t, l.Release(b))
+		}
+	}
+}
+
+func TestUnwatchByOneWatchdogLeavesAnother(t *testing.T) {
+	var mu sync.Mutex
+	w1, w2 := adapters.NewWatchdog(0, nil), adapters.NewWatchdog(0, nil)
+	l, err := w1.Watch(&mu)
+	require.NoError(t, err)
+	_, err = w2.Watch(l)
+	require.NoError(t, err)
+	w2.Unwatch(l)
+	ctx := adapters.WithTask(context.Background())
+	ok, err := l.Acquire(ctx)
+	require.True(t, ok)
+	require.NoError(t, err)
+	assert.Len(t, w1.Check(), 1)
+	require.NoError(t, l.Release(ctx))
+}
+
+func TestWatchedSharedLockKeepsItsRecordWhileReadersHold(t *testing.T) {
+	var rw sync.RWMutex
+	w := adapters.NewWatchdog(0, nil)
+	l, err := w.Watch(rw.RLocker())
+	require.NoError(t, err)
+	ctx := adapters.WithTask(context.Background())
+	for range 2 {
+		ok, err := l.Acquire(ctx)
+		require.True(t, ok)
+		require.NoError(t, err)
+	}
+	require.NoError(t, l.Release(ctx))
+	assert.Len(t, w.Check(), 1, "a reader still holds it")
+	require.NoError(t, l.Release(ctx))
+	assert.Empty(t, w.Check())
+}

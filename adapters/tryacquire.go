@@ -47,7 +47,7 @@ func (l *Lock) TryAcquire(ctx context.Context) (bool, error) {
 		return false, errs.Errorf("%s: %w", l.typ, ErrCannotTry)
 	}
 	if ok && err != nil {
-		return false, errors.Join(err, l.call(ctx, l.releasing()))
+		return false, errors.Join(err, l.giveBackWith(ctx))
 	}
 	if ok {
 		l.acquired(ctx)
