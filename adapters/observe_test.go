@@ -120,7 +120,7 @@ func TestObserverSeesCtxEndedAcquire(t *testing.T) {
 	e := rec.one(t, adapters.OpAcquire)
 	assert.Equal(t, adapters.OutcomeCtxEnded, e.Outcome)
 	assert.Equal(t, "ctx_ended", e.Outcome.String())
-	assert.GreaterOrEqual(t, e.Duration, hold)
+	assert.GreaterOrEqual(t, e.Duration, hold/2) // timed from inside Acquire, a moment after the ctx began
 	assert.Less(t, e.Duration, 5*time.Second)
 	assert.ErrorIs(t, e.Err, context.DeadlineExceeded)
 	s := l.Stats()
@@ -338,7 +338,7 @@ func TestObserverSeesAwaitAndEvent(t *testing.T) {
 	<-set // Set is reported once it returns, maybe after the wake-up
 	wake := rec.one(t, adapters.OpAwait)
 	assert.Equal(t, "event", wake.Kind)
-	assert.GreaterOrEqual(t, wake.Duration, hold)
+	assert.GreaterOrEqual(t, wake.Duration, hold/2) // the Set's sleep began a moment before the wait
 	assert.Equal(t, adapters.OutcomeOK, rec.one(t, adapters.OpSet).Outcome)
 
 	var wg sync.WaitGroup
@@ -353,7 +353,7 @@ func TestObserverSeesAwaitAndEvent(t *testing.T) {
 	require.Len(t, aw, 2)
 	assert.Equal(t, "awaitable", aw[1].Kind)
 	assert.Equal(t, adapters.OutcomeCtxEnded, aw[1].Outcome)
-	assert.GreaterOrEqual(t, aw[1].Duration, hold)
+	assert.GreaterOrEqual(t, aw[1].Duration, hold/2) // the ctx began a moment before the Await
 	wg.Done()
 }
 
