@@ -381,11 +381,12 @@ func checkEvent(ops []op) error {
 	return nil
 }
 
-// overlapsWrite reports whether another write than s overlaps the window
-// from s's end to o's end (it may have replaced s's value during o).
+// overlapsWrite reports whether another write than s may have taken effect
+// after s and before o ended: one that ended after s began (a write
+// concurrent with s may be ordered after it) and began before o ended.
 func overlapsWrite(writes []op, s, o op) bool {
 	for _, x := range writes {
-		if x != s && x.end > s.end && x.start < o.end {
+		if x != s && x.end > s.start && x.start < o.end {
 			return true
 		}
 	}
