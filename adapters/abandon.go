@@ -60,9 +60,11 @@ func callAbandonable[R any](ctx context.Context, start func(func()) error, fn fu
 	if state.CompareAndSwap(waiting, gaveUp) {
 		return zero, ctx.Err()
 	}
-	// fn delivered just as ctx ended: the caller leaves, so undo it here.
+	// fn delivered just as ctx ended: the caller leaves, and the undo runs
+	// on a goroutine of its own (an Exit may block: the caller must not
+	// wait past its ctx for it); a panic there has nobody to go to.
 	if out := <-result; out.panicked == nil && out.err == nil {
-		undo(out.r)
+		go guard(func() { undo(out.r) }, func(*PanicError, bool) {})
 	}
 	return zero, ctx.Err()
 }

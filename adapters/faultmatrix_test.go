@@ -681,6 +681,7 @@ func (s scenario) run() string {
 			returned = true
 		case <-time.After(limit):
 			problems = append(problems, fmt.Sprintf("did not return within %v of its ctx", limit))
+			dumpOnce(s)
 		}
 	}
 	f.off.Store(true)
@@ -708,6 +709,22 @@ func (s scenario) run() string {
 	}
 	problems = append(problems, s.settle(f, p, base, out)...)
 	return strings.Join(problems, "; ")
+}
+
+var dumped sync.Once
+
+// dumpOnce writes every goroutine's stack to $MIXIN_MATRIX_DUMP, once, when
+// a cell first overruns its bound: to see where the call waits.
+func dumpOnce(s scenario) {
+	path := os.Getenv("MIXIN_MATRIX_DUMP")
+	if path == "" {
+		return
+	}
+	dumped.Do(func() {
+		buf := make([]byte, 64<<20)
+		n := runtime.Stack(buf, true)
+		_ = os.WriteFile(path, append([]byte(s.String()+"\n\n"), buf[:n]...), 0o644)
+	})
 }
 
 // bounded reports whether the proxy promises to return within the ctx when
