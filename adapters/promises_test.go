@@ -50,25 +50,42 @@ func (l *flakyCtxLocker) Unlock(context.Context) error {
 	return nil
 }
 
-func TestFailedReleaseOfACtxLockerLeavesItHeldForARetry(t *testing.T) {
-	v := newFlakyCtxLocker()
-	p, err := adapters.NewLock(v)
-	require.NoError(t, err)
-	ctx := context.Background()
-	ok, err := p.Acquire(ctx)
-	require.True(t, ok)
-	require.NoError(t, err)
+// A release that fails on its way (a network error) leaves the hold as it
+// was, for Unlock(ctx) error and for Unlock(ctx) (bool, error) saying false:
+// not a lost lock, Locked says held, and a retry releases.
+func TestAFailedReleaseKeepsTheHoldForARetry(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		make func() (any, *flakyCtxLocker)
+	}{
+		{"Unlock(ctx) error", func() (any, *flakyCtxLocker) { v := newFlakyCtxLocker(); return v, v }},
+		{"Unlock(ctx) (bool, error) says false", func() (any, *flakyCtxLocker) {
+			v := &netUnlocker{*newFlakyCtxLocker()}
+			return v, &v.flakyCtxLocker
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, state := tc.make()
+			p, err := adapters.NewLock(v)
+			require.NoError(t, err)
+			ctx := context.Background()
+			ok, err := p.Acquire(ctx)
+			require.True(t, ok)
+			require.NoError(t, err)
 
-	v.fails.Store(1)
-	err = p.Release(ctx)
-	require.ErrorIs(t, err, errNet)
-	assert.True(t, p.Locked(), "a failed release leaves the lock held, and Locked says so")
-	assert.Len(t, v.sem, 1, "the value still holds the lock")
+			state.fails.Store(1)
+			err = p.Release(ctx)
+			require.ErrorIs(t, err, errNet)
+			assert.NotErrorIs(t, err, adapters.ErrLockLost, "the lock may still be held: not lost")
+			assert.True(t, p.Locked(), "a failed release leaves the lock held, and Locked says so")
+			assert.Len(t, state.sem, 1, "the value still holds the lock")
 
-	require.NoError(t, p.Release(ctx), "the retry calls Unlock again")
-	assert.False(t, p.Locked())
-	assert.Empty(t, v.sem, "the lock is free")
-	assert.ErrorIs(t, p.Release(ctx), adapters.ErrNotLocked, "a second release of one hold is still refused")
+			require.NoError(t, p.Release(ctx), "the retry calls Unlock again")
+			assert.False(t, p.Locked())
+			assert.Empty(t, state.sem, "the lock is free")
+			assert.ErrorIs(t, p.Release(ctx), adapters.ErrNotLocked, "a second release of one hold is still refused")
+		})
+	}
 }
 
 // rpcLock is a canonical lock whose Release refuses an ended ctx with an
@@ -419,23 +436,6 @@ func (l *netUnlocker) Unlock(context.Context) (bool, error) {
 	}
 	<-l.sem
 	return true, nil
-}
-
-func TestUnlockFalseWithANetworkErrorIsAFailedReleaseNotALoss(t *testing.T) {
-	v := &netUnlocker{flakyCtxLocker{sem: make(chan struct{}, 1)}}
-	p, err := adapters.NewLock(v)
-	require.NoError(t, err)
-	ctx := context.Background()
-	ok, err := p.Acquire(ctx)
-	require.True(t, ok)
-	require.NoError(t, err)
-	v.fails.Store(1)
-	err = p.Release(ctx)
-	require.ErrorIs(t, err, errNet)
-	assert.NotErrorIs(t, err, adapters.ErrLockLost, "the lock may still be held: not lost")
-	assert.True(t, p.Locked())
-	require.NoError(t, p.Release(ctx), "a retry releases")
-	assert.Empty(t, v.sem)
 }
 
 // errTryLocker is a sync.Locker that also has TryLock() (bool, error).
