@@ -273,9 +273,13 @@ func (q *tryQueue) leave(w chan struct{}, gaveUp bool) {
 // released wakes the longest-waiting caller after the proxy released the
 // lock.
 func (q *tryQueue) released() {
-	if q.n.Load() == 0 {
-		return
+	if q.n.Load() != 0 {
+		q.wake()
 	}
+}
+
+// wake signals the longest-waiting caller.
+func (q *tryQueue) wake() {
 	q.mu.Lock()
 	if len(q.waiters) > 0 {
 		signal(q.waiters[0])

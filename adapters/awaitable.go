@@ -16,6 +16,7 @@ type waitFn[T any] struct {
 	direct   waiterT[T]
 	ctx      func(context.Context) (T, error)
 	blocking func() (T, error)
+	plain    interface{ Wait() } // Wait() with no result (sync.WaitGroup's): blocking calls it
 	future   bool
 	done     func() <-chan struct{}
 	err      func() error
@@ -46,7 +47,7 @@ func waitMethod[T any]() methodRows[waitFn[T]] {
 				return waitFn[T]{blocking: func() (T, error) { return x.Wait(), nil }, future: true}
 			}).orReflect(blocking),
 			row(func(x interface{ Wait() }) waitFn[T] {
-				return waitFn[T]{blocking: func() (T, error) { var zero T; x.Wait(); return zero, nil }}
+				return waitFn[T]{blocking: func() (T, error) { var zero T; x.Wait(); return zero, nil }, plain: x}
 			}),
 		)
 	})
@@ -99,13 +100,15 @@ func AwaitableSpec() validate.Spec { return awaitableKind.copySpec() }
 // as the wrapped value's Wait is. Its zero value is not usable: Await returns
 // an error matching ErrUnusable.
 type Awaitable[T any] struct {
-	value any
-	waitT waiterT[T]                       // the canonical shape: called directly, one indirect call
-	wait  func(context.Context) (T, error) // other ctx-aware shapes: called in the caller's goroutine
-	done  func() <-chan struct{}           // Done-channel form
-	err   func() error
-	fl    *flight[T] // context-less Wait: one call in flight, shared
-	probe *probe     // the observer; nil: none (see contextobserve.go)
+	value  any
+	waitT  waiterT[T]                       // the canonical shape: called directly, one indirect call
+	direct waiterT[T]                       // waitT when unobserved: Await's hot path, one load and one call
+	wait   func(context.Context) (T, error) // other ctx-aware shapes: called in the caller's goroutine
+	done   func() <-chan struct{}           // Done-channel form
+	err    func() error
+	fl     *flight[T]          // context-less Wait: one call in flight, shared
+	plain  interface{ Wait() } // Wait() with no result: called in place when it may be (unobserved)
+	probe  *probe              // the observer; nil: none (see contextobserve.go)
 	// derived: an event's AsAwaitable, observed through the event's Wait
 	derived bool
 }
@@ -174,6 +177,8 @@ func NewAwaitable[T any](v any, opts ...AwaitOption) (*Awaitable[T], error) {
 	f := bindForm(awaitableForms[T](), v, m)
 	a := &Awaitable[T]{value: v, waitT: f.direct, wait: f.ctx, done: f.done, err: f.err,
 		probe: cfg.probe.newProbe("awaitable", v)}
+	a.plain = f.plain
+	a.bindHot()
 	if f.blocking != nil {
 		a.fl = &flight[T]{fn: f.blocking, keep: f.future && !cfg.repeat, shared: !f.future}
 	}
@@ -191,21 +196,76 @@ func (a *Awaitable[T]) Value() any {
 // Await waits for the value and returns what it resolves to. A Wait that
 // takes a ctx is called with it, in the caller's goroutine, and decides
 // itself what an ended ctx means. For the other shapes, when ctx ends first
-// Await returns ctx.Err() at once. A Wait that takes none runs on its own goroutine when ctx can end; a
-// caller that gives up leaves it running, and the next Await joins that call
-// while it runs instead of calling Wait again, so a Wait that must not be
-// called twice (exec.Cmd's) is not. Once it has returned, a future's outcome
-// is every later Await's; any other Wait (Wait() with no result, or one
-// composed with RepeatWait) is called again, so that a re-armed
-// sync.WaitGroup is waited for anew. A panic in a
-// context-less Wait is re-raised in every caller waiting for it, as a
-// *PanicError. For the Done-channel form, Await returns the value's Err()
-// once Done is closed (nil without an Err method).
+// Await returns ctx.Err() at once. A Wait that takes none runs on its own
+// goroutine when ctx can end; a caller that gives up leaves it running, and
+// the next Await joins that call while it runs instead of calling Wait
+// again, so a Wait that must not be called twice (exec.Cmd's) is not. Once
+// it has returned, a future's outcome is every later Await's; any other Wait
+// (Wait() with no result, or one composed with RepeatWait) is called again,
+// so that a re-armed sync.WaitGroup is waited for anew. A panic in a
+// context-less Wait run on a goroutine of its own, or kept as a future's
+// outcome, is re-raised in every caller waiting for it, as a *PanicError;
+// a Wait() called in place (see NewAwaitable) panics on the caller's
+// goroutine unchanged, as a direct call would. For the Done-channel form,
+// Await returns the value's Err() once Done is closed (nil without an Err
+// method).
 func (a *Awaitable[T]) Await(ctx context.Context) (T, error) {
-	if a != nil && a.waitT != nil && a.probe == nil {
-		return a.waitT.Wait(ctx) // the hot path: small enough to inline
+	// The hot path: one call through the interface, to the value's own Wait
+	// (the canonical shape, unobserved), to plainAwait or to slowAwait.
+	if a == nil || a.direct == nil {
+		var zero T
+		return zero, errAwaitableUnusable
 	}
-	if a != nil && a.probe != nil {
+	return a.direct.Wait(ctx)
+}
+
+var errAwaitableUnusable = errUnusable("Awaitable")
+
+// slowAwait is an Awaitable whose Wait is awaitSlow: the direct waiter of a
+// proxy whose value's Wait is not the canonical shape or is observed.
+type slowAwait[T any] Awaitable[T]
+
+func (s *slowAwait[T]) Wait(ctx context.Context) (T, error) {
+	return (*Awaitable[T])(s).awaitSlow(ctx)
+}
+
+// bindHot sets what Await calls from what is bound: called again when an
+// observer is attached (the hot paths are unobserved).
+func (a *Awaitable[T]) bindHot() {
+	switch {
+	case a.probe != nil:
+		a.direct = (*slowAwait[T])(a)
+	case a.waitT != nil:
+		a.direct = a.waitT
+	case a.plain != nil:
+		a.direct = (*plainAwait[T])(a)
+	default:
+		a.direct = (*slowAwait[T])(a)
+	}
+}
+
+// plainAwait is an Awaitable over a Wait() with no result (a
+// sync.WaitGroup's), unobserved: the direct waiter whose Wait calls the
+// value's in place when the caller can never give up.
+type plainAwait[T any] Awaitable[T]
+
+func (p *plainAwait[T]) Wait(ctx context.Context) (T, error) {
+	a := (*Awaitable[T])(p)
+	if ctx.Done() == nil && a.fl.cur.Load() == nil {
+		// A caller that can never give up, and no call in flight to join:
+		// Wait is called in place, with no goroutine and no allocation. A
+		// panic goes on unchanged, on the caller's goroutine.
+		a.plain.Wait()
+		var zero T
+		return zero, nil
+	}
+	return a.await(ctx)
+}
+
+// awaitSlow is Await off the hot path: observed, or a shape other than the
+// canonical one.
+func (a *Awaitable[T]) awaitSlow(ctx context.Context) (T, error) {
+	if a.probe != nil {
 		return a.observedAwait(ctx)
 	}
 	return a.await(ctx)
@@ -285,9 +345,9 @@ func (f *flight[T]) do(ctx context.Context) (T, error) {
 	if f.shared && ctx.Done() == nil && f.cur.Load() == nil {
 		// A caller that can never give up, and no call in flight to join:
 		// Wait is called in place, with no goroutine and no allocation (a
-		// sync.WaitGroup's Wait costs what it costs). A panic comes out as
-		// a *PanicError, as from a call in flight.
-		return f.inline()
+		// sync.WaitGroup's Wait costs what it costs). A panic goes on
+		// unchanged, on the caller's goroutine, as from a direct call.
+		return f.fn()
 	}
 	f.mu.Lock()
 	c := f.cur.Load()
@@ -328,17 +388,6 @@ func (f *flight[T]) do(ctx context.Context) (T, error) {
 	}
 	var zero T
 	return zero, ctx.Err()
-}
-
-// inline calls fn on the caller's goroutine; a panic goes on as a
-// *PanicError with the stack where it happened.
-func (f *flight[T]) inline() (T, error) {
-	defer func() {
-		if r := recover(); r != nil {
-			panic(newPanicError(r))
-		}
-	}()
-	return f.fn()
 }
 
 // run calls fn and publishes its outcome, also when fn panics or exits the goroutine.

@@ -405,7 +405,8 @@ func (e *Event[T]) AsAwaitable() *Awaitable[T] {
 	if !e.usable() {
 		return nil
 	}
-	return &Awaitable[T]{value: e.value, wait: e.Wait, derived: true} // (observed through the event's Wait)
+	// Observed through the event's Wait, which Await calls directly.
+	return &Awaitable[T]{value: e.value, wait: e.Wait, direct: e, derived: true}
 }
 
 // WaitOption configures WaitForValue.

@@ -24,3 +24,7 @@ func InFlight[T any](a *Awaitable[T]) bool {
 	c := a.fl.cur.Load()
 	return c != nil && !c.finished
 }
+
+// AttachObserver is the Composer's hook: it gives a proxy an observer after
+// it was made.
+var AttachObserver = observeProxy

@@ -356,6 +356,12 @@ type Lock struct {
 	tries   tryQueue      // callers that wait for a TryLock on their own goroutines
 	om      *OwnerMutex   // set when the value is the library's OwnerMutex: its direct path
 
+	// fast is set for an unobserved sync.Locker with TryLock (the tracked
+	// hot path: TryLock, then one count); mu when that is a *sync.Mutex,
+	// called concretely so that its TryLock and Unlock inline.
+	fast interface{ TryLock() bool }
+	mu   *sync.Mutex
+
 	watched   atomic.Int32                // how many Watchdogs watch this lock: record acquisitions while > 0
 	hmu       sync.Mutex                  // serialises the release of a recorded hold with ForceRelease
 	rec       atomic.Pointer[holdRecord]  // the current hold, recorded while watched; nil if none
@@ -408,6 +414,7 @@ func NewLock(v any, opts ...LockOption) (*Lock, error) {
 	l.release, l.rel = f.release.fn, f.release.direct
 	l.locked, l.tryer, l.locker, l.lost, l.try = f.locked, f.tryer, f.locker, f.lost, f.try
 	l.unchecked = l.release
+	l.bindHot()
 	l.ack, _ = ackMethod.bind(v, m)
 	return l, nil
 }
@@ -432,6 +439,16 @@ func lockOptions(opts []LockOption) lockConfig {
 		}
 	}
 	return cfg
+}
+
+// bindHot sets the hot path of Acquire, Release and Do from what is bound:
+// called again when an observer is attached (the hot path is unobserved).
+func (l *Lock) bindHot() {
+	l.fast, l.mu = nil, nil
+	if l.tryer != nil && l.locker != nil && l.probe == nil {
+		l.fast = l.tryer
+		l.mu, _ = l.value.(*sync.Mutex)
+	}
 }
 
 // bindAcquire takes a bound Acquire, shared by Lock and OwnerLock.
@@ -463,14 +480,35 @@ func (l *Lock) Value() any {
 // semaphore.Weighted, an ended ctx does not stop an Acquire that succeeds at
 // once (TryLock); a ctx-aware Acquire decides for itself.
 func (l *Lock) Acquire(ctx context.Context) (bool, error) {
-	if l != nil && l.tryer != nil && l.probe == nil && !l.tries.hungry.Load() && l.tryer.TryLock() {
-		l.acquired(ctx) // the hot path: small enough to inline
+	if l != nil && l.fast != nil && l.tookFast(ctx) {
 		return true, nil
 	}
 	if l != nil && l.probe != nil {
 		return l.observedAcquire(ctx)
 	}
 	return l.acquireSlow(ctx)
+}
+
+// tookFast is the hot path of Acquire over an unobserved sync.Locker with
+// TryLock: unless callers are queued too long for barging to be fair, one
+// TryLock and, when it succeeds, one count. It reports whether the lock was
+// taken.
+func (l *Lock) tookFast(ctx context.Context) bool {
+	switch {
+	case l.tries.hungry.Load():
+		return false
+	case l.mu != nil: // a *sync.Mutex: its TryLock inlines
+		if !l.mu.TryLock() {
+			return false
+		}
+	case !l.fast.TryLock():
+		return false
+	}
+	l.holds.Add(1)
+	if l.watched.Load() > 0 {
+		l.record(ctx)
+	}
+	return true
 }
 
 func (l *Lock) acquireSlow(ctx context.Context) (bool, error) {
@@ -590,10 +628,45 @@ func (l *Lock) record(ctx context.Context) {
 // (and an owner lock's check) runs with context.WithoutCancel(ctx), bounded
 // by the release timeout (WithReleaseTimeout, DefaultReleaseTimeout).
 func (l *Lock) Release(ctx context.Context) error {
+	if l != nil && l.fast != nil && l.watched.Load() == 0 && l.rec.Load() == nil {
+		return l.releaseFast()
+	}
 	if l != nil && l.probe != nil {
 		return l.observedRelease(ctx)
 	}
 	return l.releaseUnobserved(ctx)
+}
+
+// releaseFast is the hot path of Release over an unobserved, unwatched
+// sync.Locker with TryLock: one count taken back, one Unlock. A
+// *sync.Mutex's Unlock of a held mutex cannot fail; any other Unlock that
+// panics or exits the goroutine keeps the hold (see releaseHold).
+func (l *Lock) releaseFast() error {
+	if !l.takeHold() {
+		return errs.Errorf("%s: %w", l.typ, ErrNotLocked)
+	}
+	if l.mu != nil {
+		l.mu.Unlock()
+	} else {
+		l.unlockKeeping()
+	}
+	if l.tries.n.Load() != 0 {
+		l.tries.wake()
+	}
+	return nil
+}
+
+// unlockKeeping calls a sync.Locker's Unlock for a hold already taken back,
+// and gives the hold back if Unlock panics or exits the goroutine.
+func (l *Lock) unlockKeeping() {
+	done := false
+	defer func() {
+		if !done {
+			l.holds.Add(1)
+		}
+	}()
+	l.locker.Unlock()
+	done = true
 }
 
 // releaseUnobserved is Release without the observer.
@@ -818,6 +891,9 @@ func (l *Lock) Do(ctx context.Context, fn func(context.Context) error) (err erro
 	if fn == nil {
 		return errNilFunc
 	}
+	if l != nil && l.fast != nil {
+		return l.doFast(ctx, fn)
+	}
 	if l != nil && l.probe != nil {
 		return l.observedDo(ctx, fn)
 	}
@@ -859,7 +935,28 @@ func (l *Lock) Do(ctx context.Context, fn func(context.Context) error) (err erro
 		// that refuses one would return.
 		return exitResult(err, false, l.releaseCanonical(ctx))
 	}
-	return l.Exit(ctx, err)
+	return exitResult(err, false, l.Release(ctx))
+}
+
+// doFast is Do over an unobserved sync.Locker with TryLock: Acquire, fn
+// and Release, the same steps as Do's without its branches for other
+// forms (a sync.Locker has no Lost, no owner check).
+func (l *Lock) doFast(ctx context.Context, fn func(context.Context) error) (err error) {
+	if !l.tookFast(ctx) {
+		ok, err := l.acquireSlow(ctx)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errs.Errorf("%s: %w", l.typ, ErrNotAcquired)
+		}
+	}
+	defer func() { // also when fn panics or exits the goroutine
+		if rerr := l.Release(ctx); rerr != nil {
+			err = exitResult(err, false, rerr)
+		}
+	}()
+	return fn(ctx)
 }
 
 // leased runs fn with a ctx that is cancelled, with cause ErrLockLost, when

@@ -12,7 +12,7 @@ import (
 // observedAcquire is Acquire, timed and counted.
 func (l *Lock) observedAcquire(ctx context.Context) (ok bool, err error) {
 	p := l.probe
-	if l.tryer != nil && l.tryer.TryLock() {
+	if l.tryer != nil && !l.tries.hungry.Load() && l.tryer.TryLock() {
 		l.acquired(ctx)
 		p.acquires.Add(1)
 		p.held.Add(1)

@@ -275,6 +275,7 @@ func observeProxy(proxy any, o Observer, name string) bool {
 	case *Lock:
 		if x.probe == nil {
 			x.probe = newProbeFor("lock", x.value, o, name)
+			x.bindHot()
 		}
 	case *OwnerLock:
 		if x.usable() && (x.l.probe == nil || x.l.probe.kind != "owner-lock") {
@@ -289,6 +290,7 @@ func observeProxy(proxy any, o Observer, name string) bool {
 	case *Awaitable[any]:
 		if !x.derived {
 			x.probe = newProbeFor("awaitable", x.value, o, name)
+			x.bindHot()
 		}
 	case *Event[any]:
 		x.probe = newProbeFor("event", x.value, o, name)

@@ -120,6 +120,13 @@ func BenchmarkAwait(b *testing.B) {
 		}
 	})
 	b.Run("waitgroup/direct", func(b *testing.B) {
+		wg := through[interface{ Wait() }](&sync.WaitGroup{})
+		b.ReportAllocs()
+		for b.Loop() {
+			wg.Wait()
+		}
+	})
+	b.Run("waitgroup/direct-static", func(b *testing.B) {
 		var wg sync.WaitGroup
 		b.ReportAllocs()
 		for b.Loop() {
