@@ -213,13 +213,14 @@ func (g *Group) Go(fn func(ctx context.Context) error) {
 	}
 	r := g.current()
 	g.tasks.add()
-	ctx := WithTask(r.ctx)
-	var submitted int64
+	t := &groupTask{taskCtx: taskCtx{Context: r.ctx, task: Task(lastTask.Add(1))}, g: g, r: r, fn: fn}
+	ctx := &t.taskCtx
 	if g.probe != nil {
-		submitted = now()
+		t.submitted = now()
 	}
-	err := g.executor().Submit(r.ctx, func() { g.runTask(ctx, r, fn, submitted) })
+	err := g.executor().Submit(r.ctx, t.run)
 	if err != nil {
+		submitted := t.submitted
 		err = errs.Errorf("group task not started: %w", err)
 		if g.probe != nil {
 			g.probe.taskNotRun(ctx, submitted, err)
@@ -227,6 +228,18 @@ func (g *Group) Go(fn func(ctx context.Context) error) {
 		g.finish(ctx, r, err, nil)
 	}
 }
+
+// groupTask is one task of a Group: its ctx (a task identity of its own)
+// and what runs it, in one allocation.
+type groupTask struct {
+	taskCtx
+	g         *Group
+	r         *groupRun
+	fn        func(context.Context) error
+	submitted int64
+}
+
+func (t *groupTask) run() { t.g.runTask(&t.taskCtx, t.r, t.fn, t.submitted) }
 
 func (g *Group) runTask(ctx context.Context, r *groupRun, fn func(context.Context) error, submitted int64) {
 	var err error

@@ -361,6 +361,9 @@ type Lock struct {
 	// called concretely so that its TryLock and Unlock inline.
 	fast interface{ TryLock() bool }
 	mu   *sync.Mutex
+	// canon is set for the canonical shapes, unobserved and unchecked: Do
+	// calls the value's Acquire and Release directly.
+	canon bool
 
 	watched   atomic.Int32                // how many Watchdogs watch this lock: record acquisitions while > 0
 	hmu       sync.Mutex                  // serialises the release of a recorded hold with ForceRelease
@@ -445,6 +448,7 @@ func lockOptions(opts []LockOption) lockConfig {
 // called again when an observer is attached (the hot path is unobserved).
 func (l *Lock) bindHot() {
 	l.fast, l.mu = nil, nil
+	l.canon = l.acq != nil && l.rel != nil && l.check == nil && l.locked != nil && l.probe == nil
 	if l.tryer != nil && l.locker != nil && l.probe == nil {
 		l.fast = l.tryer
 		l.mu, _ = l.value.(*sync.Mutex)
@@ -888,30 +892,17 @@ func (l *Lock) Exit(ctx context.Context, err error) error {
 // ctx.Err() when ctx ends before the lock is acquired. Over a lock with Lost,
 // fn's ctx is cancelled with cause ErrLockLost when the lease is lost.
 func (l *Lock) Do(ctx context.Context, fn func(context.Context) error) (err error) {
-	if fn == nil {
+	switch {
+	case fn == nil:
 		return errNilFunc
-	}
-	if l != nil && l.fast != nil {
+	case l != nil && l.fast != nil:
 		return l.doFast(ctx, fn)
-	}
-	if l != nil && l.probe != nil {
+	case l != nil && l.canon:
+		return l.doCanonical(ctx, fn)
+	case l != nil && l.probe != nil:
 		return l.observedDo(ctx, fn)
 	}
-	// The canonical shapes, unchecked and unwatched, are called directly,
-	// without the frames of Acquire, Exit and Release: the same steps.
-	direct := l != nil && l.acq != nil && l.rel != nil && l.check == nil && l.locked != nil
-	var ok bool
-	if direct {
-		ok, err = l.acq.Acquire(ctx)
-		if ok && err != nil {
-			return errors.Join(err, l.call(ctx, l.release))
-		}
-		if ok && (l.watched.Load() > 0) {
-			l.record(ctx)
-		}
-	} else {
-		ok, err = l.Acquire(ctx)
-	}
+	ok, err := l.Acquire(ctx)
 	if err != nil {
 		return err
 	}
@@ -930,12 +921,43 @@ func (l *Lock) Do(ctx context.Context, fn func(context.Context) error) (err erro
 		err = fn(ctx)
 	}
 	finished = true
-	if direct && !l.recording() {
-		// As Release: never with an ended ctx, whatever error a release
-		// that refuses one would return.
-		return exitResult(err, false, l.releaseCanonical(ctx))
-	}
 	return exitResult(err, false, l.Release(ctx))
+}
+
+// doCanonical is Do over the canonical shapes, unobserved and unchecked:
+// the value's Acquire and Release called directly, without the frames of
+// Acquire and Release; the same steps.
+func (l *Lock) doCanonical(ctx context.Context, fn func(context.Context) error) (err error) {
+	ok, err := l.acq.Acquire(ctx)
+	switch {
+	case ok && err != nil:
+		// Held, but with an error: given back (see Acquire).
+		return errors.Join(err, l.call(ctx, l.release))
+	case err != nil:
+		return err
+	case !ok:
+		return errs.Errorf("%s: %w", l.typ, ErrNotAcquired)
+	}
+	if l.watched.Load() > 0 {
+		l.record(ctx)
+	}
+	defer func() { // also when fn panics or exits the goroutine
+		var rerr error
+		if l.recording() {
+			rerr = l.Release(ctx)
+		} else {
+			// As Release: never with an ended ctx, whatever error a
+			// release that refuses one would return.
+			rerr = l.releaseCanonical(ctx)
+		}
+		if rerr != nil {
+			err = exitResult(err, false, rerr)
+		}
+	}()
+	if l.lost != nil {
+		return l.leased(ctx, fn)
+	}
+	return fn(ctx)
 }
 
 // doFast is Do over an unobserved sync.Locker with TryLock: Acquire, fn
