@@ -247,6 +247,9 @@ func (e *Event[T]) bindFollowers(v any) {
 	f, ok := v.(anyFollower)
 	if !ok {
 		if e.until == nil {
+			e.until = compiledUntil[T](v)
+		}
+		if e.until == nil {
 			e.until = untilByReflect[T](v)
 		}
 		return

@@ -63,7 +63,9 @@ func TestLockHotPathReleasesOneHoldOnceUnderConcurrentReleases(t *testing.T) {
 				var released, refused atomic.Int32
 				var wg sync.WaitGroup
 				for range 4 {
-					wg.Go(func() {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
 						switch err := l.Release(ctx); {
 						case err == nil:
 							released.Add(1)
@@ -72,7 +74,7 @@ func TestLockHotPathReleasesOneHoldOnceUnderConcurrentReleases(t *testing.T) {
 						default:
 							t.Error(err)
 						}
-					})
+					}()
 				}
 				wg.Wait()
 				require.Equal(t, int32(1), released.Load(), "one release of one hold")

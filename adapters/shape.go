@@ -108,7 +108,11 @@ func (m methodRows[F]) bind(v any, match *validate.Match) (f F, ok bool) {
 		// implements the row's interface, so this cannot happen.
 		panic(fmt.Sprintf("adapters: %T does not have the %s it was matched with", v, s.typ))
 	}
-	return s.viaReflect(reflect.ValueOf(v).Method(b.Index)), true
+	rm := reflect.ValueOf(v).Method(b.Index)
+	if f, ok := bindCompiled[F](v, s.name, rm.Type()); ok {
+		return f, true // the rows compiled for the method's X (RegisterType)
+	}
+	return s.viaReflect(rm), true
 }
 
 // must binds a method the match guarantees (required in the matched form).

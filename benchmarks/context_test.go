@@ -135,6 +135,58 @@ func BenchmarkAwait(b *testing.B) {
 	})
 }
 
+// pluginResult is a result type of a plugin: the Composer binds a Wait
+// returning it by reflection until adapters.RegisterType[pluginResult]()
+// is called; an int is registered already.
+type pluginResult int
+
+type pluginFuture struct{ v pluginResult }
+
+func (f *pluginFuture) Wait(context.Context) (pluginResult, error) { return f.v, nil }
+
+// BenchmarkComposedAwait is Await through the Composer (T = any) over a
+// value whose Wait returns a concrete type: registered (int: compiled
+// code), not registered (reflection), and the direct call.
+func BenchmarkComposedAwait(b *testing.B) {
+	ctx := context.Background()
+	await := func(b *testing.B, v any) {
+		comp, err := mixin.New().Compose(v)
+		if err != nil {
+			b.Fatal(err)
+		}
+		a, ok := comp.Awaitable()
+		if !ok {
+			b.Fatal("not an awaitable")
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			v, _ := a.Await(ctx)
+			sink += v.(int)
+		}
+	}
+	b.Run("mixin", func(b *testing.B) { await(b, &future{v: 1}) })
+	b.Run("reflect-call", func(b *testing.B) {
+		comp, err := mixin.New().Compose(&pluginFuture{v: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		a, _ := comp.Awaitable()
+		b.ReportAllocs()
+		for b.Loop() {
+			v, _ := a.Await(ctx)
+			sink += int(v.(pluginResult))
+		}
+	})
+	b.Run("direct", func(b *testing.B) {
+		w := through[waiter](&future{v: 1})
+		b.ReportAllocs()
+		for b.Loop() {
+			v, _ := w.Wait(ctx)
+			sink += v
+		}
+	})
+}
+
 func BenchmarkCompose(b *testing.B) {
 	b.Run("seen-type", func(b *testing.B) {
 		c := mixin.New()
