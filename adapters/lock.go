@@ -474,8 +474,10 @@ func (l *Lock) Value() any {
 //
 // A sync.Locker is locked on the caller's goroutine, so that a locker that
 // notes its holder's goroutine (go-deadlock's) sees the goroutine that will
-// release it: with a ctx that can never end, Acquire blocks in Lock; with
-// one that can, it tries TryLock, then waits its turn among the callers
+// release it: with a ctx that can never end, Acquire blocks in Lock (when
+// it has TryLock and callers with a ctx are queued, it queues behind them
+// instead, so that they are not starved); with one that can, it tries
+// TryLock, then waits its turn among the callers
 // waiting through this proxy, in arrival order, and tries again when the
 // proxy releases the lock (or, for a release made past it, after a poll
 // interval of 0.5ms doubling up to 16ms). Only a context-less Acquire with no
@@ -535,10 +537,14 @@ func (l *Lock) acquireSlow(ctx context.Context) (bool, error) {
 		ok, err = l.acquire(ctx)
 	case ctx.Err() != nil:
 		return false, ctx.Err()
-	case ctx.Done() == nil && l.locker != nil:
+	case ctx.Done() == nil && l.locker != nil && (l.tryer == nil || l.tries.n.Load() == 0):
+		// Nobody queued with a ctx: block in Lock. Otherwise queue behind
+		// them (below), so that callers who cannot give up never starve
+		// one who can, whom a mutex handing itself to blocked Lock
+		// callers would never let win a TryLock.
 		l.locker.Lock()
 		ok = true
-	case ctx.Done() == nil:
+	case ctx.Done() == nil && l.locker == nil:
 		ok, err = l.block()
 	case l.tryer != nil:
 		ok, err = l.tries.acquire(ctx, l.tryer)

@@ -14,10 +14,7 @@ func (l *Lock) observedAcquire(ctx context.Context) (ok bool, err error) {
 	p := l.probe
 	if l.tryer != nil && !l.tries.hungry.Load() && l.tryer.TryLock() {
 		l.acquired(ctx)
-		p.acquires.Add(1)
-		p.held.Add(1)
-		p.heldAt.Store(now())
-		p.report(ctx, OpAcquire, OutcomeOK, 0, nil)
+		p.tookAtOnce(ctx)
 		return true, nil
 	}
 	p.waiting.Add(1)
@@ -62,6 +59,16 @@ func (l *Lock) observedAcquire(ctx context.Context) (ok bool, err error) {
 	}
 	p.reportWaited(ctx, out, d, err)
 	return ok, err
+}
+
+// tookAtOnce counts and reports an acquisition that did not wait (a TryLock
+// that succeeded, a TryAcquire): its wait is 0, and the clock is read once,
+// for the hold's start.
+func (p *probe) tookAtOnce(ctx context.Context) {
+	p.acquires.Add(1)
+	p.held.Add(1)
+	p.heldAt.Store(now())
+	p.report(ctx, OpAcquire, OutcomeOK, 0, nil)
 }
 
 // observedRelease is Release, with the hold it ended timed and counted.

@@ -51,6 +51,9 @@ func (l *Lock) TryAcquire(ctx context.Context) (bool, error) {
 	}
 	if ok {
 		l.acquired(ctx)
+		if l.probe != nil { // a hold like any other: its Release is counted
+			l.probe.tookAtOnce(ctx)
+		}
 	}
 	return ok, err
 }
