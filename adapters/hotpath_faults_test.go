@@ -65,9 +65,9 @@ func (l *faultyTryLocker) Unlock() {
 
 func faultyTryLockers() map[string]func() any {
 	return map[string]func() any{
-		"*sync.Mutex":   func() any { return &sync.Mutex{} },
-		"*sync.RWMutex": func() any { return &sync.RWMutex{} },
-		"faultyTryLocker":     func() any { return &faultyTryLocker{} },
+		"*sync.Mutex":     func() any { return &sync.Mutex{} },
+		"*sync.RWMutex":   func() any { return &sync.RWMutex{} },
+		"faultyTryLocker": func() any { return &faultyTryLocker{} },
 	}
 }
 
