@@ -486,35 +486,27 @@ func (l *Lock) Value() any {
 // semaphore.Weighted, an ended ctx does not stop an Acquire that succeeds at
 // once (TryLock); a ctx-aware Acquire decides for itself.
 func (l *Lock) Acquire(ctx context.Context) (bool, error) {
-	if l != nil && l.fast != nil && l.tookFast(ctx) {
+	if l != nil && l.mu != nil && l.watched.Load() == 0 && !l.tries.hungry.Load() && l.mu.TryLock() {
+		// The hot path of an unobserved, unwatched *sync.Mutex: its TryLock
+		// inlines, and the hold is one count.
+		l.holds.Add(1)
+		return true, nil
+	}
+	return l.acquireMore(ctx)
+}
+
+// acquireMore is Acquire past the hot path of a *sync.Mutex.
+func (l *Lock) acquireMore(ctx context.Context) (bool, error) {
+	if l != nil && l.fast != nil && !l.tries.hungry.Load() && l.fast.TryLock() {
+		// The hot path of any other unobserved sync.Locker with TryLock,
+		// and of a watched one (its hold recorded).
+		l.acquired(ctx)
 		return true, nil
 	}
 	if l != nil && l.probe != nil {
 		return l.observedAcquire(ctx)
 	}
 	return l.acquireSlow(ctx)
-}
-
-// tookFast is the hot path of Acquire over an unobserved sync.Locker with
-// TryLock: unless callers are queued too long for barging to be fair, one
-// TryLock and, when it succeeds, one count. It reports whether the lock was
-// taken.
-func (l *Lock) tookFast(ctx context.Context) bool {
-	switch {
-	case l.tries.hungry.Load():
-		return false
-	case l.mu != nil: // a *sync.Mutex: its TryLock inlines
-		if !l.mu.TryLock() {
-			return false
-		}
-	case !l.fast.TryLock():
-		return false
-	}
-	l.holds.Add(1)
-	if l.watched.Load() > 0 {
-		l.record(ctx)
-	}
-	return true
 }
 
 func (l *Lock) acquireSlow(ctx context.Context) (bool, error) {
@@ -638,7 +630,19 @@ func (l *Lock) record(ctx context.Context) {
 // (and an owner lock's check) runs with context.WithoutCancel(ctx), bounded
 // by the release timeout (WithReleaseTimeout, DefaultReleaseTimeout).
 func (l *Lock) Release(ctx context.Context) error {
-	if l != nil && l.fast != nil && l.watched.Load() == 0 && l.rec.Load() == nil {
+	if l != nil && l.mu != nil && l.watched.Load() == 0 && l.rec.Load() == nil && l.takeHold() {
+		// The hot path of an unobserved, unwatched *sync.Mutex: its Unlock
+		// of a held mutex inlines and cannot fail.
+		l.mu.Unlock()
+		l.tries.released()
+		return nil
+	}
+	return l.releaseMore(ctx)
+}
+
+// releaseMore is Release past the hot path of a *sync.Mutex.
+func (l *Lock) releaseMore(ctx context.Context) error {
+	if l != nil && l.fast != nil && l.mu == nil && l.watched.Load() == 0 && l.rec.Load() == nil {
 		return l.releaseFast()
 	}
 	if l != nil && l.probe != nil {
@@ -648,21 +652,15 @@ func (l *Lock) Release(ctx context.Context) error {
 }
 
 // releaseFast is the hot path of Release over an unobserved, unwatched
-// sync.Locker with TryLock: one count taken back, one Unlock. A
-// *sync.Mutex's Unlock of a held mutex cannot fail; any other Unlock that
-// panics or exits the goroutine keeps the hold (see releaseHold).
+// sync.Locker with TryLock other than a *sync.Mutex: one count taken back,
+// one Unlock; an Unlock that panics or exits the goroutine keeps the hold
+// (see releaseHold).
 func (l *Lock) releaseFast() error {
 	if !l.takeHold() {
 		return errs.Errorf("%s: %w", l.typ, ErrNotLocked)
 	}
-	if l.mu != nil {
-		l.mu.Unlock()
-	} else {
-		l.unlockKeeping()
-	}
-	if l.tries.n.Load() != 0 {
-		l.tries.wake()
-	}
+	l.unlockKeeping()
+	l.tries.released()
 	return nil
 }
 
@@ -970,14 +968,12 @@ func (l *Lock) doCanonical(ctx context.Context, fn func(context.Context) error) 
 // and Release, the same steps as Do's without its branches for other
 // forms (a sync.Locker has no Lost, no owner check).
 func (l *Lock) doFast(ctx context.Context, fn func(context.Context) error) (err error) {
-	if !l.tookFast(ctx) {
-		ok, err := l.acquireSlow(ctx)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return errs.Errorf("%s: %w", l.typ, ErrNotAcquired)
-		}
+	ok, err := l.Acquire(ctx)
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return errs.Errorf("%s: %w", l.typ, ErrNotAcquired)
 	}
 	defer func() { // also when fn panics or exits the goroutine
 		if rerr := l.Release(ctx); rerr != nil {
