@@ -52,6 +52,7 @@ var contract = []clause{
 	{"Lock.Do canonical / direct", "LockDoCanonical/mixin", "LockDoCanonical/direct", 1.3, 0, true},
 	{"Await / direct", "Await/mixin", "Await/direct", 1.3, 1.7, true},
 	{"Await over *sync.WaitGroup / its Wait", "Await/waitgroup/mixin", "Await/waitgroup/direct", 1.3, 4.0, true},
+	{"Composer's Await over Wait(ctx) (int, error)", "ComposedAwait/mixin", "ComposedAwait/direct", 1.3, 4.5, true},
 	{"Lock.Do over *sync.Mutex / direct", "LockDo/mixin", "LockDo/direct", 1.3, 2.2, true},
 	{"Lock.Do over *sync.Mutex / reflect.Call proxy", "LockDo/mixin", "LockDo/reflect-call", 0.05, 0.1, true},
 	{"Lock Acquire+Release over *sync.Mutex / sync.Mutex", "LockAcquireRelease/mixin", "LockAcquireRelease/direct", 3.0, 0, true},
