@@ -139,87 +139,63 @@ func TestHotPathMixedOpsWithStrayReleases(t *testing.T) {
 }
 
 // Two goroutines hammer the lock with ctx.Background (the hot path; once
-// the queue is hungry, acquireSlow's blocking Lock); callers with a
+// the queue is hungry, the slow path) or with deadlines; callers with a
 // deadline queue in the tryQueue and must still get the lock ("no caller
-// starves"). They did not: a Background caller turned away by the hunger
-// flag blocked in the value's Lock, past the tryQueue, and sync.Mutex hands
-// the lock to blocked Lock callers (its starvation mode makes every TryLock
-// fail), so the queued caller's TryLock never won; 9 of 10 timed out. A
-// Background caller now queues behind callers with a ctx. Control: the
-// same load with deadline ctxs on the hot goroutines.
-func TestHotPathDeadlineCallerNotStarvedByBackgroundHolders(t *testing.T) {
-	run := func(t *testing.T, v any, hot func() context.Context) {
-		l, err := adapters.NewLock(v)
-		require.NoError(t, err)
-		var stops []func()
-		for range 2 {
-			stops = append(stops, repeat(func() {
-				ctx := hot()
-				_ = l.Do(ctx, func(context.Context) error {
-					time.Sleep(200 * time.Microsecond)
-					return nil
-				})
-			}))
-		}
-		failed, tries := 0, 0
-		var worst time.Duration
-		for range 10 {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			start := time.Now()
-			ok, err := l.Acquire(ctx)
-			worst = max(worst, time.Since(start))
-			tries++
-			if err != nil || !ok {
-				failed++
-			} else {
-				require.NoError(t, l.Release(ctx))
+// starves"). With Background holders they did not: a Background caller
+// turned away by the hunger flag blocked in the value's Lock, past the
+// tryQueue, and sync.Mutex hands the lock to blocked Lock callers (its
+// starvation mode makes every TryLock fail), so the queued caller's TryLock
+// never won; 9 of 10 timed out. A Background caller now queues behind
+// callers with a ctx.
+func TestHotPathDeadlineCallerNotStarved(t *testing.T) {
+	background := func() (context.Context, context.CancelFunc) { return context.Background(), func() {} }
+	deadline := func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(context.Background(), time.Minute)
+	}
+	for _, tt := range []struct {
+		name string
+		v    func() any
+		hot  func() (context.Context, context.CancelFunc)
+	}{
+		{"*sync.Mutex, Background holders", func() any { return &sync.Mutex{} }, background},
+		{"TryLock locker, Background holders", func() any { return &faultyTryLocker{} }, background},
+		{"*sync.Mutex, deadline holders", func() any { return &sync.Mutex{} }, deadline},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			l, err := adapters.NewLock(tt.v())
+			require.NoError(t, err)
+			var stops []func()
+			for range 2 {
+				stops = append(stops, repeat(func() {
+					ctx, cancel := tt.hot()
+					defer cancel()
+					_ = l.Do(ctx, func(context.Context) error {
+						time.Sleep(200 * time.Microsecond)
+						return nil
+					})
+				}))
 			}
-			cancel()
-			time.Sleep(time.Millisecond)
-		}
-		for _, s := range stops {
-			s()
-		}
-		assert.Zero(t, failed, "%d of %d deadline callers starved for 1s (worst %v)", failed, tries, worst)
-		t.Logf("worst wait %v", worst)
+			failed := 0
+			var worst time.Duration
+			for range 10 {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				start := time.Now()
+				ok, err := l.Acquire(ctx)
+				worst = max(worst, time.Since(start))
+				if err != nil || !ok {
+					failed++
+				} else {
+					require.NoError(t, l.Release(ctx))
+				}
+				cancel()
+				time.Sleep(time.Millisecond)
+			}
+			for _, s := range stops {
+				s()
+			}
+			assert.Zero(t, failed, "%d of 10 deadline callers starved for 1s (worst %v)", failed, worst)
+		})
 	}
-	background := func() context.Context { return context.Background() }
-	t.Run("*sync.Mutex, Background holders", func(t *testing.T) { run(t, &sync.Mutex{}, background) })
-	t.Run("TryLock locker, Background holders", func(t *testing.T) { run(t, &faultyTryLocker{}, background) })
-}
-
-// Control for the test above: hot holders with a ctx that can end go
-// through the tryQueue too, and nobody starves.
-func TestHotPathDeadlineCallerServedBesideDeadlineHolders(t *testing.T) {
-	l, err := adapters.NewLock(&sync.Mutex{})
-	require.NoError(t, err)
-	var stops []func()
-	for range 2 {
-		stops = append(stops, repeat(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			_ = l.Do(ctx, func(context.Context) error {
-				time.Sleep(200 * time.Microsecond)
-				return nil
-			})
-		}))
-	}
-	failed := 0
-	for range 10 {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		ok, err := l.Acquire(ctx)
-		if err != nil || !ok {
-			failed++
-		} else {
-			require.NoError(t, l.Release(ctx))
-		}
-		cancel()
-		time.Sleep(time.Millisecond)
-	}
-	for _, s := range stops {
-		s()
-	}
-	assert.Zero(t, failed)
 }
 
 // A TryLock that panics or exits the goroutine on the hot path: nothing
