@@ -163,3 +163,26 @@ func ExampleNewExecContext() {
 	// context deadline exceeded
 	// closed
 }
+
+// Invoice is a plugin's result type.
+type Invoice struct{ Total int }
+
+// invoiceJob is the plugin's job: its Wait returns the plugin's own type,
+// which no proxy of T = any (the Composer's) can bind by a type assertion.
+type invoiceJob struct{}
+
+func (invoiceJob) Wait(context.Context) (*Invoice, error) { return &Invoice{Total: 42}, nil }
+
+func ExampleRegisterType() {
+	// In the plugin's init function: the proxies of T = any call the job's
+	// Wait directly, without reflection.
+	adapters.RegisterType[*Invoice]()
+
+	a, err := adapters.NewAwaitable[any](invoiceJob{}) // what the Composer makes
+	if err != nil {
+		panic(err)
+	}
+	v, err := a.Await(context.Background())
+	fmt.Println(v.(*Invoice).Total, err)
+	// Output: 42 <nil>
+}
