@@ -6,11 +6,13 @@
 //
 // Each constructor checks the value once per dynamic type and binds its
 // methods to typed funcs by interface assertion, so calls through a proxy
-// make no reflect.Value.Call. The one exception: a method whose shape has T
-// in it, on a proxy whose T is an interface type (the Composer's [any]) and
-// whose method names a concrete type (Enter() *os.File) is called through
-// reflection; use the typed constructor (NewContext[*os.File]) for the fast
-// path.
+// make no reflect.Value.Call. A method whose shape has T in it, on a proxy
+// whose T is any (the Composer's) and whose method names a concrete type X
+// (Wait(ctx) (int, error), Enter() *os.File), is bound through code compiled
+// for X when X is registered (RegisterType; the predeclared types are), and
+// called through reflection otherwise; so is one on a proxy whose T is
+// another interface type. The typed constructor (NewContext[*os.File]) is
+// the fastest path of all.
 //
 // Proxies are safe for concurrent use as far as the wrapped value is, and
 // must be made by their constructors: the methods of a zero or nil proxy
