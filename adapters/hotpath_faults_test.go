@@ -233,34 +233,34 @@ func TestHotPathTryLockPanicAndGoexitOnHotPath(t *testing.T) {
 // and Do keep the hold (Locked true), a retry releases it.
 func TestHotPathUnlockFaultsOnHotPath(t *testing.T) {
 	ctx := context.Background()
-	t.Run("panic in Release", func(t *testing.T) {
-		v := &faultyTryLocker{}
-		l, _ := adapters.NewLock(v)
-		ok, err := l.Acquire(ctx)
-		require.True(t, ok)
-		require.NoError(t, err)
-		v.unlockPanics.Store(1)
-		require.Panics(t, func() { _ = l.Release(ctx) })
-		assert.True(t, l.Locked())
-		require.NoError(t, l.Release(ctx))
-		assert.False(t, l.Locked())
-		assert.True(t, v.mu.TryLock())
-	})
-	t.Run("goexit in Release", func(t *testing.T) {
-		v := &faultyTryLocker{}
-		l, _ := adapters.NewLock(v)
-		ok, err := l.Acquire(ctx)
-		require.True(t, ok)
-		require.NoError(t, err)
-		v.unlockGoexit.Store(1)
-		done := make(chan struct{})
-		go func() { defer close(done); _ = l.Release(ctx) }()
-		<-done
-		assert.True(t, l.Locked())
-		require.NoError(t, l.Release(ctx))
-		assert.False(t, l.Locked())
-		assert.True(t, v.mu.TryLock())
-	})
+	for _, tt := range []struct {
+		name    string
+		arm     func(v *faultyTryLocker)
+		release func(t *testing.T, l *adapters.Lock) // a release that fails by the fault armed
+	}{
+		{"panic in Release", func(v *faultyTryLocker) { v.unlockPanics.Store(1) }, func(t *testing.T, l *adapters.Lock) {
+			require.Panics(t, func() { _ = l.Release(ctx) })
+		}},
+		{"goexit in Release", func(v *faultyTryLocker) { v.unlockGoexit.Store(1) }, func(t *testing.T, l *adapters.Lock) {
+			done := make(chan struct{})
+			go func() { defer close(done); _ = l.Release(ctx) }()
+			<-done
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			v := &faultyTryLocker{}
+			l, _ := adapters.NewLock(v)
+			ok, err := l.Acquire(ctx)
+			require.True(t, ok)
+			require.NoError(t, err)
+			tt.arm(v)
+			tt.release(t, l)
+			assert.True(t, l.Locked(), "a release that failed ended no hold")
+			require.NoError(t, l.Release(ctx), "and a retry releases it")
+			assert.False(t, l.Locked())
+			assert.True(t, v.mu.TryLock(), "the value's mutex is free")
+		})
+	}
 	t.Run("panic in Do's release, fn panicked too", func(t *testing.T) {
 		v := &faultyTryLocker{}
 		l, _ := adapters.NewLock(v)

@@ -18,23 +18,6 @@ import (
 // with no result called in place. These tests hold them to what the slow
 // paths promise.
 
-// tryLocker is a sync.Locker with TryLock that is not a standard mutex: the
-// hot path's interface branch. Its Unlock panics while panics > 0, without
-// unlocking.
-type tryLocker struct {
-	mu     sync.Mutex
-	panics atomic.Int32
-}
-
-func (l *tryLocker) Lock()         { l.mu.Lock() }
-func (l *tryLocker) TryLock() bool { return l.mu.TryLock() }
-func (l *tryLocker) Unlock() {
-	if l.panics.Add(-1) >= 0 {
-		panic("unlock broke")
-	}
-	l.mu.Unlock()
-}
-
 // hotLockers are the values the hot path covers.
 func hotLockers() []struct {
 	name string
@@ -46,7 +29,7 @@ func hotLockers() []struct {
 	}{
 		{"*sync.Mutex", func() any { return &sync.Mutex{} }},
 		{"*sync.RWMutex", func() any { return &sync.RWMutex{} }},
-		{"a TryLock locker", func() any { return &tryLocker{} }},
+		{"a TryLock locker", func() any { return &faultyTryLocker{} }},
 	}
 }
 
@@ -83,23 +66,6 @@ func TestLockHotPathReleasesOneHoldOnceUnderConcurrentReleases(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestLockHotPathPanickingUnlockKeepsTheHold(t *testing.T) {
-	ctx := context.Background()
-	v := &tryLocker{}
-	l, err := adapters.NewLock(v)
-	require.NoError(t, err)
-	ok, err := l.Acquire(ctx)
-	require.NoError(t, err)
-	require.True(t, ok)
-
-	v.panics.Store(1)
-	assert.PanicsWithValue(t, "unlock broke", func() { _ = l.Release(ctx) })
-	assert.True(t, l.Locked(), "a release that panicked ended no hold")
-	require.NoError(t, l.Release(ctx), "and a retry releases it")
-	assert.False(t, l.Locked())
-	assert.True(t, v.mu.TryLock(), "the value's mutex is free")
 }
 
 func TestLockHotPathTurnsAsideForAnObserverAttachedLater(t *testing.T) {
