@@ -102,7 +102,7 @@ func AwaitableSpec() validate.Spec { return awaitableKind.copySpec() }
 type Awaitable[T any] struct {
 	value  any
 	waitT  waiterT[T]                       // the canonical shape: called directly, one indirect call
-	direct waiterT[T]                       // waitT when unobserved: Await's hot path, one load and one call
+	direct waiterT[T]                       // what Await calls: waitT, plainAwait or slowAwait (see bindHot)
 	wait   func(context.Context) (T, error) // other ctx-aware shapes: called in the caller's goroutine
 	done   func() <-chan struct{}           // Done-channel form
 	err    func() error
@@ -232,15 +232,13 @@ func (s *slowAwait[T]) Wait(ctx context.Context) (T, error) {
 // bindHot sets what Await calls from what is bound: called again when an
 // observer is attached (the hot paths are unobserved).
 func (a *Awaitable[T]) bindHot() {
+	a.direct = (*slowAwait[T])(a)
 	switch {
-	case a.probe != nil:
-		a.direct = (*slowAwait[T])(a)
+	case a.probe != nil: // observed: the slow path times it
 	case a.waitT != nil:
 		a.direct = a.waitT
 	case a.plain != nil:
 		a.direct = (*plainAwait[T])(a)
-	default:
-		a.direct = (*slowAwait[T])(a)
 	}
 }
 

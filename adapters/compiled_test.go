@@ -186,3 +186,36 @@ func TestRegisteredTypesAreCalledWithoutReflection(t *testing.T) {
 	e.Set(7) // (an int below 256 boxes without allocating)
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _, _ = e.Get() }), "an event's Get over an int")
 }
+
+// runes is a named type whose underlying type, []int32, is unnamed: a value
+// of it may be passed where a []int32 is taken.
+type runes []int32
+
+// bytesOf is a named []byte, as json.RawMessage is.
+type bytesOf []byte
+
+func TestCompiledSetTakesWhatReflectionTakes(t *testing.T) {
+	// []byte is registered (compiled); []int32 is not (reflection). Each
+	// Set takes a value of a named type assignable to its parameter, nil,
+	// and refuses any other type, alike.
+	for _, tt := range []struct {
+		name    string
+		event   any
+		named   any
+		another any
+	}{
+		{"compiled", adapters.NewValueEvent[[]byte](), bytesOf("x"), "x"},
+		{"reflected", adapters.NewValueEvent[[]int32](), runes{'x'}, "x"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := adapters.NewEvent[any](tt.event)
+			require.NoError(t, err)
+			require.NoError(t, e.TrySet(tt.named), "a named type assignable to the parameter")
+			got, err := e.Get()
+			require.NoError(t, err)
+			assert.Len(t, got, 1)
+			require.NoError(t, e.TrySet(nil), "nil for a slice")
+			assert.ErrorIs(t, e.TrySet(tt.another), adapters.ErrType)
+		})
+	}
+}

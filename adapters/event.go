@@ -247,10 +247,10 @@ func (e *Event[T]) bindFollowers(v any) {
 	f, ok := v.(anyFollower)
 	if !ok {
 		if e.until == nil {
-			e.until = compiledUntil[T](v)
-		}
-		if e.until == nil {
-			e.until = untilByReflect[T](v)
+			// Compiled for the value's X (RegisterType), else by reflection.
+			if e.until = compiledUntil[T](v); e.until == nil {
+				e.until = untilByReflect[T](v)
+			}
 		}
 		return
 	}

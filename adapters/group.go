@@ -220,10 +220,9 @@ func (g *Group) Go(fn func(ctx context.Context) error) {
 	}
 	err := g.executor().Submit(r.ctx, t.run)
 	if err != nil {
-		submitted := t.submitted
 		err = errs.Errorf("group task not started: %w", err)
 		if g.probe != nil {
-			g.probe.taskNotRun(ctx, submitted, err)
+			g.probe.taskNotRun(ctx, t.submitted, err)
 		}
 		g.finish(ctx, r, err, nil)
 	}
