@@ -2,6 +2,7 @@ package adapters
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -14,32 +15,31 @@ import (
 // second calls undo with fn's result, so that what fn acquired or entered for
 // a caller that left is given back exactly once. A panic in fn is re-raised
 // in a waiting caller as a *PanicError, and a runtime.Goexit in fn reaches it
-// as ErrGoexit; a caller that already left cannot receive either, and it is
-// dropped. If start fails, its error is returned and fn never runs.
+// as ErrGoexit; a caller that already left cannot receive either, and it
+// goes to the fault handler, as does a panic in an undo. If start fails, its
+// error is returned and fn never runs.
 func callAbandonable[R any](ctx context.Context, start func(func()) error, fn func() R, undo func(R)) (R, error) {
-	const (
-		waiting int32 = iota
-		gaveUp
-		delivered
-	)
 	type outcome struct {
 		r        R
 		err      error // ErrGoexit when fn called runtime.Goexit
 		panicked *PanicError
 	}
-	var state atomic.Int32
+	var h handoff
 	result := make(chan outcome, 1)
 	err := start(func() {
 		var out outcome
-		guard(func() { out.r = fn() }, func(pe *PanicError, goexit bool) {
+		doorAbandon.guard(func() { out.r = fn() }, func(pe *PanicError, goexit bool) {
 			out.panicked = pe
 			if goexit {
 				out.err = ErrGoexit
 			}
-			if !state.CompareAndSwap(waiting, delivered) {
-				if out.panicked == nil && out.err == nil { // fn returned: give back what it got
-					undo(out.r)
+			if !h.deliver() {
+				// The caller left: give back what fn got, and report
+				// what nobody can receive.
+				if out.panicked == nil && out.err == nil {
+					doorUndo.contain(func() { undo(out.r) })
 				}
+				doorAbandon.drop(pe, goexit)
 				return
 			}
 			result <- out
@@ -57,14 +57,19 @@ func callAbandonable[R any](ctx context.Context, start func(func()) error, fn fu
 		return out.r, out.err
 	case <-ctx.Done():
 	}
-	if state.CompareAndSwap(waiting, gaveUp) {
+	if h.leave() {
 		return zero, ctx.Err()
 	}
 	// fn delivered just as ctx ended: the caller leaves, and the undo runs
 	// on a goroutine of its own (an Exit may block: the caller must not
-	// wait past its ctx for it); a panic there has nobody to go to.
-	if out := <-result; out.panicked == nil && out.err == nil {
-		go guard(func() { undo(out.r) }, func(*PanicError, bool) {})
+	// wait past its ctx for it); a panic there has nobody to go to and is
+	// reported. A panic of fn's own still reaches this caller.
+	out := <-result
+	switch {
+	case out.panicked != nil:
+		panic(out.panicked)
+	case out.err == nil:
+		doorUndo.spawn(func() { undo(out.r) }, doorUndo.drop)
 	}
 	return zero, ctx.Err()
 }
@@ -101,7 +106,7 @@ func (q *acquireQueue) acquire(ctx context.Context, block func() (bool, error), 
 	q.waiters = append(q.waiters, w)
 	if !q.running {
 		q.running = true
-		go q.loop(block, giveBack)
+		q.spawn(block, giveBack)
 	}
 	q.mu.Unlock()
 	select {
@@ -126,25 +131,30 @@ func (q *acquireQueue) acquire(ctx context.Context, block func() (bool, error), 
 	return false, ctx.Err()
 }
 
-// loop acquires once if a caller waits, then hands on to a new goroutine if
-// another does.
-func (q *acquireQueue) loop(block func() (bool, error), giveBack func()) {
-	if q.wanted() {
-		guard(func() {
-			ok, err := block()
-			q.deliver(acquired{ok: ok, err: err}, giveBack)
-			q.handOn(block, giveBack)
-		}, func(pe *PanicError, goexit bool) {
-			switch {
-			case pe != nil:
-				q.deliver(acquired{panicked: pe}, giveBack)
-				q.handOn(block, giveBack)
-			case goexit: // this goroutine is ending
-				q.deliver(acquired{err: ErrGoexit}, giveBack)
-				q.handOn(block, giveBack)
-			}
-		})
-	}
+// spawn starts the acquiring goroutine: it acquires once if a caller waits,
+// delivers the outcome (a panic or runtime.Goexit in block as a value), then
+// hands on to a new goroutine if another caller waits.
+func (q *acquireQueue) spawn(block func() (bool, error), giveBack func()) {
+	var r acquired
+	ran := false
+	doorAcquirer.spawn(func() {
+		if !q.wanted() { // nobody waits: the goroutine stops
+			return
+		}
+		ran = true
+		r.ok, r.err = block()
+	}, func(pe *PanicError, goexit bool) {
+		switch {
+		case pe != nil:
+			r = acquired{panicked: pe}
+		case goexit: // this goroutine is ending
+			r = acquired{err: ErrGoexit}
+		case !ran:
+			return
+		}
+		q.deliver(r, giveBack)
+		q.handOn(block, giveBack)
+	})
 }
 
 // handOn starts a new acquiring goroutine if a caller waits, else notes that
@@ -152,7 +162,7 @@ func (q *acquireQueue) loop(block func() (bool, error), giveBack func()) {
 func (q *acquireQueue) handOn(block func() (bool, error), giveBack func()) {
 	q.mu.Lock()
 	if q.running = len(q.waiters) > 0; q.running {
-		go q.loop(block, giveBack)
+		q.spawn(block, giveBack)
 	}
 	q.mu.Unlock()
 }
@@ -174,6 +184,7 @@ func (q *acquireQueue) deliver(r acquired, giveBack func()) {
 		if r.ok && r.panicked == nil {
 			giveBack()
 		}
+		doorAcquirer.drop(r.panicked, errors.Is(r.err, ErrGoexit))
 		return
 	}
 	w := q.waiters[0]
@@ -230,7 +241,7 @@ func (q *tryQueue) acquire(ctx context.Context, l interface{ TryLock() bool }) (
 		if !q.first(w) {
 			continue
 		}
-		if l.TryLock() {
+		if q.try(w, l) {
 			q.leave(w, false)
 			return true, nil
 		}
@@ -238,6 +249,14 @@ func (q *tryQueue) acquire(ctx context.Context, l interface{ TryLock() bool }) (
 			q.hungry.Store(true)
 		}
 	}
+}
+
+// try calls TryLock for w, the first caller; a TryLock that panics or calls
+// runtime.Goexit takes w out of the queue (waking the next) before the panic
+// goes on to w's caller, so that nobody waits behind a caller that left.
+func (q *tryQueue) try(w chan struct{}, l interface{ TryLock() bool }) (ok bool) {
+	doorTryLock.call(func() { ok = l.TryLock() }, func() { q.leave(w, true) })
+	return ok
 }
 
 // hungryAfter is how long the first caller in a tryQueue waits before new

@@ -212,14 +212,20 @@ func (a *Awaitable[T]) Value() any {
 func (a *Awaitable[T]) Await(ctx context.Context) (T, error) {
 	// The hot path: one call through the interface, to the value's own Wait
 	// (the canonical shape, unobserved), to plainAwait or to slowAwait.
-	if a == nil || a.direct == nil {
+	if a == nil || a.direct == nil || ctx == nil {
 		var zero T
+		if a != nil && a.direct != nil {
+			return zero, errAwaitNilCtx
+		}
 		return zero, errAwaitableUnusable
 	}
 	return a.direct.Wait(ctx)
 }
 
-var errAwaitableUnusable = errUnusable("Awaitable")
+var (
+	errAwaitableUnusable = errUnusable("Awaitable")
+	errAwaitNilCtx       = nilCtx("Awaitable.Await")
+)
 
 // slowAwait is an Awaitable whose Wait is awaitSlow: the direct waiter of a
 // proxy whose value's Wait is not the canonical shape or is observed.
@@ -298,20 +304,22 @@ func (a *Awaitable[T]) await(ctx context.Context) (T, error) {
 // ctx ends (for a ctx-aware Wait, when the Wait honours ctx).
 func (a *Awaitable[T]) Chan(ctx context.Context) <-chan Result[T] {
 	ch := make(chan Result[T], 1)
-	go func() {
-		var r Result[T]
-		// A panic or a runtime.Goexit in the value's Wait still delivers:
-		// a *PanicError, or ErrGoexit.
-		guard(func() { r.Value, r.Err = a.Await(ctx) }, func(pe *PanicError, goexit bool) {
-			switch {
-			case pe != nil:
-				r = Result[T]{Err: pe}
-			case goexit:
-				r = Result[T]{Err: ErrGoexit}
-			}
-			ch <- r
-		})
-	}()
+	if ctx == nil {
+		ch <- Result[T]{Err: nilCtx("Awaitable.Chan")}
+		return ch
+	}
+	var r Result[T]
+	// A panic or a runtime.Goexit in the value's Wait still delivers: a
+	// *PanicError, or ErrGoexit.
+	doorChan.spawn(func() { r.Value, r.Err = a.Await(ctx) }, func(pe *PanicError, goexit bool) {
+		switch {
+		case pe != nil:
+			r = Result[T]{Err: pe}
+		case goexit:
+			r = Result[T]{Err: ErrGoexit}
+		}
+		ch <- r
+	})
 	return ch
 }
 
@@ -364,10 +372,10 @@ func (f *flight[T]) do(ctx context.Context) (T, error) {
 		c.waiters++
 		if ctx.Done() == nil { // this caller can never give up: run here
 			f.mu.Unlock()
-			f.run(c)
+			f.run(c, false)
 			return c.result()
 		}
-		go f.run(c)
+		f.run(c, true)
 	default:
 		c.waiters++
 	}
@@ -388,16 +396,19 @@ func (f *flight[T]) do(ctx context.Context) (T, error) {
 	return zero, ctx.Err()
 }
 
-// run calls fn and publishes its outcome, also when fn panics or exits the goroutine.
-func (f *flight[T]) run(c *call[T]) {
+// run calls fn and publishes its outcome, also when fn panics or exits the
+// goroutine: on the caller's goroutine, or on one of its own when spawned.
+func (f *flight[T]) run(c *call[T], spawned bool) {
 	var val T
 	var err error
-	guard(func() { val, err = f.fn() }, func(pe *PanicError, goexit bool) {
+	body := func() { val, err = f.fn() }
+	settle := func(pe *PanicError, goexit bool) {
 		if goexit {
 			err = ErrGoexit
 		}
 		f.mu.Lock()
 		c.val, c.err, c.panicked, c.finished = val, err, pe, true
+		unseen := c.waiters == 0 && !f.keep
 		if !f.keep {
 			// Only a future keeps its outcome: a Wait that may be called
 			// again (a re-armed sync.WaitGroup) is, by the next Await,
@@ -406,7 +417,15 @@ func (f *flight[T]) run(c *call[T]) {
 		}
 		f.mu.Unlock()
 		close(c.done)
-	})
+		if unseen { // every caller gave up: nobody receives a panic
+			doorAwait.drop(pe, goexit)
+		}
+	}
+	if spawned {
+		doorAwait.spawn(body, settle)
+		return
+	}
+	doorAwait.guard(body, settle)
 }
 
 func (c *call[T]) result() (T, error) {

@@ -150,7 +150,10 @@ func eraseSet[X any](s setFn[X]) setFn[any] {
 		if err != nil {
 			return errs.Errorf("%v: %w", err, ErrType)
 		}
-		return s.fn(arg.Convert(param).Interface().(X))
+		// (comma-ok: a nil for an interface X is X's zero value, which
+		// Interface gives as nil)
+		x, _ := arg.Convert(param).Interface().(X)
+		return s.fn(x)
 	}}
 }
 

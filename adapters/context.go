@@ -120,27 +120,34 @@ func awaitStopped(ctx context.Context, task any) error {
 		pe  *PanicError
 	}
 	done := make(chan outcome, 1)
-	go func() {
-		var out outcome
-		// A panic or runtime.Goexit in the task's Wait reaches Exit's
-		// caller (as a *PanicError, or ErrGoexit), never the process.
-		guard(func() { out.err = w.Wait() }, func(pe *PanicError, goexit bool) {
-			out.pe = pe
-			if goexit {
-				out.err = ErrGoexit
-			}
-			done <- out
-		})
-	}()
-	select {
-	case out := <-done:
-		if out.pe != nil {
-			panic(out.pe)
+	var out outcome
+	var h handoff
+	// A panic or runtime.Goexit in the task's Wait reaches Exit's caller
+	// (as a *PanicError, or ErrGoexit), never the process; once that
+	// caller has left, the fault handler.
+	doorStopWait.spawn(func() { out.err = w.Wait() }, func(pe *PanicError, goexit bool) {
+		out.pe = pe
+		if goexit {
+			out.err = ErrGoexit
 		}
-		return out.err
+		if !h.deliver() {
+			doorStopWait.drop(pe, goexit)
+			return
+		}
+		done <- out
+	})
+	select {
+	case <-done:
 	case <-ctx.Done():
-		return errs.Errorf("%T: Exit's ctx ended before the stop completed: %w", task, ctx.Err())
+		if h.leave() {
+			return errs.Errorf("%T: Exit's ctx ended before the stop completed: %w", task, ctx.Err())
+		}
+		<-done
 	}
+	if out.pe != nil {
+		panic(out.pe)
+	}
+	return out.err
 }
 
 // enterMethod is the optional Enter, in the shapes that yield a T.
@@ -218,10 +225,15 @@ func bindGracefulStop(v any, m *validate.Match) exitFunc {
 		done := make(chan struct{})
 		var panicked *PanicError
 		var exited bool
-		go guard(graceful, func(pe *PanicError, goexit bool) {
+		var h handoff
+		doorGraceful.spawn(graceful, func(pe *PanicError, goexit bool) {
 			// A panic or runtime.Goexit in GracefulStop reaches Exit's
-			// caller, never the process.
+			// caller, never the process; once that caller has left, the
+			// fault handler.
 			panicked, exited = pe, goexit
+			if !h.deliver() {
+				doorGraceful.drop(pe, goexit)
+			}
 			close(done)
 		})
 		var err error
@@ -235,7 +247,10 @@ func bindGracefulStop(v any, m *validate.Match) exitFunc {
 			select {
 			case <-done:
 			default:
-				return false, ctx.Err()
+				if h.leave() {
+					return false, ctx.Err()
+				}
+				<-done
 			}
 			err = ctx.Err()
 		}
@@ -398,6 +413,10 @@ func (c *Context[T]) Value() any {
 // yields, or the value itself when it has no Enter. A successful Enter must be
 // matched by one Exit.
 func (c *Context[T]) Enter(ctx context.Context) (T, error) {
+	if ctx == nil {
+		var zero T
+		return zero, nilCtx("Context.Enter")
+	}
 	if c != nil && c.probe != nil {
 		return c.observedEnter(ctx)
 	}
@@ -432,6 +451,9 @@ func (c *Context[T]) callExit(ctx context.Context, err error) (bool, error) {
 // suppresses the error; otherwise err, joined with any error Exit itself
 // returned.
 func (c *Context[T]) Exit(ctx context.Context, err error) error {
+	if ctx == nil {
+		return nilCtx("Context.Exit")
+	}
 	if c == nil || c.exit == nil {
 		return errUnusable("Context")
 	}
@@ -459,6 +481,9 @@ func exitResult(err error, suppress bool, xerr error) error {
 // with its original value, unless Exit suppresses it (then Do returns nil).
 // Do returns fn's error unless suppressed, joined with Exit's own.
 func (c *Context[T]) Do(ctx context.Context, fn func(context.Context, T) error) (result error) {
+	if ctx == nil {
+		return nilCtx("Context.Do")
+	}
 	if c == nil || c.exit == nil {
 		return errUnusable("Context")
 	}
@@ -478,28 +503,21 @@ func (c *Context[T]) Do(ctx context.Context, fn func(context.Context, T) error) 
 	if err != nil {
 		return err
 	}
-	completed := false
-	defer func() {
-		if completed {
-			return
-		}
-		// fn panicked or called runtime.Goexit: Exit sees it, then it goes on
-		// unless Exit suppresses a panic.
-		r := recover()
-		if r == nil {
-			_, _ = c.callExit(ctx, ErrGoexit)
-			return
-		}
-		suppress, xerr := c.callExit(ctx, newPanicError(r))
-		if !suppress {
-			panic(r)
-		}
-		result = xerr
-	}()
-	err = fn(ctx, val)
-	completed = true
-	var suppress bool
+	// fn panicked or called runtime.Goexit: Exit sees it, then it goes on
+	// unless Exit suppresses a panic.
 	var xerr error
+	if doorDoBody.suppressible(func() { err = fn(ctx, val) }, func(pe *PanicError, goexit bool) bool {
+		if goexit {
+			_, _ = c.callExit(ctx, ErrGoexit)
+			return false
+		}
+		var suppress bool
+		suppress, xerr = c.callExit(ctx, pe)
+		return suppress
+	}) {
+		return xerr
+	}
+	var suppress bool
 	if c.exitC != nil {
 		suppress, xerr = c.exitC.Exit(ctx, err)
 	} else {

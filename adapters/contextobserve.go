@@ -69,25 +69,19 @@ func (c *Context[T]) observedDo(ctx context.Context, fn func(context.Context, T)
 	}
 	p := c.probe
 	start := now()
-	completed := false
-	defer func() {
-		if completed {
-			return
-		}
-		r := recover()
+	var xerr error
+	if doorDoBody.suppressible(func() { err = fn(ctx, val) }, func(pe *PanicError, goexit bool) bool {
 		p.report(ctx, OpDo, OutcomePanicked, time.Duration(now()-start), nil)
-		if r == nil {
+		if goexit {
 			_, _ = c.timedExit(ctx, ErrGoexit)
-			return
+			return false
 		}
-		suppress, xerr := c.timedExit(ctx, newPanicError(r))
-		if !suppress {
-			panic(r)
-		}
-		result = xerr
-	}()
-	err = fn(ctx, val)
-	completed = true
+		var suppress bool
+		suppress, xerr = c.timedExit(ctx, pe)
+		return suppress
+	}) {
+		return xerr
+	}
 	p.timed(ctx, OpDo, start, err)
 	suppress, xerr := c.timedExit(ctx, err)
 	return exitResult(err, suppress, xerr)

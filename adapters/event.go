@@ -362,6 +362,10 @@ func (e *Event[T]) TryClear() error {
 // WaitForNext waits for the next Set, even when a value is held, and returns
 // its value; ctx.Err() when ctx ends first.
 func (e *Event[T]) WaitForNext(ctx context.Context) (T, error) {
+	if ctx == nil {
+		var zero T
+		return zero, nilCtx("Event.WaitForNext")
+	}
 	if !e.usable() {
 		var zero T
 		return zero, errUnusable("Event")
@@ -375,6 +379,10 @@ func (e *Event[T]) WaitForNext(ctx context.Context) (T, error) {
 // one step; with neither, a Set between them is missed and Wait waits for
 // the one after.
 func (e *Event[T]) Wait(ctx context.Context) (T, error) {
+	if ctx == nil {
+		var zero T
+		return zero, nilCtx("Event.Wait")
+	}
 	if e != nil && e.probe != nil {
 		return e.observedWait(ctx)
 	}
@@ -449,6 +457,9 @@ var ErrNotComparable = errors.New("mixin: values are not comparable (give WithEq
 // event without, it reads, then waits for each next Set: a Set in between
 // can be missed.
 func (e *Event[T]) WaitForValue(ctx context.Context, v T, opts ...WaitOption[T]) error {
+	if ctx == nil {
+		return nilCtx("Event.WaitForValue")
+	}
 	if !e.usable() {
 		return errUnusable("Event")
 	}
@@ -557,6 +568,9 @@ func defaultEqual[T any](v T) (func(a, b T) bool, error) {
 // stream is skipped. Over other events, values set while the loop body runs
 // may be.
 func (e *Event[T]) Stream(ctx context.Context) iter.Seq[T] {
+	if ctx == nil {
+		return func(func(T) bool) {}
+	}
 	if e.usable() && e.seq != nil {
 		return e.seq(ctx)
 	}

@@ -120,6 +120,12 @@ func NewExecContext[T any](v any, opts ...ExecOption) (*ExecContext[T], error) {
 // run is the Runner: it runs fn on the executor and waits for it. When ctx
 // ends before fn could start (a full pool), fn does not run.
 func (x *ExecContext[T]) run(ctx context.Context, fn func()) error {
+	switch {
+	case ctx == nil:
+		return nilCtx("ExecContext.Runner")
+	case fn == nil:
+		return errNilFunc
+	}
 	return x.do(ctx, fn, false)
 }
 
@@ -131,43 +137,54 @@ func (x *ExecContext[T]) do(ctx context.Context, fn func(), mustRun bool) error 
 	done := make(chan struct{})
 	var pe *PanicError
 	var exited error
+	var h handoff
 	job := func() {
-		guard(fn, func(p *PanicError, goexit bool) {
+		doorExecWork.guard(fn, func(p *PanicError, goexit bool) {
 			pe = p
 			if goexit {
 				exited = ErrGoexit
 			}
+			if !h.deliver() { // the caller left: nobody receives a panic
+				doorExecWork.drop(p, goexit)
+			}
 			close(done)
 		})
 	}
-	err := x.exec.Submit(ctx, job)
+	var err error
+	doorExecutor.call(func() { err = x.exec.Submit(ctx, job) }, nil)
 	switch {
 	case err == nil:
 	case !mustRun:
 		return err
 	case ctx.Err() != nil:
-		go exitLater(x.exec, context.WithoutCancel(ctx), job)
+		h.leave()
+		doorExecutor.spawn(func() { exitLater(x.exec, context.WithoutCancel(ctx), job) }, doorExecutor.drop)
 		return ctx.Err()
 	default: // the executor refuses work (closed): run it anyway
-		go job()
+		doorExecWork.spawn(job, doorExecWork.drop)
 	}
 	select {
 	case <-done:
-		if pe != nil {
-			panic(pe)
-		}
-		return exited
 	case <-ctx.Done():
-		return ctx.Err()
+		if h.leave() {
+			return ctx.Err()
+		}
+		<-done
 	}
+	if pe != nil {
+		panic(pe)
+	}
+	return exited
 }
 
 // exitLater submits an Exit whose caller could not wait for a place, waiting
 // as long as the place takes; an executor that refuses it outright (closed)
-// has it run on a goroutine of its own. A panic in it has nobody to go to and
-// is dropped.
+// has it run here. A panic in it, or in Submit (which may or may not have
+// started it: it is not run twice), has nobody to go to and goes to the
+// fault handler.
 func exitLater(exec Executor, ctx context.Context, job func()) {
-	if exec.Submit(ctx, job) != nil {
+	var err error
+	if doorExecutor.contain(func() { err = exec.Submit(ctx, job) }) && err != nil {
 		job()
 	}
 }
@@ -207,6 +224,10 @@ func (x *ExecContext[T]) Value() any {
 // returns ctx.Err() at once; an Enter that still completes is then matched by
 // one Exit, with ctx's error.
 func (x *ExecContext[T]) Enter(ctx context.Context) (T, error) {
+	if ctx == nil {
+		var zero T
+		return zero, nilCtx("ExecContext.Enter")
+	}
 	if !x.usable() {
 		var zero T
 		return zero, errUnusable("ExecContext")
@@ -219,6 +240,9 @@ func (x *ExecContext[T]) Enter(ctx context.Context) (T, error) {
 // Exit still runs, as soon as the executor has a place for it, and on a
 // goroutine of its own when the executor is closed.
 func (x *ExecContext[T]) Exit(ctx context.Context, err error) error {
+	if ctx == nil {
+		return nilCtx("ExecContext.Exit")
+	}
 	if !x.usable() {
 		return errUnusable("ExecContext")
 	}
@@ -228,6 +252,9 @@ func (x *ExecContext[T]) Exit(ctx context.Context, err error) error {
 // Do enters, runs fn in the caller's goroutine, and exits, as Context.Do
 // does, with Enter and Exit on the executor.
 func (x *ExecContext[T]) Do(ctx context.Context, fn func(context.Context, T) error) error {
+	if ctx == nil {
+		return nilCtx("ExecContext.Do")
+	}
 	if !x.usable() {
 		return errUnusable("ExecContext")
 	}

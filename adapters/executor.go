@@ -26,6 +26,9 @@ type GoExecutor struct{}
 // Submit starts fn on a new goroutine. It fails only when ctx has already
 // ended.
 func (GoExecutor) Submit(ctx context.Context, fn func()) error {
+	if ctx == nil {
+		return nilCtx("GoExecutor.Submit")
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -108,20 +111,23 @@ func (p *Pool) Size() int { return cap(p.slots) }
 // is free; on a closed pool, an error matching ErrClosed. fn never runs after
 // Submit returned an error.
 func (p *Pool) Submit(ctx context.Context, fn func()) error {
+	if ctx == nil {
+		return nilCtx("Pool.Submit")
+	}
 	if p == nil || p.slots == nil {
 		return errUnusable("Pool")
-	}
-	select {
-	case <-p.closed:
-		return ErrClosed
-	default:
-	}
-	if err := ctx.Err(); err != nil {
-		return err
 	}
 	var asked int64
 	if p.probe != nil {
 		asked = now()
+	}
+	select {
+	case <-p.closed:
+		return p.notRun(ctx, asked, ErrClosed)
+	default:
+	}
+	if err := ctx.Err(); err != nil {
+		return p.notRun(ctx, asked, err)
 	}
 	select {
 	case p.slots <- struct{}{}:
@@ -130,22 +136,26 @@ func (p *Pool) Submit(ctx context.Context, fn func()) error {
 	case <-p.closed:
 		return p.notRun(ctx, asked, ErrClosed)
 	}
-	if p.probe != nil {
-		p.probe.queuedFor(ctx, asked)
+	if p.probe == nil {
+		p.run.add()
+		doorPoolFunc.spawn(fn, p.settle)
+		return nil
 	}
+	p.probe.queuedFor(ctx, asked)
 	p.run.add()
-	go p.start(fn)
+	var started int64
+	doorPoolFunc.spawn(func() {
+		started = now()
+		fn()
+	}, func(pe *PanicError, goexit bool) {
+		p.probe.poolEnd(started, pe, goexit)
+		p.settle(pe, goexit)
+	})
 	return nil
 }
 
-// start runs fn on the pool's goroutine and frees its place when it ends.
-func (p *Pool) start(fn func()) { guard(fn, p.settle) }
-
 // settle records the first panic of the pool's functions and frees a place.
 func (p *Pool) settle(pe *PanicError, goexit bool) {
-	if p.probe != nil {
-		p.probe.poolEnd(pe, goexit)
-	}
 	if pe != nil {
 		p.mu.Lock()
 		if p.panic == nil {
@@ -171,6 +181,9 @@ func (p *Pool) Close() {
 // the first panic of a function, as a *PanicError, once. A Wait that gives up
 // leaves no goroutine behind.
 func (p *Pool) Wait(ctx context.Context) error {
+	if ctx == nil {
+		return nilCtx("Pool.Wait")
+	}
 	if p == nil || p.slots == nil {
 		return errUnusable("Pool")
 	}

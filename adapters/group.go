@@ -171,6 +171,9 @@ func (g *Group) Value() any {
 // group is not entered. Tasks started by Go before Enter keep running, and
 // are cancelled when Enter's ctx ends, as the later ones are.
 func (g *Group) Enter(ctx context.Context) error {
+	if ctx == nil {
+		return nilCtx("Group.Enter")
+	}
 	if g == nil {
 		return errUnusable("Group")
 	}
@@ -218,14 +221,28 @@ func (g *Group) Go(fn func(ctx context.Context) error) {
 	if g.probe != nil {
 		t.submitted = now()
 	}
-	err := g.executor().Submit(r.ctx, t.run)
+	var err error
+	// An executor that panics has not started the task (as far as anyone
+	// can tell): it is counted as not run, then the panic goes on to Go's
+	// caller.
+	doorExecutor.call(func() { err = g.executor().Submit(r.ctx, t.run) }, func() {
+		g.notStarted(ctx, r, t, errs.Errorf("group task not started: the executor panicked"))
+	})
 	if err != nil {
-		err = errs.Errorf("group task not started: %w", err)
-		if g.probe != nil {
-			g.probe.taskNotRun(ctx, t.submitted, err)
-		}
-		g.finish(ctx, r, err, nil)
+		g.notStarted(ctx, r, t, errs.Errorf("group task not started: %w", err))
 	}
+}
+
+// notStarted records a task its executor did not start, unless it started
+// after all (an executor that panicked after starting it).
+func (g *Group) notStarted(ctx context.Context, r *groupRun, t *groupTask, err error) {
+	if !t.claimed.CompareAndSwap(false, true) {
+		return
+	}
+	if g.probe != nil {
+		g.probe.taskNotRun(ctx, t.submitted, err)
+	}
+	g.finish(ctx, r, err, nil)
 }
 
 // groupTask is one task of a Group: its ctx (a task identity of its own)
@@ -236,9 +253,14 @@ type groupTask struct {
 	r         *groupRun
 	fn        func(context.Context) error
 	submitted int64
+	claimed   atomic.Bool // run, or recorded as not run: whichever is first
 }
 
-func (t *groupTask) run() { t.g.runTask(&t.taskCtx, t.r, t.fn, t.submitted) }
+func (t *groupTask) run() {
+	if t.claimed.CompareAndSwap(false, true) {
+		t.g.runTask(&t.taskCtx, t.r, t.fn, t.submitted)
+	}
+}
 
 func (g *Group) runTask(ctx context.Context, r *groupRun, fn func(context.Context) error, submitted int64) {
 	var err error
@@ -246,23 +268,31 @@ func (g *Group) runTask(ctx context.Context, r *groupRun, fn func(context.Contex
 	if g.probe != nil {
 		started = g.probe.taskStart(ctx, submitted)
 	}
-	guard(func() { err = fn(ctx) }, func(pe *PanicError, goexit bool) {
+	doorTask.guard(func() { err = fn(ctx) }, func(pe *PanicError, goexit bool) {
 		if goexit {
 			err = ErrGoexit
 		}
+		defer g.tasks.done()
+		kept := g.record(ctx, err, pe)
 		if g.probe != nil {
-			g.probe.taskEnd(ctx, started, err, pe)
+			g.probe.taskEnd(ctx, started, err, pe, kept)
 		}
-		g.finish(ctx, r, err, pe)
 	})
 }
 
-// finish records a task's outcome. A task that returns only cancellation
-// errors after the group's ctx was cancelled (by Exit, or by a sibling's
-// failure) returns what the group caused, and is left out; an error that
-// carries anything else is kept.
+// finish records the outcome of a task that did not run, and counts it
+// done.
 func (g *Group) finish(ctx context.Context, _ *groupRun, err error, pe *PanicError) {
 	defer g.tasks.done()
+	g.record(ctx, err, pe)
+}
+
+// record records a task's outcome and reports whether the group keeps it
+// as a failure (a panic, or an error Wait and Exit return). A task that
+// returns only cancellation errors after the group's ctx was cancelled (by
+// Exit, or by a sibling's failure) returns what the group caused, and is
+// left out; an error that carries anything else is kept.
+func (g *Group) record(ctx context.Context, err error, pe *PanicError) (kept bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	switch {
@@ -271,10 +301,10 @@ func (g *Group) finish(ctx context.Context, _ *groupRun, err error, pe *PanicErr
 			g.panic = pe
 		}
 	case err == nil:
-		return
+		return false
 	case ctx.Err() != nil && onlyCancellation(err) &&
 		(errors.Is(context.Cause(ctx), errExitCancel) || g.failed):
-		return // a cancellation the group caused
+		return false // a cancellation the group caused
 	default:
 		g.errs = append(g.errs, err)
 	}
@@ -283,6 +313,7 @@ func (g *Group) finish(ctx context.Context, _ *groupRun, err error, pe *PanicErr
 		// (an earlier run, from before Enter, is linked to the current one)
 		g.runLocked().cancel(errs.Errorf("a sibling task failed: %w", context.Canceled))
 	}
+	return true
 }
 
 // onlyCancellation reports whether err is made of cancellation errors only:
@@ -329,6 +360,9 @@ func (g *Group) Loop() Executor {
 // re-raised, as a *PanicError, by the first Wait or Exit to see it. A Wait
 // that gives up leaves no goroutine behind.
 func (g *Group) Wait(ctx context.Context) error {
+	if ctx == nil {
+		return nilCtx("Group.Wait")
+	}
 	if g == nil {
 		return errUnusable("Group")
 	}
@@ -369,6 +403,9 @@ func (g *Group) wait(ctx context.Context, take bool) error {
 // errors carried over. An Enter while tasks of the exited run still run
 // returns an error matching ErrStillRunning.
 func (g *Group) Exit(ctx context.Context, err error) error {
+	if ctx == nil {
+		return nilCtx("Group.Exit")
+	}
 	if g == nil {
 		return errUnusable("Group")
 	}

@@ -20,11 +20,18 @@ func (p *probe) taskStart(ctx context.Context, submitted int64) int64 {
 }
 
 // taskEnd counts and reports a group task's end: its error, or its panic.
-func (p *probe) taskEnd(ctx context.Context, started int64, err error, pe *PanicError) {
+// kept says whether the group keeps the error as a failure: one it keeps is
+// never counted as ended by the ctx, one it leaves out always is.
+func (p *probe) taskEnd(ctx context.Context, started int64, err error, pe *PanicError, kept bool) {
 	d := now() - started
 	out := outcomeOf(ctx, err)
-	if pe != nil {
+	switch {
+	case pe != nil:
 		out, err = OutcomePanicked, pe
+	case kept && out == OutcomeCtxEnded:
+		out = OutcomeError
+	case !kept && err != nil && out != OutcomePanicked:
+		out = OutcomeCtxEnded
 	}
 	p.ended(d, out)
 	task, _ := TaskOf(ctx)
@@ -55,12 +62,12 @@ func (p *Pool) notRun(ctx context.Context, asked int64, err error) error {
 	return err
 }
 
-// poolEnd counts a pool function's end (a Pool reports no OpTaskEnd: its
-// functions return nothing to report).
-func (p *probe) poolEnd(pe *PanicError, goexit bool) {
+// poolEnd counts the end of a pool function that started at started (a
+// Pool reports no OpTaskEnd: its functions return nothing to report).
+func (p *probe) poolEnd(started int64, pe *PanicError, goexit bool) {
 	out := OutcomeOK
 	if pe != nil || goexit {
 		out = OutcomePanicked
 	}
-	p.ended(0, out)
+	p.ended(max(0, now()-started), out)
 }

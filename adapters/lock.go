@@ -486,7 +486,7 @@ func (l *Lock) Value() any {
 // semaphore.Weighted, an ended ctx does not stop an Acquire that succeeds at
 // once (TryLock); a ctx-aware Acquire decides for itself.
 func (l *Lock) Acquire(ctx context.Context) (bool, error) {
-	if l != nil && l.mu != nil && l.watched.Load() == 0 && !l.tries.hungry.Load() && l.mu.TryLock() {
+	if l != nil && ctx != nil && l.mu != nil && l.watched.Load() == 0 && !l.tries.hungry.Load() && l.mu.TryLock() {
 		// The hot path of an unobserved, unwatched *sync.Mutex: its TryLock
 		// inlines, and the hold is one count.
 		l.holds.Add(1)
@@ -497,6 +497,9 @@ func (l *Lock) Acquire(ctx context.Context) (bool, error) {
 
 // acquireMore is Acquire past the hot path of a *sync.Mutex.
 func (l *Lock) acquireMore(ctx context.Context) (bool, error) {
+	if ctx == nil {
+		return false, nilCtx("Lock.Acquire")
+	}
 	if l != nil && l.fast != nil && !l.tries.hungry.Load() && l.fast.TryLock() {
 		// The hot path of any other unobserved sync.Locker with TryLock,
 		// and of a watched one (its hold recorded).
@@ -560,7 +563,9 @@ func (l *Lock) acquireSlow(ctx context.Context) (bool, error) {
 // where the proxy tracks holds: Locked then says held, and a Release gives
 // it back, as after any failed release; nothing is left held that the proxy
 // does not know of.
-func (l *Lock) giveBack() { _ = l.giveBackWith(context.Background()) }
+func (l *Lock) giveBack() {
+	doorUndo.contain(func() { _ = l.giveBackWith(context.Background()) })
+}
 
 // giveBackWith gives back an acquisition nobody will release, with ctx's
 // values (detached when ctx has ended); see giveBack.
@@ -630,7 +635,7 @@ func (l *Lock) record(ctx context.Context) {
 // (and an owner lock's check) runs with context.WithoutCancel(ctx), bounded
 // by the release timeout (WithReleaseTimeout, DefaultReleaseTimeout).
 func (l *Lock) Release(ctx context.Context) error {
-	if l != nil && l.mu != nil && l.watched.Load() == 0 && l.rec.Load() == nil && l.takeHold() {
+	if l != nil && ctx != nil && l.mu != nil && l.watched.Load() == 0 && l.rec.Load() == nil && l.takeHold() {
 		// The hot path of an unobserved, unwatched *sync.Mutex: its Unlock
 		// of a held mutex inlines and cannot fail.
 		l.mu.Unlock()
@@ -642,6 +647,9 @@ func (l *Lock) Release(ctx context.Context) error {
 
 // releaseMore is Release past the hot path of a *sync.Mutex.
 func (l *Lock) releaseMore(ctx context.Context) error {
+	if ctx == nil {
+		return nilCtx("Lock.Release")
+	}
 	if l != nil && l.fast != nil && l.mu == nil && l.watched.Load() == 0 && l.rec.Load() == nil {
 		return l.releaseFast()
 	}
@@ -869,18 +877,25 @@ func (l *Lock) Enter(ctx context.Context) (any, error) {
 	return nil, nil
 }
 
-// produce calls the lock factory; if it panics, the lock is released before
-// the panic goes on.
-func (l *Lock) produce(ctx context.Context) any {
-	ok := false
-	defer func() {
-		if !ok {
-			_ = l.releaseNow(ctx, l.unchecked)
-		}
-	}()
-	v := l.factory(l.value)
-	ok = true
+// produce calls the lock factory; if it panics, the lock is released (and
+// the release counted, as Release's) before the panic goes on.
+func (l *Lock) produce(ctx context.Context) (v any) {
+	doorFactory.call(func() { v = l.factory(l.value) }, func() { l.undoHold(ctx) })
 	return v
+}
+
+// undoHold releases a hold its caller will never release (the lock factory
+// panicked, an observer exited the goroutine), without an owner check, and
+// counts the release as Release does.
+func (l *Lock) undoHold(ctx context.Context) {
+	var at int64
+	if l.probe != nil {
+		at = l.probe.heldAt.Load()
+	}
+	err := l.releaseNow(ctx, l.unchecked)
+	if l.probe != nil {
+		l.probe.endHold(ctx, at, err)
+	}
 }
 
 // Exit releases the lock. It returns err (the body's), joined with the
@@ -899,6 +914,8 @@ func (l *Lock) Do(ctx context.Context, fn func(context.Context) error) (err erro
 	switch {
 	case fn == nil:
 		return errNilFunc
+	case ctx == nil:
+		return nilCtx("Lock.Do")
 	case l != nil && l.fast != nil:
 		return l.doFast(ctx, fn)
 	case l != nil && l.canon:
@@ -992,16 +1009,16 @@ func (l *Lock) leased(ctx context.Context, fn func(context.Context) error) error
 	}
 	fctx, cancel := context.WithCancelCause(ctx)
 	done := make(chan struct{})
-	go func() {
+	doorLost.spawn(func() {
 		select {
 		case <-ch:
+			cancel(errs.Errorf("%s: the lease was lost while held: %w", l.typ, ErrLockLost))
 			if l.probe != nil {
 				l.probe.lostLease(ctx)
 			}
-			cancel(errs.Errorf("%s: the lease was lost while held: %w", l.typ, ErrLockLost))
 		case <-done:
 		}
-	}()
+	}, doorLost.drop)
 	defer func() {
 		close(done)
 		cancel(nil)

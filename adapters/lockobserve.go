@@ -14,7 +14,7 @@ func (l *Lock) observedAcquire(ctx context.Context) (ok bool, err error) {
 	p := l.probe
 	if l.tryer != nil && !l.tries.hungry.Load() && l.tryer.TryLock() {
 		l.acquired(ctx)
-		p.tookAtOnce(ctx)
+		l.tookAtOnce(ctx)
 		return true, nil
 	}
 	p.waiting.Add(1)
@@ -57,18 +57,27 @@ func (l *Lock) observedAcquire(ctx context.Context) (ok bool, err error) {
 			p.errs.Add(1)
 		}
 	}
-	p.reportWaited(ctx, out, d, err)
+	if ok {
+		// An observer that exits the goroutine takes the acquisition's
+		// receiver with it: the hold is given back.
+		doorObserver.call(func() { p.reportWaited(ctx, out, d, err) }, func() { l.undoHold(ctx) })
+	} else {
+		p.reportWaited(ctx, out, d, err)
+	}
 	return ok, err
 }
 
 // tookAtOnce counts and reports an acquisition that did not wait (a TryLock
 // that succeeded, a TryAcquire): its wait is 0, and the clock is read once,
 // for the hold's start.
-func (p *probe) tookAtOnce(ctx context.Context) {
+// An observer that exits the goroutine has the hold given back (see
+// observedAcquire).
+func (l *Lock) tookAtOnce(ctx context.Context) {
+	p := l.probe
 	p.acquires.Add(1)
 	p.held.Add(1)
 	p.heldAt.Store(now())
-	p.report(ctx, OpAcquire, OutcomeOK, 0, nil)
+	doorObserver.call(func() { p.report(ctx, OpAcquire, OutcomeOK, 0, nil) }, func() { l.undoHold(ctx) })
 }
 
 // observedRelease is Release, with the hold it ended timed and counted.
@@ -84,6 +93,13 @@ func (l *Lock) observedRelease(ctx context.Context) (err error) {
 	}()
 	err = l.releaseUnobserved(ctx)
 	finished = true
+	p.endHold(ctx, at, err)
+	return err
+}
+
+// endHold counts and reports a release of a hold that began at at (now()),
+// as err says it ended.
+func (p *probe) endHold(ctx context.Context, at int64, err error) {
 	out := outcomeOf(ctx, err)
 	var d int64
 	switch out {
@@ -103,7 +119,6 @@ func (l *Lock) observedRelease(ctx context.Context) (err error) {
 		p.errs.Add(1)
 	}
 	p.report(ctx, OpRelease, out, time.Duration(d), err)
-	return err
 }
 
 // observedDo is Do through the observed Acquire and Release, with the body
@@ -138,7 +153,7 @@ func (l *Lock) observedDo(ctx context.Context, fn func(context.Context) error) (
 // reportWaited reports the end of an acquisition that reported OpWait.
 func (p *probe) reportWaited(ctx context.Context, out Outcome, d int64, err error) {
 	if p.obs != nil {
-		p.obs.Observe(ctx, Observation{Kind: p.kind, Name: p.name, Op: OpAcquire, Outcome: out,
+		observe(p.obs, ctx, Observation{Kind: p.kind, Name: p.name, Op: OpAcquire, Outcome: out,
 			Duration: time.Duration(d), Err: err, Waited: true})
 	}
 }

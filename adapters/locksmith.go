@@ -44,6 +44,9 @@ type Hold struct {
 // an owner lock refuses that release, but over a lock that does not know
 // its holder (a sync.Mutex) it would release the next holder's hold.
 func (h Hold) ForceRelease(ctx context.Context) error {
+	if ctx == nil {
+		return nilCtx("Hold.ForceRelease")
+	}
 	return h.dog.forceRelease(ctx, h)
 }
 
@@ -161,6 +164,9 @@ func (w *Watchdog) Check() []Hold {
 
 // Run checks every interval until ctx ends.
 func (w *Watchdog) Run(ctx context.Context, interval time.Duration) {
+	if ctx == nil {
+		return
+	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

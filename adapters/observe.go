@@ -14,7 +14,9 @@ import (
 // Enter and Exit of a context, every task of a group, with its duration and
 // outcome. Observe is called on the goroutine that did the work, right after
 // it (so it must be quick and must not block: record to atomics or hand the
-// event on), concurrently from many goroutines. ctx is the caller's (its
+// event on), concurrently from many goroutines. An Observe that panics
+// changes nothing the proxy does: the panic is recovered and passed to the
+// fault handler (see Fault). ctx is the caller's (its
 // values, its span); e is passed by value and may be kept.
 //
 // A proxy has no observer unless given one (WithObserver, or the Composer's
@@ -53,9 +55,11 @@ func Observers(os ...Observer) Observer {
 
 type multiObserver []Observer
 
+// Observe passes e to each observer in turn; one that panics does not keep
+// it from the others (see Fault).
 func (m multiObserver) Observe(ctx context.Context, e Observation) {
 	for _, o := range m {
-		o.Observe(ctx, e)
+		observe(o, ctx, e)
 	}
 }
 
@@ -246,14 +250,14 @@ func now() int64 { return int64(time.Since(epoch)) }
 // report sends one event, when there is an observer.
 func (p *probe) report(ctx context.Context, op Op, out Outcome, d time.Duration, err error) {
 	if p.obs != nil {
-		p.obs.Observe(ctx, Observation{Kind: p.kind, Name: p.name, Op: op, Outcome: out, Duration: d, Err: err})
+		observe(p.obs, ctx, Observation{Kind: p.kind, Name: p.name, Op: op, Outcome: out, Duration: d, Err: err})
 	}
 }
 
 // reportTask sends one event about a task.
 func (p *probe) reportTask(ctx context.Context, op Op, out Outcome, d time.Duration, err error, t Task) {
 	if p.obs != nil {
-		p.obs.Observe(ctx, Observation{Kind: p.kind, Name: p.name, Op: op, Outcome: out, Duration: d, Err: err, Task: t})
+		observe(p.obs, ctx, Observation{Kind: p.kind, Name: p.name, Op: op, Outcome: out, Duration: d, Err: err, Task: t})
 	}
 }
 

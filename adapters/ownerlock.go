@@ -123,7 +123,7 @@ func (o *OwnerLock) Value() any { return o.AsLock().Value() }
 
 // Acquire acquires the lock as Lock.Acquire does.
 func (o *OwnerLock) Acquire(ctx context.Context) (bool, error) {
-	if o != nil && o.l != nil && o.l.om != nil && o.l.probe == nil && o.l.watched.Load() == 0 {
+	if o != nil && ctx != nil && o.l != nil && o.l.om != nil && o.l.probe == nil && o.l.watched.Load() == 0 {
 		return o.l.om.Acquire(ctx) // the library's OwnerMutex, unwatched: directly
 	}
 	return o.AsLock().Acquire(ctx)
@@ -133,7 +133,7 @@ func (o *OwnerLock) Acquire(ctx context.Context) (bool, error) {
 // an error matching ErrNotOwner ("*pkg.T is not acquired by current task"),
 // and also ErrNoTask when ctx carries no task identity.
 func (o *OwnerLock) Release(ctx context.Context) error {
-	if o != nil && o.l != nil && o.l.om != nil && o.l.probe == nil && !o.l.recording() {
+	if o != nil && ctx != nil && o.l != nil && o.l.om != nil && o.l.probe == nil && !o.l.recording() {
 		return o.l.om.releaseOwned(ctx, o.l.typ) // the check and the release in one step
 	}
 	return o.AsLock().Release(ctx)
@@ -146,7 +146,9 @@ func (o *OwnerLock) TryAcquire(ctx context.Context) (bool, error) { return o.AsL
 func (o *OwnerLock) Locked() bool { return o.AsLock().Locked() }
 
 // IsOwner reports whether the ctx's task holds the lock.
-func (o *OwnerLock) IsOwner(ctx context.Context) bool { return o.usable() && o.isOwner(ctx) }
+func (o *OwnerLock) IsOwner(ctx context.Context) bool {
+	return ctx != nil && o.usable() && o.isOwner(ctx)
+}
 
 // Enter acquires the lock as Lock.Enter does.
 func (o *OwnerLock) Enter(ctx context.Context) (any, error) { return o.AsLock().Enter(ctx) }

@@ -56,6 +56,9 @@ func NewOwnerMutex() *OwnerMutex { return &OwnerMutex{} }
 // lost); false and an error matching ErrNoTask when ctx carries no task
 // identity.
 func (m *OwnerMutex) Acquire(ctx context.Context) (bool, error) {
+	if ctx == nil {
+		return false, nilCtx("OwnerMutex.Acquire")
+	}
 	task, ok := TaskOf(ctx)
 	if !ok {
 		return false, errs.Errorf("*adapters.OwnerMutex acquire: %w", ErrNoTask)
@@ -210,7 +213,10 @@ func (m *OwnerMutex) wakeLate() {
 // waiter has waited longer than StarvationThreshold, the mutex goes straight
 // to the longest-waiting one instead of being freed. It returns an error
 // matching ErrNotLocked when the mutex is free.
-func (m *OwnerMutex) ReleaseUnchecked(context.Context) error {
+func (m *OwnerMutex) ReleaseUnchecked(ctx context.Context) error {
+	if ctx == nil {
+		return nilCtx("OwnerMutex.ReleaseUnchecked")
+	}
 	if m.nwait.Load() == 0 { // the fast path: nobody waits
 		if m.state.Swap(0) == 0 {
 			return errs.Errorf("*adapters.OwnerMutex: %w", ErrNotLocked)

@@ -25,27 +25,6 @@ type PanicError struct {
 	Stack []byte
 }
 
-// guard runs fn, then settle with how fn ended: pe is its panic as a
-// *PanicError, goexit is true when it called runtime.Goexit, both zero when
-// it returned. settle runs from a deferred call in all three cases; after a
-// Goexit the goroutine goes on exiting once settle returns. Every place that
-// runs user code on a goroutine of its own settles through here.
-func guard(fn func(), settle func(pe *PanicError, goexit bool)) {
-	normal := false
-	defer func() {
-		switch r := recover(); {
-		case normal:
-			settle(nil, false)
-		case r != nil:
-			settle(newPanicError(r), false)
-		default:
-			settle(nil, true)
-		}
-	}()
-	fn()
-	normal = true
-}
-
 func newPanicError(v any) *PanicError {
 	if pe, ok := v.(*PanicError); ok {
 		return pe
@@ -90,3 +69,13 @@ func errUnusable(proxy string) error {
 var ErrUnusable = errors.New("mixin: zero or nil proxy")
 
 var errNilFunc = errors.New("mixin: nil func")
+
+// ErrNilContext is matched by the error every method that takes a ctx
+// returns when given a nil context.Context (as net/http refuses one), on
+// every path: nothing is acquired, entered, set or waited for.
+var ErrNilContext = errors.New("mixin: nil context.Context")
+
+// nilCtx is the error of method (as "Lock.Acquire") given a nil ctx.
+func nilCtx(method string) error {
+	return errs.Errorf("%s: %w", method, ErrNilContext)
+}

@@ -31,6 +31,9 @@ func ignoreCtx(try func() (bool, error)) func(context.Context) (bool, error) {
 // and an error matching ErrCannotTry. An attempt that reports (true, err) is
 // given back, as Acquire does.
 func (l *Lock) TryAcquire(ctx context.Context) (bool, error) {
+	if ctx == nil {
+		return false, nilCtx("Lock.TryAcquire")
+	}
 	if !l.usable() {
 		return false, errUnusable("Lock")
 	}
@@ -52,7 +55,7 @@ func (l *Lock) TryAcquire(ctx context.Context) (bool, error) {
 	if ok {
 		l.acquired(ctx)
 		if l.probe != nil { // a hold like any other: its Release is counted
-			l.probe.tookAtOnce(ctx)
+			l.tookAtOnce(ctx)
 		}
 	}
 	return ok, err
@@ -61,6 +64,9 @@ func (l *Lock) TryAcquire(ctx context.Context) (bool, error) {
 // TryAcquire makes one attempt to take the mutex for the ctx's task; it
 // fails with ErrNoTask when ctx carries none.
 func (m *OwnerMutex) TryAcquire(ctx context.Context) (bool, error) {
+	if ctx == nil {
+		return false, nilCtx("OwnerMutex.TryAcquire")
+	}
 	task, ok := TaskOf(ctx)
 	if !ok {
 		return false, errs.Errorf("*adapters.OwnerMutex try-acquire: %w", ErrNoTask)

@@ -82,6 +82,10 @@ func (e *ValueEvent[T]) pendingLocked() *generation[T] {
 // WaitForNext waits for the next Set and returns the value it set, or
 // ctx.Err() when ctx ends first.
 func (e *ValueEvent[T]) WaitForNext(ctx context.Context) (T, error) {
+	if ctx == nil {
+		var zero T
+		return zero, nilCtx("ValueEvent.WaitForNext")
+	}
 	e.mu.Lock()
 	g := e.pendingLocked()
 	e.mu.Unlock()
@@ -91,6 +95,10 @@ func (e *ValueEvent[T]) WaitForNext(ctx context.Context) (T, error) {
 // Wait returns the value held, or waits for the next Set when the event is
 // empty. The check and the wait are one step: a Set cannot slip between them.
 func (e *ValueEvent[T]) Wait(ctx context.Context) (T, error) {
+	if ctx == nil {
+		var zero T
+		return zero, nilCtx("ValueEvent.Wait")
+	}
 	if b := e.cur.Load(); b != nil {
 		return b.v, nil
 	}
@@ -146,6 +154,9 @@ func (e *ValueEvent[T]) after(g *generation[T]) *generation[T] {
 // sees each value late, not never (the values wait in memory meanwhile). It
 // starts no goroutine.
 func (e *ValueEvent[T]) Stream(ctx context.Context) iter.Seq[T] {
+	if ctx == nil {
+		return func(func(T) bool) {}
+	}
 	return func(yield func(T) bool) {
 		_, g := e.follow()
 		defer e.unfollow()
@@ -166,6 +177,10 @@ func (e *ValueEvent[T]) Stream(ctx context.Context) iter.Seq[T] {
 // follow each other. match runs in the caller's goroutine, never under the
 // event's lock.
 func (e *ValueEvent[T]) WaitUntil(ctx context.Context, match func(T) bool) (T, error) {
+	if ctx == nil {
+		var zero T
+		return zero, nilCtx("ValueEvent.WaitUntil")
+	}
 	b, g := e.follow()
 	defer e.unfollow()
 	if b != nil && match(b.v) {

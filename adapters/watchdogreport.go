@@ -57,10 +57,10 @@ func (w *Watchdog) tell(h Hold) {
 	}
 	e := Observation{Kind: kind, Name: name, Op: OpLongHold, Outcome: OutcomeOK, Duration: h.For, Task: h.Holder}
 	if w.obs != nil {
-		w.obs.Observe(ctx, e)
+		observe(w.obs, ctx, e)
 	}
 	if l.probe != nil && l.probe.obs != nil {
-		l.probe.obs.Observe(ctx, e)
+		observe(l.probe.obs, ctx, e)
 	}
 }
 

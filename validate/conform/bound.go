@@ -71,6 +71,14 @@ func within[R any](t testing.TB, c *config, what string, ctx context.Context, fn
 	return zero, false
 }
 
+// call runs a non-blocking call of the implementation (Locked, IsSet, Get,
+// Set, Clear) within the suite's timeout: one that blocks fails the
+// property, naming the call, instead of hanging the suite.
+func call[R any](t testing.TB, c *config, what string, fn func() R) (R, bool) {
+	t.Helper()
+	return within(t, c, what, context.Background(), fn, nil)
+}
+
 // bounded runs a call that returns an error with a ctx of the suite's
 // timeout, bounded as within bounds it.
 func (c *config) bounded(t testing.TB, what string, fn func(ctx context.Context) error) (error, bool) {

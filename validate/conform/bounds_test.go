@@ -199,3 +199,100 @@ func TestOwnerLockSuiteBoundsEveryRelease(t *testing.T) {
 		t.Fatal("conform.OwnerLock hung on a Release that waits on a ctx that never ends")
 	}
 }
+
+// selfDeadlock's Locked waits for the lock to be free: called while the lock
+// is held, it blocks (a common self-deadlock). The suite must report it,
+// not hang, and leave nothing held.
+type selfDeadlock struct{ mu sync.Mutex }
+
+func (l *selfDeadlock) Acquire(ctx context.Context) (bool, error) {
+	for !l.mu.TryLock() {
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+	return true, nil
+}
+
+func (l *selfDeadlock) Release(context.Context) error { l.mu.Unlock(); return nil }
+
+func (l *selfDeadlock) Locked() bool { l.mu.Lock(); l.mu.Unlock(); return false }
+
+// within bounds how long a suite may take here (a liveness bound: the
+// suites' own timeouts are 200ms).
+func returnsWithin(t *testing.T, d time.Duration, what string, fn func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { defer close(done); fn() }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		t.Fatalf("%s did not return within %v", what, d)
+	}
+}
+
+func TestLockSuiteBoundsLocked(t *testing.T) {
+	r := &recorder{TB: t}
+	var ok bool
+	returnsWithin(t, 60*time.Second, "conform.Lock", func() {
+		ok = conform.Lock(r, func() any { return &selfDeadlock{} }, conform.WithTimeout(200*time.Millisecond))
+	})
+	assert.False(t, ok)
+	assert.Contains(t, r.failures(), "Locked did not return within 200ms")
+}
+
+// unbufferedEvent's Set hands the value to a waiter on an unbuffered
+// channel: with nobody waiting, Set blocks (until the test stops it).
+type unbufferedEvent struct {
+	mu     sync.Mutex
+	v      int
+	set    bool
+	notify chan int
+	stop   chan struct{}
+}
+
+func (e *unbufferedEvent) Set(v int) {
+	e.mu.Lock()
+	e.v, e.set = v, true
+	e.mu.Unlock()
+	select {
+	case e.notify <- v:
+	case <-e.stop:
+	}
+}
+
+func (e *unbufferedEvent) Get() (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.set {
+		return 0, adapters.ErrNoValue
+	}
+	return e.v, nil
+}
+
+func (e *unbufferedEvent) IsSet() bool { e.mu.Lock(); defer e.mu.Unlock(); return e.set }
+func (e *unbufferedEvent) Clear()      { e.mu.Lock(); e.set = false; e.mu.Unlock() }
+
+func (e *unbufferedEvent) WaitForNext(ctx context.Context) (int, error) {
+	select {
+	case v := <-e.notify:
+		return v, nil
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+func TestEventSuiteBoundsSet(t *testing.T) {
+	r := &recorder{TB: t}
+	stop := make(chan struct{})
+	defer close(stop) // unblocks the Sets the suite left blocked
+	var ok bool
+	returnsWithin(t, 60*time.Second, "conform.Event", func() {
+		ok = conform.Event(r, func() any { return &unbufferedEvent{notify: make(chan int), stop: stop} },
+			func(i int) int { return i + 1 }, conform.WithTimeout(200*time.Millisecond))
+	})
+	assert.False(t, ok)
+	assert.Contains(t, r.failures(), "Set did not return within 200ms")
+}

@@ -43,11 +43,11 @@ func Event[T any](t testing.TB, newEvent func() any, sample func(i int) T, opts 
 		if e == nil {
 			return
 		}
-		if e.IsSet() {
+		if set, ok := call(t, c, "IsSet", e.IsSet); ok && set {
 			t.Errorf("expected a new event to be empty, IsSet says true")
 		}
-		if v, err := e.Get(); !errors.Is(err, adapters.ErrNoValue) {
-			t.Errorf("expected Get on an empty event to fail with ErrNoValue, got %v, %v", v, err)
+		if r, ok := getWithin(t, c, e); ok && !errors.Is(r.err, adapters.ErrNoValue) {
+			t.Errorf("expected Get on an empty event to fail with ErrNoValue, got %v, %v", r.v, r.err)
 		}
 	})
 	ok = c.property(t, "set-get-clear", func(t testing.TB) {
@@ -57,22 +57,26 @@ func Event[T any](t testing.TB, newEvent func() any, sample func(i int) T, opts 
 			return
 		}
 		want := sample(0)
-		if err := e.TrySet(want); err != nil {
+		if err, ok := setWithin(t, c, e, want); !ok {
+			return
+		} else if err != nil {
 			t.Errorf("expected Set to succeed, got %v", err)
 			return
 		}
-		if !e.IsSet() {
+		if set, ok := call(t, c, "IsSet", e.IsSet); ok && !set {
 			t.Errorf("expected IsSet after Set, got false")
 		}
-		if v, err := e.Get(); err != nil || !same(v, want) {
-			t.Errorf("expected Get to return %v after Set, got %v, %v", want, v, err)
+		if r, ok := getWithin(t, c, e); ok && (r.err != nil || !same(r.v, want)) {
+			t.Errorf("expected Get to return %v after Set, got %v, %v", want, r.v, r.err)
 		}
-		e.Clear()
-		if e.IsSet() {
+		if _, ok := call(t, c, "Clear", func() struct{} { e.Clear(); return struct{}{} }); !ok {
+			return
+		}
+		if set, ok := call(t, c, "IsSet", e.IsSet); ok && set {
 			t.Errorf("expected IsSet false after Clear, got true")
 		}
-		if _, err := e.Get(); !errors.Is(err, adapters.ErrNoValue) {
-			t.Errorf("expected Get after Clear to fail with ErrNoValue, got %v", err)
+		if r, ok := getWithin(t, c, e); ok && !errors.Is(r.err, adapters.ErrNoValue) {
+			t.Errorf("expected Get after Clear to fail with ErrNoValue, got %v", r.err)
 		}
 	}) && ok
 	ok = c.property(t, "broadcast", func(t testing.TB) {
@@ -100,8 +104,10 @@ func Event[T any](t testing.TB, newEvent func() any, sample func(i int) T, opts 
 			}()
 		}
 		time.Sleep(c.settle) // let the waiters block
-		_ = e.TrySet(want)
-		if !waitAll(t, c, &wg, ctx, "WaitForNext", func() { _ = e.TrySet(want) }) {
+		if _, ok := setWithin(t, c, e, want); !ok {
+			return
+		}
+		if !waitAll(t, c, &wg, ctx, "WaitForNext", func() { _, _ = setWithin(t, c, e, want) }) {
 			return
 		}
 		woken := 0
@@ -121,7 +127,9 @@ func Event[T any](t testing.TB, newEvent func() any, sample func(i int) T, opts 
 		if e == nil || w == nil {
 			return
 		}
-		_ = e.TrySet(sample(0))
+		if _, ok := setWithin(t, c, e, sample(0)); !ok {
+			return
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 		defer cancel()
 		type res struct {
@@ -133,7 +141,7 @@ func Event[T any](t testing.TB, newEvent func() any, sample func(i int) T, opts 
 			return res{v, err}
 		}, nil)
 		if !returned {
-			_ = e.TrySet(sample(0)) // unblock it
+			_, _ = setWithin(t, c, e, sample(0)) // unblock it
 			return
 		}
 		if !errors.Is(r.err, context.DeadlineExceeded) {
@@ -148,7 +156,9 @@ func Event[T any](t testing.TB, newEvent func() any, sample func(i int) T, opts 
 		}()
 		time.Sleep(c.settle)
 		want := sample(2)
-		_ = e.TrySet(want)
+		if _, ok := setWithin(t, c, e, want); !ok {
+			return
+		}
 		select {
 		case v := <-done:
 			if !same(v, want) {
@@ -156,8 +166,29 @@ func Event[T any](t testing.TB, newEvent func() any, sample func(i int) T, opts 
 			}
 		case <-time.After(2 * c.timeout):
 			t.Errorf("expected WaitForNext to return the next value %v, it did not return within %v", want, 2*c.timeout)
-			_ = e.TrySet(want)
+			_, _ = setWithin(t, c, e, want)
 		}
 	}) && ok
 	return ok
+}
+
+// getResult is what Get returned.
+type getResult[T any] struct {
+	v   T
+	err error
+}
+
+// getWithin calls Get within the suite's bounds.
+func getWithin[T any](t testing.TB, c *config, e *adapters.Event[T]) (getResult[T], bool) {
+	t.Helper()
+	return call(t, c, "Get", func() getResult[T] {
+		v, err := e.Get()
+		return getResult[T]{v, err}
+	})
+}
+
+// setWithin calls Set (TrySet) within the suite's bounds.
+func setWithin[T any](t testing.TB, c *config, e *adapters.Event[T], v T) (error, bool) {
+	t.Helper()
+	return call(t, c, "Set", func() error { return e.TrySet(v) })
 }
