@@ -34,20 +34,21 @@ step() {
 	printf '\n== [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"
 }
 summary() {
-	local rc=$?
+	local rc=${1:-$?}
 	if ((rc != 0)); then finish FAILED; fi
 	printf '\n== step timings (total %dm%02ds)\n' $((SECONDS / 60)) $((SECONDS % 60))
 	printf '%s\n' "${timings[@]}"
 	return $rc
 }
-trap summary EXIT
 
 # benchmarks_once prints one line per benchmark package instead of every
 # benchmark's numbers (each runs once, to keep them from rotting).
 benchmarks_once() { awk '/^(ok|FAIL|PASS|panic|---)/ { print; fflush() }'; }
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# One EXIT trap: the summary, then the temporary directory (a second trap
+# would replace the first, and the summary would never print).
+trap 'rc=$?; summary "$rc" || true; rm -rf "$tmp"; exit "$rc"' EXIT
 
 step "root module, $(go env GOVERSION), -race"
 go test -race ./...

@@ -92,15 +92,12 @@ func TestLockWaitHoldAndOutcomes(t *testing.T) {
 	l, _ := comp.Lock()
 	ctx := context.Background()
 
-	var left time.Duration // how long the wait had at least, seen just before it began
 	require.NoError(t, l.Do(ctx, func(context.Context) error {
 		done := make(chan struct{})
 		go func() { // waits for the hold, then gives up
 			defer close(done)
 			short, cancel := context.WithTimeout(ctx, hold)
 			defer cancel()
-			deadline, _ := short.Deadline()
-			left = time.Until(deadline)
 			_, err := l.Acquire(short)
 			assert.ErrorIs(t, err, context.DeadlineExceeded)
 		}()
@@ -114,7 +111,10 @@ func TestLockWaitHoldAndOutcomes(t *testing.T) {
 	require.Contains(t, wait, "ctx_ended")
 	assert.Equal(t, uint64(1), wait["ok"].Count)
 	assert.Equal(t, uint64(1), wait["ctx_ended"].Count)
-	assert.GreaterOrEqual(t, wait["ctx_ended"].Sum, left.Seconds())
+	// The wait's length is the proxy's own clock's: no clock read here
+	// bounds it from below (the proxy starts timing after Acquire is
+	// called, and may be scheduled late), only that it was measured.
+	assert.Greater(t, wait["ctx_ended"].Sum, 0.0)
 	attrs := wait["ok"].Attributes
 	kind, _ := attrs.Value(mixinotel.KindKey)
 	name, _ := attrs.Value(mixinotel.NameKey)
