@@ -499,7 +499,7 @@ func TestEveryDoorHasAFaultDriver(t *testing.T) {
 					faults.got = append(faults.got, x)
 					faults.mu.Unlock()
 				})
-				defer SetFaultHandler(prev)
+				defer func() { _ = SetFaultHandler(prev) }()
 				drive(t, f, faults)
 			})
 		}

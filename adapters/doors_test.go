@@ -35,7 +35,7 @@ func catchFaults(t *testing.T) *faultLog {
 		f.got = append(f.got, x)
 		f.mu.Unlock()
 	})
-	t.Cleanup(func() { adapters.SetFaultHandler(prev) })
+	t.Cleanup(func() { _ = adapters.SetFaultHandler(prev) })
 	return f
 }
 

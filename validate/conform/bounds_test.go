@@ -218,7 +218,11 @@ func (l *selfDeadlock) Acquire(ctx context.Context) (bool, error) {
 
 func (l *selfDeadlock) Release(context.Context) error { l.mu.Unlock(); return nil }
 
-func (l *selfDeadlock) Locked() bool { l.mu.Lock(); l.mu.Unlock(); return false }
+func (l *selfDeadlock) Locked() bool {
+	l.mu.Lock() // waits for the lock to be free
+	defer l.mu.Unlock()
+	return false
+}
 
 // within bounds how long a suite may take here (a liveness bound: the
 // suites' own timeouts are 200ms).
