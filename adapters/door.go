@@ -77,6 +77,7 @@ var (
 	doorObserver = newDoor("observer", "nothing: its panic is contained and reported, the operation goes on")
 	doorFactory  = newDoor("lock factory", "the lock is released, counted as a release")
 	doorTryLock  = newDoor("queued TryLock", "the caller leaves the proxy's queue, the next is woken")
+	doorValue    = newDoor("value method", "a release that does not return keeps the hold, counted as an error")
 	doorAcquirer = newDoor("blocking acquire", "the acquisition made for nobody is released; a panic reaches the caller it was made for")
 	doorUndo     = newDoor("undo", "nothing left: its panic has nobody to go to and is reported")
 	doorAbandon  = newDoor("abandonable call", "what the call acquired or entered for a caller that left is undone")

@@ -177,6 +177,16 @@ func (p *faultyTry) TryLock() bool {
 	return p.Mutex.TryLock()
 }
 
+// unlockFaulty is a sync.Locker with TryLock whose Unlock fails when armed.
+type unlockFaulty struct{ *faultyTry }
+
+func (u *unlockFaulty) Unlock() {
+	if u.arm.CompareAndSwap(true, false) {
+		u.fault()
+	}
+	u.Mutex.Unlock()
+}
+
 type faultyEnter struct {
 	let    chan struct{}
 	onExit func()
@@ -270,6 +280,33 @@ var doorDrivers = map[string]doorDriver{
 		assert.ErrorIs(t, err, ErrLockLost)
 		eventually(t, "the fault reported", func() bool { return len(faults.doors()) > 0 })
 		assert.False(t, l.Locked())
+	},
+	"value method": func(t *testing.T, f fault, _ *caughtFaults) {
+		// A release that does not return keeps the hold (Locked says so,
+		// the figures too), and a retry releases it.
+		for _, observed := range []bool{false, true} {
+			v := &faultyTry{fault: f.do}
+			var opts []LockOption
+			if observed {
+				opts = append(opts, WithStats())
+			}
+			l, err := NewLock(&unlockFaulty{faultyTry: v}, opts...)
+			require.NoError(t, err)
+			ctx := context.Background()
+			ok, err := l.Acquire(ctx)
+			require.True(t, ok)
+			require.NoError(t, err)
+			v.arm.Store(true)
+			panicked, exited := onGoroutine(func() { _ = l.Release(ctx) })
+			checkFailure(t, f, panicked, exited, nil)
+			assert.True(t, l.Locked(), "the hold is kept")
+			if observed {
+				assert.EqualValues(t, 1, l.Stats().HeldNow)
+				assert.EqualValues(t, 1, l.Stats().Errors)
+			}
+			require.NoError(t, l.Release(ctx))
+			assert.False(t, l.Locked())
+		}
 	},
 	"lock factory": func(t *testing.T, f fault, _ *caughtFaults) {
 		l, err := NewLock(&sync.Mutex{}, WithStats(), WithLockFactory(func(any) any { f.do(); return nil }))

@@ -245,43 +245,7 @@ var lockForms = []form[lockFuncs]{
 		}},
 }
 
-// Polling bounds for an acquire made of TryLock calls.
-const (
-	pollFirst = 500 * time.Microsecond
-	pollMax   = 16 * time.Millisecond
-)
 
-// pollAcquire makes a ctx-aware acquire from a non-blocking TryLock: it tries
-// at once, then again after a wait that doubles from pollFirst up to pollMax,
-// until it succeeds, fails with an error, or ctx ends. Nothing is left in
-// flight when the caller gives up, which matters for a locker that holds a
-// mutex of its own while its blocking Lock waits (gofrs/flock: its Locked and
-// Unlock would wait too). With a ctx that can never end it blocks in Lock.
-func pollAcquire(try func() (bool, error), block func() (bool, error)) acquireFn {
-	return acquireFn{ctx: func(ctx context.Context) (bool, error) {
-		if ok, err := try(); ok || err != nil {
-			return ok, err
-		}
-		if ctx.Done() == nil {
-			return block()
-		}
-		wait := pollFirst
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return false, ctx.Err()
-			case <-t.C:
-			}
-			if ok, err := try(); ok || err != nil {
-				return ok, err
-			}
-			wait = min(2*wait, pollMax)
-			t.Reset(wait)
-		}
-	}}
-}
 
 // The Lock kind: Python's LockMixin. Abstract: Acquire, Release, Locked; or
 // one of the lockers Go code holds (sync.Locker, ctx lockers, error lockers).
@@ -468,385 +432,34 @@ func (l *Lock) Value() any {
 	return l.value
 }
 
-// Acquire acquires the lock, waiting if necessary, and reports whether it was
-// acquired (a value's Acquire may say false). When ctx ends first it returns
-// false and ctx.Err(), and the lock is left free.
-//
-// A sync.Locker is locked on the caller's goroutine, so that a locker that
-// notes its holder's goroutine (go-deadlock's) sees the goroutine that will
-// release it: with a ctx that can never end, Acquire blocks in Lock (when
-// it has TryLock and callers with a ctx are queued, it queues behind them
-// instead, so that they are not starved); with one that can, it tries
-// TryLock, then waits its turn among the callers
-// waiting through this proxy, in arrival order, and tries again when the
-// proxy releases the lock (or, for a release made past it, after a poll
-// interval of 0.5ms doubling up to 16ms). Only a context-less Acquire with no
-// TryLock beside it is made on a goroutine of the proxy's, one per lock,
-// and, if it succeeds after the caller gave up, released by the proxy. As with
-// semaphore.Weighted, an ended ctx does not stop an Acquire that succeeds at
-// once (TryLock); a ctx-aware Acquire decides for itself.
-func (l *Lock) Acquire(ctx context.Context) (bool, error) {
-	if l != nil && ctx != nil && l.mu != nil && l.watched.Load() == 0 && !l.tries.hungry.Load() && l.mu.TryLock() {
-		// The hot path of an unobserved, unwatched *sync.Mutex: its TryLock
-		// inlines, and the hold is one count.
-		l.holds.Add(1)
-		return true, nil
-	}
-	return l.acquireMore(ctx)
-}
 
-// acquireMore is Acquire past the hot path of a *sync.Mutex.
-func (l *Lock) acquireMore(ctx context.Context) (bool, error) {
-	if ctx == nil {
-		return false, nilCtx("Lock.Acquire")
-	}
-	if l != nil && l.fast != nil && !l.tries.hungry.Load() && l.fast.TryLock() {
-		// The hot path of any other unobserved sync.Locker with TryLock,
-		// and of a watched one (its hold recorded).
-		l.acquired(ctx)
-		return true, nil
-	}
-	if l != nil && l.probe != nil {
-		return l.observedAcquire(ctx)
-	}
-	return l.acquireSlow(ctx)
-}
 
-func (l *Lock) acquireSlow(ctx context.Context) (bool, error) {
-	if !l.usable() {
-		return false, errUnusable("Lock")
-	}
-	if l.om != nil { // an owner lock over the library's OwnerMutex
-		ok, err := l.om.Acquire(ctx)
-		if ok && (l.watched.Load() > 0) {
-			l.record(ctx)
-		}
-		return ok, err
-	}
-	var ok bool
-	var err error
-	switch {
-	case l.acq != nil:
-		ok, err = l.acq.Acquire(ctx)
-	case l.acquire != nil:
-		ok, err = l.acquire(ctx)
-	case ctx.Err() != nil:
-		return false, ctx.Err()
-	case ctx.Done() == nil && l.locker != nil && (l.tryer == nil || l.tries.n.Load() == 0):
-		// Nobody queued with a ctx: block in Lock. Otherwise queue behind
-		// them (below), so that callers who cannot give up never starve
-		// one who can, whom a mutex handing itself to blocked Lock
-		// callers would never let win a TryLock.
-		l.locker.Lock()
-		ok = true
-	case ctx.Done() == nil && l.locker == nil:
-		ok, err = l.block()
-	case l.tryer != nil:
-		ok, err = l.tries.acquire(ctx, l.tryer)
-	default:
-		ok, err = l.queue.acquire(ctx, l.blocking(), l.giveBack)
-	}
-	if ok && err != nil {
-		// Held, but with an error: a caller that checks the error first (as
-		// Go code does) would never release it, so give it back here.
-		return false, errors.Join(err, l.giveBackWith(ctx))
-	}
-	if ok {
-		l.acquired(ctx)
-	}
-	return ok, err
-}
 
-// giveBack releases an acquisition nobody received (its caller gave up).
-//
-// If the release fails, panics or calls runtime.Goexit, the hold stays
-// where the proxy tracks holds: Locked then says held, and a Release gives
-// it back, as after any failed release; nothing is left held that the proxy
-// does not know of.
-func (l *Lock) giveBack() {
-	doorUndo.contain(func() { _ = l.giveBackWith(context.Background()) })
-}
 
-// giveBackWith gives back an acquisition nobody will release, with ctx's
-// values (detached when ctx has ended); see giveBack.
-func (l *Lock) giveBackWith(ctx context.Context) error {
-	if l.locked == nil {
-		l.holds.Add(1) // the proxy's own hold, until the release succeeds
-	}
-	return l.releaseNow(ctx, l.releasing())
-}
 
 // usable reports whether l was made by NewLock or NewOwnerLock.
 func (l *Lock) usable() bool { return l != nil && (l.release != nil || l.locker != nil) }
 
-// blocking is the context-less Acquire: the value's, or a sync.Locker's
-// Lock, bound by its row only here, off the hot path, so that composing a
-// sync.Locker allocates no func.
-func (l *Lock) blocking() func() (bool, error) {
-	if l.locker != nil {
-		f, _ := lockMethod.shapes[0].bind(l.locker)
-		return f.block
-	}
-	return l.block
-}
 
-// releasing is the release: the value's, or a sync.Locker's Unlock, bound
-// by its row.
-func (l *Lock) releasing() func(context.Context) error {
-	if l.locker != nil {
-		f, _ := unlockMethod.shapes[0].bind(l.locker)
-		return f.fn
-	}
-	return l.release
-}
 
-// acquired records a successful acquisition: the tracked state, and for a
-// watched lock when and by which task.
-func (l *Lock) acquired(ctx context.Context) {
-	if l.locked == nil {
-		l.holds.Add(1)
-	}
-	if l.watched.Load() > 0 {
-		l.record(ctx)
-	}
-}
 
-// holdRecord is one recorded hold of a watched lock: its identity is the
-// record's address.
-type holdRecord struct {
-	since  time.Time
-	holder Task
-}
 
-// record notes when and by which task a watched lock was acquired.
-func (l *Lock) record(ctx context.Context) {
-	task, _ := TaskOf(ctx)
-	l.rec.Store(&holdRecord{since: time.Now(), holder: task})
-}
 
-// Release releases the lock. For an owner lock it first checks that the ctx's
-// task holds it (ErrNotOwner otherwise). For a lock whose held state the
-// proxy tracks, releasing one the proxy did not acquire returns ErrNotLocked
-// instead of calling Unlock (which would crash on a sync.Mutex).
-//
-// A release is never made with an ended ctx, which a ctx-honouring unlock
-// (etcd's) would refuse, leaving the lock held with nobody able to release
-// it: when ctx has ended before or during the release, the value's release
-// (and an owner lock's check) runs with context.WithoutCancel(ctx), bounded
-// by the release timeout (WithReleaseTimeout, DefaultReleaseTimeout).
-func (l *Lock) Release(ctx context.Context) error {
-	if l != nil && ctx != nil && l.mu != nil && l.watched.Load() == 0 && l.rec.Load() == nil && l.takeHold() {
-		// The hot path of an unobserved, unwatched *sync.Mutex: its Unlock
-		// of a held mutex inlines and cannot fail.
-		l.mu.Unlock()
-		l.tries.released()
-		return nil
-	}
-	return l.releaseMore(ctx)
-}
 
-// releaseMore is Release past the hot path of a *sync.Mutex.
-func (l *Lock) releaseMore(ctx context.Context) error {
-	if ctx == nil {
-		return nilCtx("Lock.Release")
-	}
-	if l != nil && l.fast != nil && l.mu == nil && l.watched.Load() == 0 && l.rec.Load() == nil {
-		return l.releaseFast()
-	}
-	if l != nil && l.probe != nil {
-		return l.observedRelease(ctx)
-	}
-	return l.releaseUnobserved(ctx)
-}
 
-// releaseFast is the hot path of Release over an unobserved, unwatched
-// sync.Locker with TryLock other than a *sync.Mutex: one count taken back,
-// one Unlock; an Unlock that panics or exits the goroutine keeps the hold
-// (see releaseHold).
-func (l *Lock) releaseFast() error {
-	if !l.takeHold() {
-		return errs.Errorf("%s: %w", l.typ, ErrNotLocked)
-	}
-	l.unlockKeeping()
-	l.tries.released()
-	return nil
-}
 
-// unlockKeeping calls a sync.Locker's Unlock for a hold already taken back,
-// and gives the hold back if Unlock panics or exits the goroutine.
-func (l *Lock) unlockKeeping() {
-	done := false
-	defer func() {
-		if !done {
-			l.holds.Add(1)
-		}
-	}()
-	l.locker.Unlock()
-	done = true
-}
 
-// releaseUnobserved is Release without the observer.
-func (l *Lock) releaseUnobserved(ctx context.Context) error {
-	if !l.usable() {
-		return errUnusable("Lock")
-	}
-	if l.om != nil && !l.recording() { // the OwnerMutex's checked release, in one step
-		return l.om.releaseOwned(ctx, l.typ)
-	}
-	if l.check != nil && l.recording() {
-		// The owner check and the release are one step under hmu, as a
-		// ForceRelease's are: a hold forced away between them would
-		// otherwise have the next holder's hold released.
-		l.hmu.Lock()
-		defer l.hmu.Unlock()
-		if err := l.checkOwner(ctx); err != nil {
-			return err
-		}
-		return l.releaseRecorded(ctx, nil)
-	}
-	if l.check != nil {
-		if err := l.checkOwner(ctx); err != nil {
-			return err
-		}
-	}
-	return l.releaseNow(ctx, nil)
-}
 
-// checkOwner runs the owner check with a live ctx.
-func (l *Lock) checkOwner(ctx context.Context) error {
-	if ctx.Err() == nil {
-		return l.check(ctx)
-	}
-	rctx, cancel := l.detached(ctx)
-	defer cancel()
-	return l.check(rctx)
-}
 
-// detached returns a ctx with ctx's values that has not ended, bounded by the
-// release timeout.
-func (l *Lock) detached(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), l.timeout)
-}
 
-// call runs a release with ctx while ctx lives; when ctx has ended, or ends
-// during the release and the release gives up with its error, it runs it
-// (again) with a detached ctx.
-func (l *Lock) call(ctx context.Context, release func(context.Context) error) error {
-	if ctx.Err() == nil {
-		err := release(ctx)
-		if !gaveUp(ctx, err) {
-			return err
-		}
-	}
-	rctx, cancel := l.detached(ctx)
-	defer cancel()
-	return release(rctx)
-}
 
-// gaveUp reports whether a release failed while its ctx ended: whatever its
-// error says (a ctx error, or an RPC client's own status for a deadline that
-// passed during the call), it is tried again with a ctx of the proxy's own.
-func gaveUp(ctx context.Context, err error) bool {
-	return err != nil && ctx.Err() != nil
-}
 
-// recording reports whether a Watchdog watches the lock or a hold it
-// recorded has not ended: releases then go through hmu.
-func (l *Lock) recording() bool { return (l.watched.Load() > 0) || l.rec.Load() != nil }
 
-// releaseNow releases through release, or when nil through the shortest
-// path bound (the value's own Release or Unlock, called directly). A hold a
-// Watchdog recorded is released under hmu and its record ended with it
-// (also when the lock is no longer watched), so that a ForceRelease of that
-// hold can never release the next one.
-func (l *Lock) releaseNow(ctx context.Context, release func(context.Context) error) error {
-	if !l.recording() {
-		err, _ := l.releaseHold(ctx, release)
-		return err
-	}
-	l.hmu.Lock()
-	defer l.hmu.Unlock()
-	return l.releaseRecorded(ctx, release)
-}
 
-// releaseRecorded releases a hold that may be recorded, l.hmu held: the
-// record ends before the release (the next holder may record its own as
-// soon as the lock is free) and comes back if the release failed: a
-// release that failed ended no hold (a late release by a holder whose hold
-// was force-released fails too, and must not erase the next one's record).
-func (l *Lock) releaseRecorded(ctx context.Context, release func(context.Context) error) error {
-	rec := l.rec.Swap(nil)
-	err, _ := l.releaseHold(ctx, release)
-	// A failed release ended no hold; and while a shared lock has holders
-	// left, the record (its first hold still going) stays.
-	failed := err != nil && !errors.Is(err, ErrLockLost)
-	if rec != nil && (failed || l.locked == nil && l.holds.Load() > 0) {
-		l.rec.CompareAndSwap(nil, rec)
-	}
-	return err
-}
 
-// releaseHold gives back one hold. Where the proxy tracks the holds, a
-// release that fails (or panics) leaves the hold as it was, kept reporting
-// true, so that Locked tells the truth and a retry calls the value's release
-// again; only an unlock that says the lock was lost ends the hold anyway.
-func (l *Lock) releaseHold(ctx context.Context, release func(context.Context) error) (err error, kept bool) {
-	if l.locked != nil {
-		return l.releaseVia(ctx, release), false
-	}
-	if !l.takeHold() {
-		return errs.Errorf("%s: %w", l.typ, ErrNotLocked), false
-	}
-	done := false
-	defer func() {
-		if !done || (err != nil && !errors.Is(err, ErrLockLost)) {
-			l.holds.Add(1)
-			kept = true
-		}
-	}()
-	err = l.releaseVia(ctx, release)
-	done = true
-	return err, false
-}
 
-// takeHold ends one tracked hold, reporting false when none is held.
-func (l *Lock) takeHold() bool {
-	for {
-		n := l.holds.Load()
-		if n <= 0 {
-			return false
-		}
-		if l.holds.CompareAndSwap(n, n-1) {
-			return true
-		}
-	}
-}
 
-// releaseVia calls the release: release when not nil, else the value's own.
-func (l *Lock) releaseVia(ctx context.Context, release func(context.Context) error) error {
-	switch {
-	case release != nil:
-		return l.call(ctx, release)
-	case l.locker != nil:
-		l.locker.Unlock()
-		l.tries.released()
-		return nil
-	case l.rel != nil: // the hot path: the canonical Release, called directly
-		return l.releaseCanonical(ctx)
-	}
-	return l.call(ctx, l.releasing())
-}
 
-// releaseCanonical calls the canonical Release with ctx while it lives, and
-// with a detached ctx when ctx has ended before or during the release.
-func (l *Lock) releaseCanonical(ctx context.Context) error {
-	if ctx.Err() == nil {
-		if err := l.rel.Release(ctx); !gaveUp(ctx, err) {
-			return err
-		}
-	}
-	return l.releaseDetached(ctx)
-}
 
 // Locked reports whether the lock is held: the value's Locked, or the state
 // the proxy tracks for a sync.Locker or ctx locker.
@@ -884,19 +497,6 @@ func (l *Lock) produce(ctx context.Context) (v any) {
 	return v
 }
 
-// undoHold releases a hold its caller will never release (the lock factory
-// panicked, an observer exited the goroutine), without an owner check, and
-// counts the release as Release does.
-func (l *Lock) undoHold(ctx context.Context) {
-	var at int64
-	if l.probe != nil {
-		at = l.probe.heldAt.Load()
-	}
-	err := l.releaseNow(ctx, l.unchecked)
-	if l.probe != nil {
-		l.probe.endHold(ctx, at, err)
-	}
-}
 
 // Exit releases the lock. It returns err (the body's), joined with the
 // release's own error; a lock never suppresses.
@@ -953,7 +553,7 @@ func (l *Lock) doCanonical(ctx context.Context, fn func(context.Context) error) 
 	switch {
 	case ok && err != nil:
 		// Held, but with an error: given back (see Acquire).
-		return errors.Join(err, l.call(ctx, l.release))
+		return errors.Join(err, l.callRelease(ctx, l.release))
 	case err != nil:
 		return err
 	case !ok:
@@ -1040,10 +640,3 @@ func (l *Lock) lostNow() bool {
 	}
 }
 
-// releaseDetached releases through the canonical Release with a ctx of the
-// proxy's own, bounded by the release timeout.
-func (l *Lock) releaseDetached(ctx context.Context) error {
-	rctx, cancel := l.detached(ctx)
-	defer cancel()
-	return l.rel.Release(rctx)
-}

@@ -80,26 +80,9 @@ func (l *Lock) tookAtOnce(ctx context.Context) {
 	doorObserver.call(func() { p.report(ctx, OpAcquire, OutcomeOK, 0, nil) }, func() { l.undoHold(ctx) })
 }
 
-// observedRelease is Release, with the hold it ended timed and counted.
-func (l *Lock) observedRelease(ctx context.Context) (err error) {
-	p := l.probe
-	at := p.heldAt.Load()
-	finished := false
-	defer func() {
-		if !finished {
-			p.errs.Add(1)
-			p.report(ctx, OpRelease, OutcomePanicked, 0, nil)
-		}
-	}()
-	err = l.releaseUnobserved(ctx)
-	finished = true
-	p.endHold(ctx, at, err)
-	return err
-}
-
-// endHold counts and reports a release of a hold that began at at (now()),
+// released counts and reports a release of a hold that began at at (now()),
 // as err says it ended.
-func (p *probe) endHold(ctx context.Context, at int64, err error) {
+func (p *probe) released(ctx context.Context, at int64, err error) {
 	out := outcomeOf(ctx, err)
 	var d int64
 	switch out {

@@ -192,7 +192,7 @@ func (w *Watchdog) forceRelease(ctx context.Context, h Hold) error {
 	if h.rec == nil || l.rec.Load() != h.rec {
 		return errs.Errorf("force-release of %s: the reported hold has ended: %w", l.typ, ErrNotLocked)
 	}
-	err := l.releaseRecorded(ctx, l.unchecked)
+	err := l.endHold(ctx, l.unchecked, true)
 	if l.probe != nil {
 		l.probe.forcedRelease(ctx, h.rec.since, err)
 	}
