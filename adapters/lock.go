@@ -245,8 +245,6 @@ var lockForms = []form[lockFuncs]{
 		}},
 }
 
-
-
 // The Lock kind: Python's LockMixin. Abstract: Acquire, Release, Locked; or
 // one of the lockers Go code holds (sync.Locker, ctx lockers, error lockers).
 var lockKind = &kindSpec{spec: specOf("lock", lockForms...)}
@@ -432,34 +430,8 @@ func (l *Lock) Value() any {
 	return l.value
 }
 
-
-
-
-
-
 // usable reports whether l was made by NewLock or NewOwnerLock.
 func (l *Lock) usable() bool { return l != nil && (l.release != nil || l.locker != nil) }
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 // Locked reports whether the lock is held: the value's Locked, or the state
 // the proxy tracks for a sync.Locker or ctx locker.
@@ -496,7 +468,6 @@ func (l *Lock) produce(ctx context.Context) (v any) {
 	doorFactory.call(func() { v = l.factory(l.value) }, func() { l.undoHold(ctx) })
 	return v
 }
-
 
 // Exit releases the lock. It returns err (the body's), joined with the
 // release's own error; a lock never suppresses.
@@ -639,4 +610,3 @@ func (l *Lock) lostNow() bool {
 		return false
 	}
 }
-
