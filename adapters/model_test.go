@@ -178,11 +178,23 @@ func checkLock(ops []op) error {
 func TestModelLock(t *testing.T) {
 	seed := modelSeed(t)
 	subjects := lockSubjects()
-	d := stressFor(t) / time.Duration(len(subjects))
+	d := stressFor(t) / time.Duration(2*len(subjects))
 	total := 0
-	for si, s := range subjects {
-		t.Run(s.name, func(t *testing.T) {
+	for i := range 2 * len(subjects) {
+		si, s, observed := i/2, subjects[i/2], i%2 == 1
+		name := s.name
+		if observed {
+			name += ", observed"
+		}
+		t.Run(name, func(t *testing.T) {
 			l, held := s.make()
+			// Figures as invariants: an observed lock's Stats and the
+			// observer's stream must add up to what its callers saw.
+			var seen callerCounts
+			stream := &opTally{}
+			if observed {
+				require.True(t, adapters.AttachObserver(l, stream, ""))
+			}
 			var h history
 			deadline := time.Now().Add(d)
 			var wg sync.WaitGroup
@@ -212,6 +224,7 @@ func TestModelLock(t *testing.T) {
 								// A failed release: still held, by this
 								// goroutine, which tries again later.
 								h.add(op{what: "kept", who: g, start: h.now()})
+								seen.failedReleases.Add(1)
 								if !l.Locked() {
 									fail("a failed release left the lock held, and Locked says free")
 								}
@@ -219,23 +232,33 @@ func TestModelLock(t *testing.T) {
 								fail("goroutine %d's release failed: %v", g, err)
 								holding = false
 							default:
+								seen.releases.Add(1)
 								holding = false
 							}
 						case r.IntN(3) == 0:
+							ran := false
 							err := l.Do(ctx, func(context.Context) error {
+								ran = true
 								h.add(op{what: "acquired", who: g, start: h.now()})
 								time.Sleep(time.Duration(r.IntN(50)) * time.Microsecond)
 								h.add(op{what: "release", who: g, start: h.now()})
 								return nil
 							})
+							if ran {
+								seen.acquires.Add(1)
+							}
 							if err != nil && ctx.Err() == nil && !errors.Is(err, errNet) {
 								fail("Do with a live ctx failed: %v", err)
 							}
-							if errors.Is(err, errNet) {
+							switch {
+							case errors.Is(err, errNet):
 								// Do's release failed: the lock is still
 								// held, by Do's caller now.
 								h.add(op{what: "kept", who: g, start: h.now()})
+								seen.failedReleases.Add(1)
 								holding = true
+							case ran:
+								seen.releases.Add(1)
 							}
 						case s.owner && r.IntN(4) == 0:
 							// A release by a task that does not hold it.
@@ -244,12 +267,14 @@ func TestModelLock(t *testing.T) {
 								fail("a release by non-holder %d: want ErrNotOwner, got %v", g, err)
 							} else {
 								h.add(op{what: "refused", who: g, start: start, err: err})
+								seen.notOwner.Add(1)
 							}
 						default:
 							ok, err := l.Acquire(ctx)
 							switch {
 							case ok && err == nil:
 								h.add(op{what: "acquired", who: g, start: h.now()})
+								seen.acquires.Add(1)
 								holding = true
 							case err == nil:
 								fail("Acquire said false with no error")
@@ -263,10 +288,12 @@ func TestModelLock(t *testing.T) {
 						h.add(op{what: "release", who: g, start: h.now()})
 						if err := l.Release(base); errors.Is(err, errNet) {
 							h.add(op{what: "kept", who: g, start: h.now()})
+							seen.failedReleases.Add(1)
 							continue
 						} else {
 							assert.NoError(t, err)
 						}
+						seen.releases.Add(1)
 						holding = false
 					}
 				}()
@@ -276,10 +303,60 @@ func TestModelLock(t *testing.T) {
 				t.Errorf("history of %d operations not allowed: %v (replay: MIXIN_MODEL_SEED=%d)", len(h.ops), err, seed)
 			}
 			assert.True(t, eventually(func() bool { return !held() }), "the lock is left held")
+			if observed {
+				checkFigures(t, l.Stats(), stream, &seen, seed)
+			}
 			total += len(h.ops)
 		})
 	}
 	t.Logf("lock model: %d recorded operations over %d values, seed %d", total, len(subjects), seed)
+}
+
+// callerCounts is what the callers of a lock saw, counted as it happened.
+type callerCounts struct {
+	acquires, releases, failedReleases, notOwner atomic.Int64
+}
+
+// opTally counts an observer's stream by operation and outcome.
+type opTally struct {
+	mu sync.Mutex
+	n  map[string]int64
+}
+
+func (o *opTally) Observe(_ context.Context, e adapters.Observation) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.n == nil {
+		o.n = map[string]int64{}
+	}
+	o.n[e.Op.String()+"/"+e.Outcome.String()]++
+	if e.Waited {
+		o.n["waited"]++
+	}
+}
+
+func (o *opTally) get(key string) int64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.n[key]
+}
+
+// checkFigures checks a lock's Stats and its observer's stream against what
+// its callers saw: every acquisition a caller got is counted once, every
+// hold ended once, and nothing is held or waiting at the end.
+func checkFigures(t *testing.T, s adapters.LockStats, stream *opTally, seen *callerCounts, seed uint64) {
+	t.Helper()
+	replay := fmt.Sprintf("replay: MIXIN_MODEL_SEED=%d", seed)
+	acquires, releases := seen.acquires.Load(), seen.releases.Load()
+	assert.Equal(t, acquires, s.Acquires, "Stats.Acquires against the acquisitions callers got (%s)", replay)
+	assert.Equal(t, acquires, stream.get("acquire/ok"), "acquire/ok observations (%s)", replay)
+	assert.Equal(t, releases, stream.get("release/ok"), "release/ok observations against the releases callers made (%s)", replay)
+	assert.Equal(t, seen.failedReleases.Load(), stream.get("release/error"), "release/error observations (%s)", replay)
+	assert.Equal(t, seen.notOwner.Load(), s.NotOwner, "Stats.NotOwner (%s)", replay)
+	assert.Equal(t, seen.notOwner.Load(), stream.get("release/not_owner"), "release/not_owner observations (%s)", replay)
+	assert.Zero(t, s.HeldNow, "Stats.HeldNow at the end (%s)", replay)
+	assert.Zero(t, s.WaitingNow, "Stats.WaitingNow at the end (%s)", replay)
+	assert.Equal(t, stream.get("wait/ok"), stream.get("waited"), "every wait reported ends in one acquire that says it waited (%s)", replay)
 }
 
 // waitOrCrash waits for wg; past limit it ends the test binary with why and
