@@ -573,8 +573,13 @@ func TestModelGroupAndPool(t *testing.T) {
 		if keepGoing {
 			opts = append(opts, adapters.ContinueOnError())
 		}
+		observed := r.IntN(2) == 0
+		if observed {
+			opts = append(opts, adapters.WithStats())
+		}
 		g, err := adapters.NewGroup(nil, opts...)
 		require.NoError(t, err)
+		var want adapters.GroupStats // what the tasks' own records add up to
 		// The same group entered again and again: every run is fresh.
 		for run := range 3 {
 			require.NoError(t, g.Enter(context.Background()), "round %d run %d (seed %d)", round, run, seed)
@@ -617,11 +622,28 @@ func TestModelGroupAndPool(t *testing.T) {
 			if len(fails) == 0 {
 				assert.NoError(t, err, "seed %d", seed)
 			}
+			if observed { // figures as invariants: Stats against the tasks' records
+				for i := range n {
+					if ran[i].Load() == 0 {
+						want.NotRun++
+						continue
+					}
+					want.Started++
+					if fails[i] {
+						want.Failed++
+					}
+				}
+				got := g.Stats()
+				assert.Equal(t, [4]int64{want.Started, want.Failed, want.NotRun, 0},
+					[4]int64{got.Started, got.Failed, got.NotRun, got.Running},
+					"Stats (started, failed, not run, running) against the tasks' records, round %d run %d (seed %d)", round, run, seed)
+				assert.Zero(t, got.Panicked, "seed %d", seed)
+			}
 		}
 	}
 
 	// A pool: every function a Submit accepted runs once, none it refused.
-	p := adapters.NewPool(adapters.WithSize(2))
+	p := adapters.NewPool(adapters.WithSize(2), adapters.WithStats())
 	var accepted, ran atomic.Int64
 	var wg sync.WaitGroup
 	for g := range 4 {
@@ -643,5 +665,9 @@ func TestModelGroupAndPool(t *testing.T) {
 	assert.ErrorIs(t, p.Submit(context.Background(), func() {}), adapters.ErrClosed)
 	require.NoError(t, p.Wait(context.Background()))
 	assert.Equal(t, accepted.Load(), ran.Load(), "every accepted function ran once (seed %d)", seed)
+	ps := p.Stats()
+	assert.Equal(t, accepted.Load(), ps.Started, "Stats.Started against the accepted submits (seed %d)", seed)
+	assert.Equal(t, 800-accepted.Load()+1, ps.NotRun, "Stats.NotRun against the refused submits and the one after Close (seed %d)", seed)
+	assert.Zero(t, ps.Running, "seed %d", seed)
 	t.Logf("group model: %d rounds of 3 runs each; pool: %d accepted of 800 submits; seed %d", rounds, accepted.Load(), seed)
 }
