@@ -2,6 +2,8 @@ package conform
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -36,12 +38,18 @@ func within[R any](t testing.TB, c *config, what string, ctx context.Context, fn
 		o.returned = true
 	}()
 	// A panic in the implementation is raised again in the property's
-	// goroutine, where the suite turns it into a failure.
+	// goroutine, where the suite turns it into a failure; a Goexit ended
+	// the call's goroutine, and fails the property here.
 	deliver := func(o outcome) (R, bool) {
-		if !o.returned {
-			panic(o.panicked)
+		switch {
+		case o.returned:
+			return o.r, true
+		case o.panicked == nil:
+			t.Errorf("%s called runtime.Goexit instead of returning", what)
+			var zero R
+			return zero, false
 		}
-		return o.r, true
+		panic(o.panicked)
 	}
 	if ctx.Done() != nil {
 		select {
@@ -69,6 +77,21 @@ func within[R any](t testing.TB, c *config, what string, ctx context.Context, fn
 	}()
 	var zero R
 	return zero, false
+}
+
+// errPanicked is matched by the error safely returns for a panic.
+var errPanicked = errors.New("the implementation panicked")
+
+// safely calls fn on a goroutine the suite started, and returns a panic of
+// the implementation as an error, for the property to report on its own
+// goroutine: a panic there must fail the property, not end the test binary.
+func safely(fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", errPanicked, r)
+		}
+	}()
+	return fn()
 }
 
 // call runs a non-blocking call of the implementation (Locked, IsSet, Get,

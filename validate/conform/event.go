@@ -100,7 +100,10 @@ func Event[T any](t testing.TB, newEvent func() any, sample func(i int) T, opts 
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				got[i], errs[i] = w.WaitForNext(ctx)
+				errs[i] = safely(func() (err error) {
+					got[i], err = w.WaitForNext(ctx)
+					return err
+				})
 			}()
 		}
 		time.Sleep(c.settle) // let the waiters block
@@ -151,7 +154,8 @@ func Event[T any](t testing.TB, newEvent func() any, sample func(i int) T, opts 
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 			defer cancel()
-			v, _ := w.WaitForNext(ctx)
+			var v T
+			_ = safely(func() (err error) { v, err = w.WaitForNext(ctx); return err })
 			done <- v
 		}()
 		time.Sleep(c.settle)

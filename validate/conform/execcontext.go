@@ -80,7 +80,9 @@ func ExecContext[T any](t testing.TB, newContext func() any, opts ...Option) boo
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				calls.add(x.Do(ctx, func(context.Context, T) error { time.Sleep(time.Millisecond); return nil }))
+				calls.add(safely(func() error {
+					return x.Do(ctx, func(context.Context, T) error { time.Sleep(time.Millisecond); return nil })
+				}))
 			}()
 		}
 		waitAll(t, c, &wg, ctx, "Do", nil)

@@ -102,11 +102,13 @@ func lockProperties(t testing.TB, c *config, mkLock func(testing.TB) *adapters.L
 				}
 				task := adapters.WithTask(ctx)
 				for range rounds {
-					err := l.Do(task, func(context.Context) error {
-						raise(&worst, inside.Add(1))
-						time.Sleep(time.Microsecond)
-						inside.Add(-1)
-						return nil
+					err := safely(func() error {
+						return l.Do(task, func(context.Context) error {
+							raise(&worst, inside.Add(1))
+							time.Sleep(time.Microsecond)
+							inside.Add(-1)
+							return nil
+						})
 					})
 					calls.add(err)
 					if err != nil {
@@ -169,14 +171,16 @@ func lockProperties(t testing.TB, c *config, mkLock func(testing.TB) *adapters.L
 		defer cancel()
 		acquired := make(chan error, 1)
 		go func() {
-			got, err := w.Acquire(waiter)
-			if err == nil && !got {
-				err = errors.New("acquire reported false")
-			}
-			if got && err != nil {
-				_ = w.Release(waiter)
-			}
-			acquired <- err
+			acquired <- safely(func() error {
+				got, err := w.Acquire(waiter)
+				if err == nil && !got {
+					err = errors.New("acquire reported false")
+				}
+				if got && err != nil {
+					_ = w.Release(waiter)
+				}
+				return err
+			})
 		}()
 		select {
 		case err := <-acquired:
