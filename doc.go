@@ -37,7 +37,7 @@
 //
 //	mixin: can't compose *shop.Cache as lock: missing abstract methods Release
 //	(but does have method Unlock), Locked; Acquire has signature func() int,
-//	want func(context.Context) (bool, error) or one of 3 other shapes
+//	want func(context.Context) (bool, error) or one of func(context.Context) error | func() bool | func()
 //
 // With %+v it prints one problem a line. Every blocking call takes a
 // context.Context first; errors are returned, never thrown; a panic in user

@@ -274,7 +274,7 @@ func TestLockRefusals(t *testing.T) {
 		want string
 	}{
 		{"sync.Mutex by value", sync.Mutex{}, "mixin: can't compose sync.Mutex as lock (as sync.Locker): methods Lock, Unlock, TryLock have pointer receivers (compose &v, a *sync.Mutex)"},
-		{"near miss", &shop.Cache{}, "mixin: can't compose *shop.Cache as lock: missing abstract methods Release (but does have method Unlock), Locked; Acquire has signature func() int, want func(context.Context) (bool, error) or one of 3 other shapes"},
+		{"near miss", &shop.Cache{}, "mixin: can't compose *shop.Cache as lock: missing abstract methods Release (but does have method Unlock), Locked; Acquire has signature func() int, want func(context.Context) (bool, error) or one of func(context.Context) error | func() bool | func()"},
 		{"pointer receiver", shop.Store{}, "mixin: can't compose shop.Store as lock: methods Acquire, Release, Locked have pointer receivers (compose &v, a *shop.Store)"},
 		{"typo", shop.Typo{}, "mixin: can't compose shop.Typo as lock: missing abstract method Release (Relase: did you mean Release?)"},
 		{"nil", nil, "mixin: can't compose nil as lock: value is nil"},

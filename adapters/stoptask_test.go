@@ -105,7 +105,7 @@ func TestStopperThatReturnsATask(t *testing.T) {
 	t.Run("nothing to await is refused", func(t *testing.T) {
 		_, err := adapters.NewContext[any](badStop{})
 		require.ErrorIs(t, err, validate.ErrAbstract)
-		assert.ErrorContains(t, err, "Stop has signature func() int, want func() or one of 3 other shapes")
+		assert.ErrorContains(t, err, "Stop has signature func() int, want func() or one of func() bool | func() interface { Done() <-chan struct {} } | func() interface { Wait() error }")
 		var ae *validate.AbstractError
 		require.ErrorAs(t, err, &ae)
 		assert.Contains(t, ae.Problems[0].Want, "func() interface { Done() <-chan struct {} }")

@@ -1,7 +1,6 @@
 package analysis
 
 import (
-	"fmt"
 	"go/types"
 	"strings"
 
@@ -108,8 +107,8 @@ func (e *refusal) problemText(p problem) string {
 		case 0:
 		case 1:
 			s += " or " + p.want[1]
-		default:
-			s += fmt.Sprintf(" or one of %d other shapes", n)
+		default: // every accepted shape, as the run-time check lists them
+			s += " or one of " + strings.Join(p.want[1:], " | ")
 		}
 		if p.hint != "" {
 			s += " (" + p.hint + ")"

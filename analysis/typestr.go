@@ -15,7 +15,9 @@ var placeholder = reflect.TypeFor[validate.T]()
 
 // rstring writes a go/types type as reflect.Type.String writes the type it
 // compiles to, so that messages name types as the run-time check does:
-// package names (not paths), "interface {}", byte as uint8.
+// package names (not paths), byte as uint8, and the empty interface as
+// "any" (as the run-time check writes it, in place of reflect's
+// "interface {}").
 func rstring(t types.Type) string {
 	switch t := types.Unalias(t).(type) {
 	case *types.Basic:
@@ -50,7 +52,7 @@ func rstring(t types.Type) string {
 		return "func" + sigString(t, rstring)
 	case *types.Interface:
 		if t.NumMethods() == 0 {
-			return "interface {}"
+			return "any"
 		}
 		var ms []string
 		for i := 0; i < t.NumMethods(); i++ {

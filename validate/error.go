@@ -144,7 +144,7 @@ func (e *AbstractError) Is(target error) bool {
 func (e *AbstractError) TypeName() string {
 	switch {
 	case e.Type != nil:
-		return e.Type.String()
+		return typeName(e.Type)
 	case e.name != "":
 		return e.name
 	}
@@ -208,7 +208,7 @@ func (e *AbstractError) pkgPath() string {
 
 func (e *AbstractError) subject() string {
 	if e.Type != nil && e.isNil() {
-		return "(" + e.Type.String() + ")(nil)"
+		return "(" + typeName(e.Type) + ")(nil)"
 	}
 	return e.TypeName()
 }
@@ -289,7 +289,7 @@ func (e *AbstractError) addrHint() string {
 	if e.Type == nil {
 		return ""
 	}
-	return " (compose &v, a " + reflect.PointerTo(e.Type).String() + ")"
+	return " (compose &v, a " + typeName(reflect.PointerTo(e.Type)) + ")"
 }
 
 func (e *AbstractError) problemText(p Problem) string {
@@ -311,8 +311,8 @@ func (e *AbstractError) problemText(p Problem) string {
 		case 0:
 		case 1:
 			s += " or " + p.Want[1]
-		default:
-			s += fmt.Sprintf(" or one of %d other shapes", n)
+		default: // every accepted shape, so that the author can pick one
+			s += " or one of " + strings.Join(p.Want[1:], " | ")
 		}
 		if p.Hint != "" {
 			s += " (" + p.Hint + ")"

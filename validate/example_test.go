@@ -42,6 +42,6 @@ func ExampleAbstractError_Format() {
 	// mixin: can't compose *shop.Cache (package github.com/gomixin/mixin/internal/shop):
 	//     lock: missing abstract method Release (but does have method Unlock)
 	//     lock: missing abstract method Locked
-	//     lock: Acquire has signature func() int, want func(context.Context) (bool, error) or one of 3 other shapes
+	//     lock: Acquire has signature func() int, want func(context.Context) (bool, error) or one of func(context.Context) error | func() bool | func()
 	//     closer: missing abstract method Close
 }

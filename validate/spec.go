@@ -119,13 +119,17 @@ func typeString(t reflect.Type, bound reflect.Type) string {
 	case resultLike(t):
 		return resultString(t)
 	case t == placeholder && bound != nil:
-		return bound.String()
+		return typeName(bound)
 	case t == placeholder:
 		return "T"
-	case t == reflect.TypeFor[any]():
-		return "any"
 	}
-	return t.String()
+	return typeName(t)
+}
+
+// typeName is t as messages show it: as reflect.Type.String, with the empty
+// interface written any, as Go code writes it ("*any", not "*interface {}").
+func typeName(t reflect.Type) string {
+	return strings.ReplaceAll(t.String(), "interface {}", "any")
 }
 
 // ErrBadSpec is matched by the error of Spec.Validate, and of Check and Bind

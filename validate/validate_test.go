@@ -70,7 +70,7 @@ func TestCheckMessages(t *testing.T) {
 		want string
 	}{
 		{"wrong signature, missing, hint", &shop.Cache{}, "mixin: can't compose *shop.Cache as lock: missing abstract methods Release (but does have method Unlock), Locked; " +
-			"Acquire has signature func() int, want func(context.Context) (bool, error) or one of 3 other shapes"},
+			"Acquire has signature func() int, want func(context.Context) (bool, error) or one of func(context.Context) error | func() bool | func()"},
 		{"closest alternative form", new(unlockOnly), "mixin: can't compose *validate_test.unlockOnly as lock (as sync.Locker): missing abstract method Lock"},
 		{"pointer receiver", shop.Store{}, "mixin: can't compose shop.Store as lock: methods Acquire, Release, Locked have pointer receivers (compose &v, a *shop.Store)"},
 		{"typo", shop.Typo{}, "mixin: can't compose shop.Typo as lock: missing abstract method Release (Relase: did you mean Release?)"},
@@ -118,7 +118,7 @@ func TestCheckSignatureAndHintOnMainForm(t *testing.T) {
 	err := validate.Check(&shop.Cache{}, lockSpec)
 	require.Error(t, err)
 	assert.Equal(t, "mixin: can't compose *shop.Cache as lock: missing abstract methods Release (but does have method Unlock), Locked; "+
-		"Acquire has signature func() int, want func(context.Context) (bool, error) or one of 3 other shapes", err.Error())
+		"Acquire has signature func() int, want func(context.Context) (bool, error) or one of func(context.Context) error | func() bool | func()", err.Error())
 	var ae *validate.AbstractError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, reflect.TypeFor[*shop.Cache](), ae.Type)

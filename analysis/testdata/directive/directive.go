@@ -36,7 +36,7 @@ func (*Half) Unlock(context.Context) error          { return nil }
 type (
 	// Waiter waits in a shape no awaitable accepts.
 	//mixin:kind awaitable
-	Waiter struct{} // want `Wait has signature func\(int\) error, want func\(context.Context\) \(T, error\) or one of 5 other shapes`
+	Waiter struct{} // want `Wait has signature func\(int\) error, want func\(context.Context\) \(T, error\) or one of func\(context.Context\) error \| func\(\) \(T, error\) \| func\(\) error \| func\(\) T \| func\(\)`
 
 	// Typo names a kind that does not exist.
 	//mixin:kind lokc // want `^mixin: unknown kind "lokc" in //mixin:kind \(known: context, exec-context, event, awaitable, owner-lock, lock, group\)$`
