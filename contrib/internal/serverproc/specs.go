@@ -26,3 +26,27 @@ var Etcd = Spec{
 			"--logger", "zap", "--log-level", "error"}
 	},
 }
+
+// PostgreSQL runs a cluster that initdb makes in the data directory, as the
+// user nobody when the tests run as root (PostgreSQL refuses root): TCP on
+// 127.0.0.1 only, its unix socket in the data directory, trust
+// authentication for the superuser "mixin" and no fsync (the tests' data
+// outlives a killed server, not a crashed machine). The binaries are those
+// in PATH or Debian's, /usr/lib/postgresql/<version>/bin.
+var PostgreSQL = Spec{
+	Binary: "postgres", Package: "postgresql", Ports: 1,
+	Search: []string{"/usr/lib/postgresql/*/bin"},
+	Init: func(bin, dir string) []string {
+		return []string{bin + "/initdb", "--pgdata", dir + "/data", "--username", "mixin",
+			"--auth", "trust", "--encoding", "UTF8", "--no-locale", "--no-sync"}
+	},
+	Args: func(ports []int, dir string) []string {
+		return []string{"-D", dir + "/data", "-p", strconv.Itoa(ports[0]), "-k", dir,
+			"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
+			"-c", "full_page_writes=off", "-c", "max_connections=400", "-c", "shared_buffers=32MB"}
+	},
+	Ready: func(bin string, ports []int, _ string) []string {
+		return []string{bin + "/pg_isready", "-q", "-h", "127.0.0.1", "-p", strconv.Itoa(ports[0]), "-U", "mixin", "-d", "postgres"}
+	},
+	Unprivileged: true,
+}
