@@ -31,7 +31,8 @@ var Etcd = Spec{
 // user nobody when the tests run as root (PostgreSQL refuses root): TCP on
 // 127.0.0.1 only, its unix socket in the data directory, trust
 // authentication for the superuser "mixin" and no fsync (the tests' data
-// outlives a killed server, not a crashed machine). The binaries are those
+// outlives a killed server, not a crashed machine; commits stay
+// synchronous, so that a killed server keeps every commit it answered). The binaries are those
 // in PATH or Debian's, /usr/lib/postgresql/<version>/bin.
 var PostgreSQL = Spec{
 	Binary: "postgres", Package: "postgresql", Ports: 1,
@@ -42,7 +43,7 @@ var PostgreSQL = Spec{
 	},
 	Args: func(ports []int, dir string) []string {
 		return []string{"-D", dir + "/data", "-p", strconv.Itoa(ports[0]), "-k", dir,
-			"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
+			"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
 			"-c", "full_page_writes=off", "-c", "max_connections=400", "-c", "shared_buffers=32MB"}
 	},
 	Ready: func(bin string, ports []int, _ string) []string {
