@@ -55,12 +55,14 @@ func NewEvent[T any](pool *pgxpool.Pool, name string, opts ...Option) (*Event[T]
 type eventStatements struct{ put, get, exists, clear, read string }
 
 // eventSQL returns the event's statements over the tables of n. put stores
-// the value with the next number and notifies the number.
+// the value with the next number, above the row's last (the sequence's value
+// is drawn when the statement begins, and another Set may have landed while
+// it waited for the row), and notifies the number.
 func eventSQL(n names) eventStatements {
 	return eventStatements{
 		put: `WITH s AS (
 	INSERT INTO ` + n.events + ` AS e (key, value, number) VALUES ($1, $2, nextval(` + n.numbersLiteral + `))
-	ON CONFLICT (key) DO UPDATE SET value = excluded.value, number = excluded.number
+	ON CONFLICT (key) DO UPDATE SET value = excluded.value, number = greatest(excluded.number, e.number + 1)
 	RETURNING number),
 woken AS (SELECT pg_notify($3, number::text) FROM s)
 SELECT number, (SELECT count(*) FROM woken) FROM s`,

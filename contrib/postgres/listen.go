@@ -27,6 +27,12 @@ import (
 // that a lock passed back and forth in a process keeps it.
 const linger = 100 * time.Millisecond
 
+// heartbeat is how long a listening connection with waiters waits for a
+// notification before it makes sure, with a ping, that it is alive: a
+// connection cut off without a word (a partition) is otherwise found dead
+// only by TCP's keep-alive, minutes later.
+const heartbeat = 15 * time.Second
+
 var (
 	listenersMu sync.Mutex
 	listeners   = map[*pgxpool.Pool]*listener{}
@@ -269,10 +275,11 @@ func (l *listener) serve(conn *pgx.Conn) error {
 		}
 		l.up = true
 		idle := len(l.topics) == 0
-		wctx, cancel := context.WithCancel(context.Background())
+		wait := heartbeat
 		if idle {
-			wctx, cancel = context.WithTimeout(context.Background(), linger)
+			wait = linger
 		}
+		wctx, cancel := context.WithTimeout(context.Background(), wait)
 		l.interrupt = cancel
 		l.mu.Unlock()
 
@@ -298,6 +305,13 @@ func (l *listener) serve(conn *pgx.Conn) error {
 			return err // the connection failed
 		case idle && stillIdle && ended == context.DeadlineExceeded:
 			return nil // no waiter for linger
+		case !idle && ended == context.DeadlineExceeded:
+			pctx, pcancel := context.WithTimeout(context.Background(), 5*time.Second)
+			err := conn.Ping(pctx)
+			pcancel()
+			if err != nil {
+				return err
+			}
 		}
 	}
 }
