@@ -109,9 +109,10 @@ type lockStatements struct{ acquire, release, expire, keep, held, locked string 
 // begins, and another hold may have come and gone while it waited for the
 // row); when the lock is held it returns a zero token and how many
 // microseconds the holder's lease has left. release ends this hold's lease
-// and notifies the waiters; it returns whether the lease was still running
-// (or, when $4 says that this is a second attempt, had been ended by the
-// first).
+// if it is still running (or, when $4 says that this is a second attempt,
+// was ended by the first) and notifies the waiters; it returns how many
+// rows it ended: 0 when the lease had run out (the row is left as it is,
+// free for the next taker).
 func lockSQL(n names) lockStatements {
 	return lockStatements{
 		acquire: `WITH taken AS (
@@ -125,12 +126,10 @@ UNION ALL
 SELECT 0::bigint, greatest(0, (extract(epoch FROM expires_at - clock_timestamp()) * 1000000)::bigint)
 FROM ` + n.locks + ` WHERE key = $1 AND NOT EXISTS (SELECT FROM taken)`,
 		release: `WITH gone AS (
-	UPDATE ` + n.locks + ` AS l SET expires_at = '-infinity'
-	FROM (SELECT expires_at FROM ` + n.locks + ` WHERE key = $1 AND holder = $2 FOR UPDATE) AS was
-	WHERE l.key = $1 AND l.holder = $2
-	RETURNING was.expires_at > clock_timestamp() OR ($4 AND was.expires_at = '-infinity') AS live),
-woken AS (SELECT pg_notify($3, '') FROM gone)
-SELECT live, (SELECT count(*) FROM woken) FROM gone`,
+	UPDATE ` + n.locks + ` SET expires_at = '-infinity'
+	WHERE key = $1 AND holder = $2 AND (expires_at > clock_timestamp() OR ($4 AND expires_at = '-infinity'))
+	RETURNING true)
+SELECT count(*) FROM (SELECT pg_notify($3, '') FROM gone) AS woken`,
 		expire: `INSERT INTO ` + n.locks + ` AS l (key, holder, token, expires_at) VALUES ($1, $2, 0, '-infinity')
 ON CONFLICT (key) DO UPDATE SET expires_at = '-infinity' WHERE l.holder = $2`,
 		keep: `UPDATE ` + n.locks + ` SET expires_at = clock_timestamp() + $3::bigint * interval '1 microsecond'
@@ -181,9 +180,7 @@ func (e *lockEngine) giveBack(ctx context.Context, value string) {
 	if _, err := e.pool.Exec(gctx, e.sql.expire, e.key, value); err != nil {
 		return
 	}
-	var live bool
-	var n int64
-	_ = e.pool.QueryRow(gctx, e.sql.release, e.key, value, e.channel, false).Scan(&live, &n)
+	_, _ = e.pool.Exec(gctx, e.sql.release, e.key, value, e.channel, true) // ended by expire: notify
 }
 
 func (e *lockEngine) TryAcquire(ctx context.Context) (dist.Lease, error) {
@@ -373,13 +370,9 @@ func (l *lease) Keep(ctx context.Context) error {
 // lease its first ended as released.
 func (l *lease) Release(ctx context.Context) (bool, error) {
 	release := func(again bool) (bool, error) {
-		var live bool
 		var n int64
-		err := l.e.pool.QueryRow(ctx, l.e.sql.release, l.e.key, l.value, l.e.channel, again).Scan(&live, &n)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return false, nil
-		}
-		return live, err
+		err := l.e.pool.QueryRow(ctx, l.e.sql.release, l.e.key, l.value, l.e.channel, again).Scan(&n)
+		return n == 1, err
 	}
 	ours, err := release(false)
 	if err != nil && brokenConn(ctx, err) {
