@@ -135,7 +135,8 @@ func (s *store) read(ctx context.Context) ([]byte, int64, error) {
 // Follow registers a waiter on the event's channel, then reads the row, and
 // reads it again whenever woken: a number it has not seen is a Set. A read
 // that fails is tried again (after a wake, or with a back-off) until ctx
-// ends; while its process cannot listen it reads with the back-off too.
+// ends; while its process cannot listen it reads with the back-off too, and
+// while it can, every 15 s all the same, in case a notification was lost.
 func (s *store) Follow(ctx context.Context, read bool, next func([]byte) bool) error {
 	sub := listen(s.pool, s.channel, false)
 	defer sub.close()
@@ -157,20 +158,19 @@ func (s *store) Follow(ctx context.Context, read bool, next func([]byte) bool) e
 		case errors.Is(err, puddle.ErrClosedPool):
 			return err // nothing will ever answer
 		}
-		var poll <-chan time.Time
-		stop := func() bool { return false }
+		bound := heartbeat // a bound on a notification lost on its way (a pooler in transaction mode)
 		if err != nil || !sub.up() {
-			t := time.NewTimer(wait + rand.N(wait/2+1))
-			poll, stop = t.C, t.Stop
+			bound = wait + rand.N(wait/2+1)
 			wait = min(2*wait, s.retryMax)
 		}
+		t := time.NewTimer(bound)
 		select {
 		case <-sub.c:
-		case <-poll:
+		case <-t.C:
 		case <-ctx.Done():
-			stop()
+			t.Stop()
 			return ctx.Err()
 		}
-		stop()
+		t.Stop()
 	}
 }
