@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
@@ -40,11 +41,16 @@ func connString(at string) string {
 }
 
 // newPool returns a pool of its own (its own connections), closed at the
-// end of the test.
+// end of the test, with one connection open: PostgreSQL starts a process
+// per connection, and a handle's first call on a new pool would otherwise
+// wait for it (the conform suites give a waiter 200 ms to begin to wait).
 func newPool(t testing.TB, at string) *pgxpool.Pool {
 	t.Helper()
 	p, err := pgxpool.New(context.Background(), connString(at))
 	require.NoError(t, err)
 	t.Cleanup(p.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, p.Ping(ctx))
 	return p
 }
