@@ -48,7 +48,7 @@ func NewEvent[T any](pool *pgxpool.Pool, name string, opts ...Option) (*Event[T]
 	k := key(cfg.prefix, name)
 	n := newNames(cfg.schema)
 	s := &store{pool: pool, key: k, names: n, channel: channel(cfg.schema, "event", k), sql: eventSQL(n),
-		retryMin: cfg.retryMin, retryMax: max(cfg.retryMax, time.Second)}
+		retryMin: cfg.retryMin, retryMax: cfg.retryMax, failMax: max(cfg.retryMax, time.Second)}
 	return &Event[T]{dist.NewEvent[T](s, fmt.Sprintf("postgres event %q", name), name, cfg.codec, cfg.timeout), k}, nil
 }
 
@@ -79,7 +79,8 @@ type store struct {
 	key, channel       string
 	names              names
 	sql                eventStatements
-	retryMin, retryMax time.Duration // how a waiter that cannot read tries again
+	retryMin, retryMax time.Duration // how a waiter whose process cannot listen reads again
+	failMax            time.Duration // how long a waiter whose reads fail waits at most between them
 }
 
 func (s *store) Put(ctx context.Context, data []byte) error {
@@ -159,7 +160,11 @@ func (s *store) Follow(ctx context.Context, read bool, next func([]byte) bool) e
 			return err // nothing will ever answer
 		}
 		bound := heartbeat // a bound on a notification lost on its way (a pooler in transaction mode)
-		if err != nil || !sub.up() {
+		switch {
+		case err != nil:
+			bound = wait + rand.N(wait/2+1)
+			wait = min(2*wait, s.failMax)
+		case !sub.up():
 			bound = wait + rand.N(wait/2+1)
 			wait = min(2*wait, s.retryMax)
 		}

@@ -67,14 +67,15 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
-// WithRetry sets how an Acquire tries again while its process cannot listen
-// for releases (the listening connection is down, or notifications do not
-// arrive, as behind PgBouncer in transaction mode): first after min, the
-// wait doubling up to max (default 5ms to 250ms), with up to half of it
-// added at random. While the process listens, a waiter is woken by the
-// release and otherwise looks again only when the holder's lease could have
-// run out. The listening connection is opened again with the same back-off,
-// up to at least a second.
+// WithRetry sets how a waiter looks again while its process cannot listen
+// (its listening connection is not open yet, or is being opened again): an
+// Acquire tries, an event's waiter reads the row, first after min, the wait
+// doubling up to max (default 5ms to 250ms), with up to half of it added at
+// random; a waiter whose statements fail backs off the same way, an event's
+// up to at least a second. While the process listens, a lock's waiter is
+// woken by the release and otherwise looks again only when the holder's
+// lease could have run out; an event's waiter is woken by the Set, and reads
+// the row every 15 s all the same.
 func WithRetry(min, max time.Duration) Option {
 	return func(c *config) {
 		if min > 0 && max >= min {
