@@ -273,3 +273,59 @@ func TestAReleaseWakesOneWaiterOfAProcess(t *testing.T) {
 	wcancel()
 	wg.Wait()
 }
+
+// TestWaitersOutliveTheirListenersEnd: the server ends the listening
+// connection of the waiters' pool (pg_terminate_backend) while a lock's
+// waiter and an event's waiter wait, and the release and the Set come
+// before it is back: both waiters are woken once it is, long before the
+// holder's lease (10 s) would have let the lock's waiter look again.
+func TestWaitersOutliveTheirListenersEnd(t *testing.T) {
+	srv.Need(t)
+	name := disttest.Unique(t)
+	waiters, other, admin := newPool(t, srv.Addr), newPool(t, srv.Addr), newPool(t, srv.Addr)
+	holder, err := postgres.NewLock(other, name)
+	require.NoError(t, err)
+	waiter, err := postgres.NewLock(waiters, name)
+	require.NoError(t, err)
+	setter, err := postgres.NewEvent[string](other, name)
+	require.NoError(t, err)
+	follower, err := postgres.NewEvent[string](waiters, name)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ok, err := holder.Acquire(ctx)
+	require.True(t, ok)
+	require.NoError(t, err)
+
+	acquired := make(chan error, 1)
+	go func() {
+		_, err := waiter.Acquire(ctx)
+		acquired <- err
+	}()
+	got := make(chan string, 1)
+	go func() {
+		v, err := follower.WaitForNext(ctx)
+		assert.NoError(t, err)
+		got <- v
+	}()
+	// Both wait once the listening connection listens to both channels.
+	require.Eventually(t, func() bool {
+		var n int
+		err := admin.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN %'`).Scan(&n)
+		return err == nil && n > 0
+	}, 10*time.Second, 10*time.Millisecond)
+	time.Sleep(200 * time.Millisecond)
+	var ended int
+	require.NoError(t, admin.QueryRow(ctx, `SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+WHERE query LIKE 'LISTEN %' AND pid <> pg_backend_pid()) AS t`).Scan(&ended))
+	require.Positive(t, ended)
+	released := time.Now()
+	require.NoError(t, holder.Release(ctx))
+	require.NoError(t, setter.Set("meanwhile"))
+	require.NoError(t, <-acquired)
+	assert.Equal(t, "meanwhile", <-got)
+	took := time.Since(released)
+	assert.Less(t, took, postgres.DefaultLease/2, "woken, not left to the holder's lease")
+	t.Logf("both woken %v after the listening connection was ended", took.Round(time.Millisecond))
+	require.NoError(t, waiter.Release(ctx))
+}
