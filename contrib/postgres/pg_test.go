@@ -329,3 +329,37 @@ WHERE query LIKE 'LISTEN %' AND pid <> pg_backend_pid()) AS t`).Scan(&ended))
 	t.Logf("both woken %v after the listening connection was ended", took.Round(time.Millisecond))
 	require.NoError(t, waiter.Release(ctx))
 }
+
+// TestRefreshesKeepTheToken: a hold whose lease (600 ms) is refreshed
+// several times keeps its token, on the handle and in the row, while the
+// row's lease end moves.
+func TestRefreshesKeepTheToken(t *testing.T) {
+	srv.Need(t)
+	p := newPool(t, srv.Addr)
+	name := disttest.Unique(t)
+	l, err := postgres.NewLock(p, name, postgres.WithLease(600*time.Millisecond))
+	require.NoError(t, err)
+	ctx := context.Background()
+	ok, err := l.Acquire(ctx)
+	require.True(t, ok)
+	require.NoError(t, err)
+	token, _ := l.Token()
+	row := func() (tok int64, ends time.Time) {
+		require.NoError(t, p.QueryRow(ctx, "SELECT token, expires_at FROM mixin_locks WHERE key = 'mixin/' || replace(replace($1, '%', '%25'), '/', '%2F')", name).Scan(&tok, &ends))
+		return tok, ends
+	}
+	first, firstEnd := row()
+	assert.Equal(t, token, first)
+	time.Sleep(1200 * time.Millisecond) // about six refreshes
+	select {
+	case <-l.Lost():
+		t.Fatal("the lease was lost while its refreshes could run")
+	default:
+	}
+	now, nowEnd := row()
+	assert.Equal(t, token, now, "the row's token")
+	tok, _ := l.Token()
+	assert.Equal(t, token, tok, "the handle's token")
+	assert.True(t, nowEnd.After(firstEnd), "the lease's end moved: %v, then %v", firstEnd, nowEnd)
+	require.NoError(t, l.Release(ctx))
+}
