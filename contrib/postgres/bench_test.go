@@ -21,6 +21,9 @@ import (
 func BenchmarkDo(b *testing.B) {
 	srv.Need(b)
 	p := newPool(b, srv.Addr)
+	if err := postgres.Setup(context.Background(), p); err != nil { // the tables the by-hand statements use
+		b.Fatal(err)
+	}
 	advisory := map[string]*adapters.Lock{}
 	var pinned *pgxpool.Conn
 	b.Cleanup(func() {
