@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -47,6 +48,14 @@ type Spec struct {
 	// directory owned by nobody) when the tests run as root: PostgreSQL
 	// refuses to run as root.
 	Unprivileged bool
+	// Stop, when not zero, is the signal Stop sends the server first, for a
+	// server whose children leave its process group and must be stopped by
+	// the server itself: PostgreSQL's backends each lead a session of their
+	// own, and its SIGQUIT (an immediate shutdown, as after a crash: no
+	// checkpoint, recovery at the next start) ends them before the
+	// postmaster exits. A server that has not exited within 10 seconds is
+	// killed.
+	Stop syscall.Signal
 }
 
 // Server is a running (or stopped) child server.
@@ -260,6 +269,13 @@ func (s *Server) Stop() {
 	defer s.mu.Unlock()
 	if s.cmd == nil {
 		return
+	}
+	if s.spec.Stop != 0 && s.cmd.Process.Signal(s.spec.Stop) == nil {
+		select {
+		case err := <-s.exited:
+			s.exited <- err // for the wait below
+		case <-time.After(10 * time.Second):
+		}
 	}
 	kill(s.cmd)
 	<-s.exited

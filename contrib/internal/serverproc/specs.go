@@ -1,6 +1,9 @@
 package serverproc
 
-import "strconv"
+import (
+	"strconv"
+	"syscall"
+)
 
 // Redis runs redis-server without persistence.
 var Redis = Spec{
@@ -32,7 +35,10 @@ var Etcd = Spec{
 // 127.0.0.1 only, its unix socket in the data directory, trust
 // authentication for the superuser "mixin" and no fsync (the tests' data
 // outlives a killed server, not a crashed machine; commits stay
-// synchronous, so that a killed server keeps every commit it answered). The binaries are those
+// synchronous, so that a killed server keeps every commit it answered).
+// Stop is an immediate shutdown (SIGQUIT), which ends the backends too: a
+// SIGKILL of the postmaster alone leaves them running until they notice,
+// holding the shared memory a restart needs. The binaries are those
 // in PATH or Debian's, /usr/lib/postgresql/<version>/bin.
 var PostgreSQL = Spec{
 	Binary: "postgres", Package: "postgresql", Ports: 1,
@@ -50,4 +56,5 @@ var PostgreSQL = Spec{
 		return []string{bin + "/pg_isready", "-q", "-h", "127.0.0.1", "-p", strconv.Itoa(ports[0]), "-U", "mixin", "-d", "postgres"}
 	},
 	Unprivileged: true,
+	Stop:         syscall.SIGQUIT,
 }
