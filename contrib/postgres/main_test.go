@@ -33,7 +33,7 @@ func connString(at string) string {
 	if err != nil {
 		host, port = at, "5432"
 	}
-	s := fmt.Sprintf("host=%s port=%s pool_max_conns=4", host, port)
+	s := fmt.Sprintf("host=%s port=%s pool_max_conns=4 pool_min_conns=2", host, port)
 	if srv.Server != nil {
 		s += " user=mixin dbname=postgres sslmode=disable"
 	}
@@ -41,9 +41,11 @@ func connString(at string) string {
 }
 
 // newPool returns a pool of its own (its own connections), closed at the
-// end of the test, with one connection open: PostgreSQL starts a process
-// per connection, and a handle's first call on a new pool would otherwise
-// wait for it (the conform suites give a waiter 200 ms to begin to wait).
+// end of the test, with a connection open and another on its way (the pool
+// keeps two: pool_min_conns): PostgreSQL starts a process per connection,
+// which under -race on a loaded machine can take longer than the 200 ms
+// the conform suites give a waiter to begin to wait, and a statement cut off
+// by its ctx (a WaitForNext with a 20 ms deadline) costs its connection.
 func newPool(t testing.TB, at string) *pgxpool.Pool {
 	t.Helper()
 	p, err := pgxpool.New(context.Background(), connString(at))
