@@ -144,29 +144,76 @@ WHERE key = $1 AND holder = $2 AND expires_at > clock_timestamp()`,
 func (e *lockEngine) drift() time.Duration { return e.cfg.lease/100 + 2*time.Millisecond }
 
 // try makes one attempt: a lease, or nil and how long the holder's lease has
-// left (0 when unknown). An attempt that fails in a way that may have let
-// the row land (cut off by ctx, a connection lost after the statement left)
-// is given back in the background with a ctx of its own, bounded by the
-// timeout.
+// left (0 when unknown). The statement runs to its end with a ctx of its own
+// (ctx's values, bounded by the timeout), so that its outcome is known: a
+// statement cut off by ctx can still be carried out by the server after
+// anything sent to undo it (its connection closed, the server reads and runs
+// what was sent, and only then finds no one to answer). When ctx ends first,
+// try returns ctx's error and the outcome is settled in the background: a
+// hold it took is released. A statement that failed in a way that may have
+// let the row land (a connection lost after the statement left) is given
+// back in the background too.
 func (e *lockEngine) try(ctx context.Context) (*lease, time.Duration, error) {
 	value := newValue()
 	start := time.Now()
-	var token, left int64
-	err := withSetup(ctx, e.pool, e.names, func() error {
-		return e.pool.QueryRow(ctx, e.sql.acquire, e.key, value, e.cfg.lease.Microseconds()).Scan(&token, &left)
-	})
+	var a attempt
+	if ctx.Done() == nil { // a ctx that never ends: nothing to wait beside
+		a = e.attempt(ctx, value)
+	} else {
+		done := make(chan attempt, 1)
+		go func() {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.timeout)
+			defer cancel()
+			done <- e.attempt(dctx, value)
+		}()
+		select {
+		case a = <-done:
+		case <-ctx.Done():
+			go e.settle(ctx, value, done)
+			return nil, 0, ctx.Err()
+		}
+	}
 	switch {
-	case errors.Is(err, pgx.ErrNoRows): // held by a hold that committed after this statement began
+	case errors.Is(a.err, pgx.ErrNoRows): // held by a hold that committed after this statement began
 		return nil, 0, nil
-	case err != nil:
-		if mayHaveLanded(err) {
+	case a.err != nil:
+		if mayHaveLanded(a.err) {
 			go e.giveBack(ctx, value)
 		}
-		return nil, 0, err
-	case token == 0:
-		return nil, time.Duration(left) * time.Microsecond, nil
+		return nil, 0, a.err
+	case a.token == 0:
+		return nil, time.Duration(a.left) * time.Microsecond, nil
 	}
-	return &lease{e: e, value: value, token: token, until: start.Add(e.cfg.lease - e.drift())}, 0, nil
+	return &lease{e: e, value: value, token: a.token, until: start.Add(e.cfg.lease - e.drift())}, 0, nil
+}
+
+// attempt is the outcome of one acquire statement.
+type attempt struct {
+	token, left int64
+	err         error
+}
+
+// attempt runs the acquire statement for the hold value.
+func (e *lockEngine) attempt(ctx context.Context, value string) attempt {
+	var a attempt
+	a.err = withSetup(ctx, e.pool, e.names, func() error {
+		return e.pool.QueryRow(ctx, e.sql.acquire, e.key, value, e.cfg.lease.Microseconds()).Scan(&a.token, &a.left)
+	})
+	return a
+}
+
+// settle waits for the outcome of an attempt whose caller left, and gives
+// back what it took.
+func (e *lockEngine) settle(ctx context.Context, value string, done <-chan attempt) {
+	a := <-done
+	switch {
+	case a.err == nil && a.token != 0:
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.timeout)
+		defer cancel()
+		_, _ = e.pool.Exec(rctx, e.sql.release, e.key, value, e.channel, false)
+	case a.err != nil && mayHaveLanded(a.err):
+		e.giveBack(ctx, value)
+	}
 }
 
 // giveBack gives the row back if an attempt that failed took it after all.
