@@ -2,7 +2,7 @@
 # The project's test command: every module, as CI runs it, from a fresh clone
 # on a machine with Go installed. Go modules and the oldest supported Go
 # toolchain come through the Go module proxy; the servers the contrib/
-# modules' tests start (redis-server, etcd) are installed by
+# modules' tests start (redis-server, etcd, PostgreSQL) are installed by
 # scripts/servers.sh when missing (as root, with apt-get).
 #
 #   bash scripts/test.sh
@@ -67,7 +67,7 @@ step "analysis module: the mixinvet analyzer, vet and -race; then mixinvet over 
 go vet -vettool="$tmp/mixinvet" ./examples/...
 (cd ecosystem && go vet -vettool="$tmp/mixinvet" ./...)
 
-step "the servers the contrib modules start: redis-server, etcd (installed when missing, as root)"
+step "the servers the contrib modules start: redis-server, etcd, postgres (installed when missing, as root)"
 bash scripts/servers.sh
 
 step "contrib/redis module: Lock and Event on a redis-server the tests start, -race; each benchmark once"
@@ -75,6 +75,9 @@ step "contrib/redis module: Lock and Event on a redis-server the tests start, -r
 
 step "contrib/etcd module: Lock and Event on an etcd the tests start, -race; each benchmark once"
 (cd contrib/etcd && go vet ./... && go test -race ./... && go test -run '^$' -bench . -benchtime 1x . | benchmarks_once)
+
+step "contrib/postgres module: Lock and Event on a PostgreSQL the tests start (as nobody when root), -race; each benchmark once"
+(cd contrib/postgres && go vet ./... && go test -race ./... && go test -run '^$' -bench . -benchtime 1x . | benchmarks_once)
 
 step "contrib/otel module: the observer over the OpenTelemetry SDK (manual reader, span recorder), -race"
 (cd contrib/otel && go vet ./... && go test -race ./...)

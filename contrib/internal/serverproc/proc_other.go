@@ -7,9 +7,13 @@ import (
 	"syscall"
 )
 
-// childAttr: no parent-death signal outside Linux; Stop and Close still kill
-// the child.
-func childAttr() *syscall.SysProcAttr { return nil }
+// childAttr: no parent-death signal outside Linux, and no other user: Stop
+// and Close still kill the child; a server that refuses root does not start
+// there as root.
+func childAttr(*ids) *syscall.SysProcAttr { return nil }
 
 // kill kills the child.
 func kill(cmd *exec.Cmd) { _ = cmd.Process.Kill() }
+
+// gone: the child was waited for.
+func gone(*exec.Cmd) {}

@@ -1,8 +1,9 @@
 // Package serverproc runs the servers the distributed engines' tests and
-// examples need (redis-server, etcd) as child processes on 127.0.0.1: free
-// ports, a temporary directory, their own process group, killed with their
-// parent. It also holds Proxy, which stalls one client's connection the way
-// a network partition would.
+// examples need (redis-server, etcd, PostgreSQL) as child processes on
+// 127.0.0.1: free ports, a temporary directory, their own process group,
+// killed with their parent; as an unprivileged user when the spec asks and
+// the tests run as root. It also holds Proxy, which stalls one client's
+// connection the way a network partition would.
 package serverproc
 
 import (
@@ -11,10 +12,12 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -29,6 +32,30 @@ type Spec struct {
 	Ports   int    // free ports it needs; the first is the one clients dial
 	// Args returns the program's arguments for its ports and data directory.
 	Args func(ports []int, dir string) []string
+	// Search lists directories (glob patterns) where the binary is looked
+	// for when it is not in PATH, the last match first:
+	// "/usr/lib/postgresql/*/bin".
+	Search []string
+	// Init, when not nil, returns a command run once in the new data
+	// directory before the first start (its program beside the binary, bin
+	// being the binary's directory): initdb.
+	Init func(bin, dir string) []string
+	// Ready, when not nil, returns a command that exits with 0 once the
+	// server accepts work, tried after its port accepts connections:
+	// pg_isready, since PostgreSQL listens before it has recovered.
+	Ready func(bin string, ports []int, dir string) []string
+	// Unprivileged runs Init, Ready and the server as the user nobody (its
+	// directory owned by nobody) when the tests run as root: PostgreSQL
+	// refuses to run as root.
+	Unprivileged bool
+	// Stop, when not zero, is the signal Stop sends the server first, for a
+	// server whose children leave its process group and must be stopped by
+	// the server itself: PostgreSQL's backends each lead a session of their
+	// own, and its SIGQUIT (an immediate shutdown, as after a crash: no
+	// checkpoint, recovery at the next start) ends them before the
+	// postmaster exits. A server that has not exited within 10 seconds is
+	// killed.
+	Stop syscall.Signal
 }
 
 // Server is a running (or stopped) child server.
@@ -38,6 +65,8 @@ type Server struct {
 	Ports []int  // the ports it listens on, the client port first
 	Dir   string // its temporary data directory
 
+	user *ids // nil: run as the tests' user
+
 	mu     sync.Mutex
 	cmd    *exec.Cmd
 	exited chan error // cmd.Wait's result
@@ -46,7 +75,7 @@ type Server struct {
 // Start looks up spec's binary, picks free ports and a temporary directory,
 // and starts the server, waiting until its client port accepts connections.
 func Start(spec Spec) (*Server, error) {
-	path, err := exec.LookPath(spec.Binary)
+	path, err := lookPath(spec)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w (Debian package %s)", spec.Binary, ErrMissing, spec.Package)
 	}
@@ -55,6 +84,12 @@ func Start(spec Spec) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{spec: spec, path: path, Dir: dir}
+	if spec.Unprivileged && os.Geteuid() == 0 {
+		if s.user, err = unprivileged(dir); err != nil {
+			_ = os.RemoveAll(dir)
+			return nil, err
+		}
+	}
 	for range max(spec.Ports, 1) {
 		p, err := FreePort()
 		if err != nil {
@@ -63,11 +98,95 @@ func Start(spec Spec) (*Server, error) {
 		}
 		s.Ports = append(s.Ports, p)
 	}
+	if spec.Init != nil {
+		if err := s.run(spec.Init(s.bin(), dir), "init"); err != nil {
+			_ = os.RemoveAll(dir)
+			return nil, err
+		}
+	}
 	if err := s.Restart(); err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err
 	}
 	return s, nil
+}
+
+// bin is the directory of the server's binary, symbolic links followed: where
+// its companion programs (initdb, pg_isready) are.
+func (s *Server) bin() string {
+	if p, err := filepath.EvalSymlinks(s.path); err == nil {
+		return filepath.Dir(p)
+	}
+	return filepath.Dir(s.path)
+}
+
+// lookPath finds spec's binary in PATH, else in the directories of
+// spec.Search, the last match first (the newest version, as the glob sorts).
+func lookPath(spec Spec) (string, error) {
+	path, err := exec.LookPath(spec.Binary)
+	if err == nil {
+		return path, nil
+	}
+	for _, pattern := range spec.Search {
+		dirs, _ := filepath.Glob(pattern)
+		for i := len(dirs) - 1; i >= 0; i-- {
+			if p, lerr := exec.LookPath(filepath.Join(dirs[i], spec.Binary)); lerr == nil {
+				return p, nil
+			}
+		}
+	}
+	return "", err
+}
+
+// ids are a user's and its group's.
+type ids struct{ uid, gid int }
+
+// unprivileged returns the ids of the user nobody, and makes dir theirs.
+func unprivileged(dir string) (*ids, error) {
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		return nil, fmt.Errorf("a user to run the server as (root may not): %w", err)
+	}
+	uid, uerr := strconv.ParseUint(u.Uid, 10, 32)
+	gid, gerr := strconv.ParseUint(u.Gid, 10, 32)
+	if uerr != nil || gerr != nil {
+		return nil, fmt.Errorf("user nobody has ids %q and %q", u.Uid, u.Gid)
+	}
+	if err := os.Chown(dir, int(uid), int(gid)); err != nil {
+		return nil, err
+	}
+	return &ids{int(uid), int(gid)}, nil
+}
+
+// command is argv as a child of the tests, as the server's user, in its
+// directory.
+func (s *Server) command(argv []string, out *os.File) *exec.Cmd {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = s.Dir
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = childAttr(s.user)
+	return cmd
+}
+
+// run runs argv to its end, its output in the server's log; what names it
+// in an error.
+func (s *Server) run(argv []string, what string) error {
+	log, logPath, err := s.log()
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	if err := s.command(argv, log).Run(); err != nil {
+		return fmt.Errorf("%s %s: %w: %s", s.spec.Binary, what, err, tail(logPath))
+	}
+	return nil
+}
+
+// log opens the server's log file for appending.
+func (s *Server) log() (*os.File, string, error) {
+	logPath := filepath.Join(s.Dir, s.spec.Binary+".log")
+	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	return log, logPath, err
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that nothing listened on a moment
@@ -92,16 +211,12 @@ func (s *Server) Restart() error {
 	if s.cmd != nil {
 		return fmt.Errorf("%s is running", s.spec.Binary)
 	}
-	logPath := filepath.Join(s.Dir, s.spec.Binary+".log")
-	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	log, logPath, err := s.log()
 	if err != nil {
 		return err
 	}
 	defer log.Close()
-	cmd := exec.Command(s.path, s.spec.Args(s.Ports, s.Dir)...)
-	cmd.Dir = s.Dir
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = childAttr()
+	cmd := s.command(append([]string{s.path}, s.spec.Args(s.Ports, s.Dir)...), log)
 	if err := cmd.Start(); err != nil {
 		return err
 	}
@@ -112,8 +227,10 @@ func (s *Server) Restart() error {
 		c, err := net.DialTimeout("tcp", s.Addr(), 100*time.Millisecond)
 		if err == nil {
 			c.Close()
-			s.cmd, s.exited = cmd, exited
-			return nil
+			if s.ready(log) {
+				s.cmd, s.exited = cmd, exited
+				return nil
+			}
 		}
 		select {
 		case werr := <-exited:
@@ -126,6 +243,15 @@ func (s *Server) Restart() error {
 			return fmt.Errorf("%s did not listen on %s within 15s: %s", s.spec.Binary, s.Addr(), tail(logPath))
 		}
 	}
+}
+
+// ready reports whether the server accepts work: Ready's command exits
+// with 0, or there is none.
+func (s *Server) ready(log *os.File) bool {
+	if s.spec.Ready == nil {
+		return true
+	}
+	return s.command(s.spec.Ready(s.bin(), s.Ports, s.Dir), log).Run() == nil
 }
 
 // Reaper names the goroutine that waits for a running server to exit, for
@@ -144,8 +270,16 @@ func (s *Server) Stop() {
 	if s.cmd == nil {
 		return
 	}
+	if s.spec.Stop != 0 && s.cmd.Process.Signal(s.spec.Stop) == nil {
+		select {
+		case err := <-s.exited:
+			s.exited <- err // for the wait below
+		case <-time.After(10 * time.Second):
+		}
+	}
 	kill(s.cmd)
 	<-s.exited
+	gone(s.cmd)
 	s.cmd, s.exited = nil, nil
 }
 

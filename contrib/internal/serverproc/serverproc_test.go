@@ -1,6 +1,7 @@
 package serverproc_test
 
 import (
+	"errors"
 	"io"
 	"net"
 	"testing"
@@ -106,4 +107,21 @@ func TestProxyCutDropsConnectionsUntilResume(t *testing.T) {
 	require.NoError(t, err)
 	defer c3.Close()
 	assert.NoError(t, echo(c3), "after Resume, connections work")
+}
+
+func TestPostgreSQLStartsAsAnUnprivilegedUserAndRestarts(t *testing.T) {
+	s, err := serverproc.Start(serverproc.PostgreSQL)
+	if errors.Is(err, serverproc.ErrMissing) {
+		t.Skip(err)
+	}
+	require.NoError(t, err)
+	defer s.Close()
+	// A connection open across the stop: its backend leads a process group
+	// of its own, and outlived a SIGKILL of the postmaster long enough to
+	// hold the shared memory the restart needed.
+	c, err := net.Dial("tcp", s.Addr())
+	require.NoError(t, err)
+	defer c.Close()
+	s.Stop()
+	require.NoError(t, s.Restart(), "a stopped PostgreSQL recovers and listens again")
 }

@@ -1,0 +1,83 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/gomixin/mixin/adapters"
+	"github.com/gomixin/mixin/contrib/internal/disttest"
+	"github.com/gomixin/mixin/contrib/postgres"
+)
+
+// BenchmarkDo: Do through the proxy (two statements: the acquire, which
+// mints the fencing token, and the release, which notifies) against a
+// session advisory lock taken and given back by hand on a pinned connection
+// (two statements, no lease, no token, no wake-up of other processes), a
+// lease row taken and given back by hand with the same two statements the
+// Lock makes (less the reading of the holder's lease on a refusal), and Do
+// through the proxy over an AdvisoryLock.
+func BenchmarkDo(b *testing.B) {
+	srv.Need(b)
+	p := newPool(b, srv.Addr)
+	if err := postgres.Setup(context.Background(), p); err != nil { // the tables the by-hand statements use
+		b.Fatal(err)
+	}
+	advisory := map[string]*adapters.Lock{}
+	var pinned *pgxpool.Conn
+	b.Cleanup(func() {
+		if pinned != nil {
+			pinned.Release()
+		}
+	})
+	disttest.BenchDo(b, engine(), map[string]func(context.Context, string) error{
+		"advisory-lock-by-hand": func(ctx context.Context, name string) error {
+			if pinned == nil {
+				c, err := p.Acquire(ctx)
+				if err != nil {
+					return err
+				}
+				pinned = c
+			}
+			if _, err := pinned.Exec(ctx, "SELECT pg_advisory_lock(hashtextextended($1, 0))", name); err != nil {
+				return err
+			}
+			_, err := pinned.Exec(ctx, "SELECT pg_advisory_unlock(hashtextextended($1, 0))", name)
+			return err
+		},
+		"lease-row-by-hand-same-statements": func(ctx context.Context, name string) error {
+			var token int64
+			err := p.QueryRow(ctx, `INSERT INTO mixin_locks AS l (key, holder, token, expires_at)
+VALUES ($1, 'by-hand', nextval('mixin_lock_tokens'), clock_timestamp() + interval '10 s')
+ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, token = greatest(excluded.token, l.token + 1), expires_at = excluded.expires_at
+WHERE l.expires_at <= clock_timestamp() RETURNING token`, name).Scan(&token)
+			if err != nil {
+				return err
+			}
+			_, err = p.Exec(ctx, `WITH gone AS (UPDATE mixin_locks SET expires_at = '-infinity' WHERE key = $1 AND holder = 'by-hand' RETURNING true)
+SELECT count(*) FROM (SELECT pg_notify('mixin_by_hand', '') FROM gone) AS woken`, name)
+			return err
+		},
+		"mixin-advisory-proxy": func(ctx context.Context, name string) error {
+			l := advisory[name]
+			if l == nil {
+				h, err := postgres.NewAdvisoryLock(p, name)
+				if err != nil {
+					return err
+				}
+				if l, err = adapters.NewLock(h); err != nil {
+					return err
+				}
+				advisory[name] = l
+			}
+			return l.Do(ctx, func(context.Context) error { return nil })
+		},
+	})
+}
+
+// BenchmarkContended: 2, 8 and 32 handles on pools of their own.
+func BenchmarkContended(b *testing.B) {
+	srv.Need(b)
+	disttest.BenchContended(b, engine())
+}

@@ -1,0 +1,442 @@
+// Package postgres gives the library's distributed lock, owner lock and
+// event on PostgreSQL: ready-made values the Composer composes with no
+// adapter, over pgx v5's pgxpool.
+//
+// A Lock is a handle per holder, made from a shared pool and a name: handles
+// with the same name on any number of pools and processes exclude each
+// other. Its holds are lease rows (expiry by the server's clock), each with
+// a fencing token from a sequence; waiters are woken by the release through
+// LISTEN/NOTIFY. An Event keeps its value in a row and wakes its waiters, in
+// every process, with a NOTIFY carrying the Set's number.
+//
+//	pool, err := pgxpool.New(ctx, "postgres://app@db/app")
+//	l, err := postgres.NewLock(pool, "orders")
+//	...
+//	err = mixin.Compose(l).Lock().Do(ctx, func(ctx context.Context) error {
+//		// ctx is cancelled, with cause adapters.ErrLockLost, if the lease is lost
+//		return nil
+//	})
+//
+// The tables are created on first use, or by Setup.
+package postgres
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/puddle/v2"
+
+	"github.com/gomixin/mixin/contrib/internal/dist"
+)
+
+// Lock is one holder's handle on a lock named in PostgreSQL. Acquire waits
+// until the handle holds the lock or ctx ends, woken by the holder's release
+// (LISTEN/NOTIFY, one waiter per process per release) and otherwise looking
+// again only when the holder's lease could have run out; TryAcquire makes
+// one attempt. While held, the lease (the row's expires_at, by the server's
+// clock) is refreshed every third of it, and a lease that could not be
+// refreshed in time is reported lost: Lost's channel closes, Do through the
+// Composer's proxy cancels its body's ctx with cause adapters.ErrLockLost,
+// and Release returns an error matching adapters.ErrLockLost without
+// touching the next holder's row. Each hold has a fencing token from a
+// sequence, larger than every earlier hold's, also across restarts; the
+// refreshes do not change it.
+//
+// Its methods are those of the embedded dist.Handle: Acquire, TryAcquire,
+// Release, ReleaseUnchecked, Locked (asks the server; LockedContext returns
+// its error), IsOwner (this hold's task and lease; HeldContext asks the
+// server), Lost, LostAt, Token and Name: the canonical methods of both the
+// lock and the owner-lock kinds. Goroutines sharing one handle take turns (a
+// handle is a lock itself); give each holder its own handle to let the
+// server decide. A Lock is made by NewLock; its zero value is not usable.
+type Lock struct {
+	*dist.Handle
+}
+
+// NewLock returns a handle on the lock name over pool. Its hold is the row
+// of mixin_locks whose key is prefix/name (WithPrefix's prefix, "mixin" by
+// default; '/' and '%' in both escaped as %XX), and releases are notified on
+// a channel named after a hash of the key.
+func NewLock(pool *pgxpool.Pool, name string, opts ...Option) (*Lock, error) {
+	if err := usable(pool, name); err != nil {
+		return nil, err
+	}
+	cfg := newConfig(opts)
+	k := key(cfg.prefix, name)
+	e := &lockEngine{pool: pool, key: k, cfg: cfg, names: newNames(cfg.schema), channel: channel(cfg.schema, "lock", k)}
+	e.sql = lockSQL(e.names)
+	return &Lock{dist.NewHandle(e, name, fmt.Sprintf("postgres lock %q", name), cfg.timeout)}, nil
+}
+
+// usable checks a pool and a name before a handle is made of them.
+func usable(pool *pgxpool.Pool, name string) error {
+	if pool == nil {
+		return errors.New("mixin/postgres: nil pool")
+	}
+	if name == "" {
+		return errors.New("mixin/postgres: empty name")
+	}
+	return nil
+}
+
+// lockEngine takes leases of one lock: a row keyed by key holds the
+// holder's random value, its token and when its lease ends.
+type lockEngine struct {
+	pool    *pgxpool.Pool
+	key     string
+	channel string
+	cfg     config
+	names   names
+	sql     lockStatements
+}
+
+type lockStatements struct{ acquire, release, expire, keep, held, locked string }
+
+// lockSQL returns the lock's statements over the tables of n. A lock's row
+// stays once made: a release ends its lease ('-infinity') and keeps the last
+// token. acquire inserts the row, or takes over one whose lease has ended,
+// minting the hold's token: the sequence's next value, and more than the
+// row's last token (the sequence's value is drawn when the statement
+// begins, and another hold may have come and gone while it waited for the
+// row); when the lock is held it returns a zero token and how many
+// microseconds the holder's lease has left. release ends this hold's lease
+// if it is still running (or, when $4 says that this is a second attempt,
+// was ended by the first) and notifies the waiters; it returns how many
+// rows it ended: 0 when the lease had run out (the row is left as it is,
+// free for the next taker).
+func lockSQL(n names) lockStatements {
+	return lockStatements{
+		acquire: `WITH taken AS (
+	INSERT INTO ` + n.locks + ` AS l (key, holder, token, expires_at)
+	VALUES ($1, $2, nextval(` + n.tokensLiteral + `), clock_timestamp() + $3::bigint * interval '1 microsecond')
+	ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, token = greatest(excluded.token, l.token + 1), expires_at = excluded.expires_at
+	WHERE l.expires_at <= clock_timestamp()
+	RETURNING token)
+SELECT token, 0::bigint FROM taken
+UNION ALL
+SELECT 0::bigint, greatest(0, (extract(epoch FROM expires_at - clock_timestamp()) * 1000000)::bigint)
+FROM ` + n.locks + ` WHERE key = $1 AND NOT EXISTS (SELECT FROM taken)`,
+		release: `WITH gone AS (
+	UPDATE ` + n.locks + ` SET expires_at = '-infinity'
+	WHERE key = $1 AND holder = $2 AND (expires_at > clock_timestamp() OR ($4 AND expires_at = '-infinity'))
+	RETURNING true)
+SELECT count(*) FROM (SELECT pg_notify($3, '') FROM gone) AS woken`,
+		expire: `INSERT INTO ` + n.locks + ` AS l (key, holder, token, expires_at) VALUES ($1, $2, 0, '-infinity')
+ON CONFLICT (key) DO UPDATE SET expires_at = '-infinity' WHERE l.holder = $2`,
+		keep: `UPDATE ` + n.locks + ` SET expires_at = clock_timestamp() + $3::bigint * interval '1 microsecond'
+WHERE key = $1 AND holder = $2 AND expires_at > clock_timestamp()`,
+		held:   `SELECT EXISTS (SELECT FROM ` + n.locks + ` WHERE key = $1 AND holder = $2 AND expires_at > clock_timestamp())`,
+		locked: `SELECT EXISTS (SELECT FROM ` + n.locks + ` WHERE key = $1 AND expires_at > clock_timestamp())`,
+	}
+}
+
+// drift is how much sooner than the server a holder counts its lease as
+// ended: for the clocks' rates and the time a reply takes to arrive.
+func (e *lockEngine) drift() time.Duration { return e.cfg.lease/100 + 2*time.Millisecond }
+
+// try makes one attempt: a lease, or nil and how long the holder's lease has
+// left (0 when unknown). The statement runs to its end with a ctx of its own
+// (ctx's values, bounded by the timeout), so that its outcome is known: a
+// statement cut off by ctx can still be carried out by the server after
+// anything sent to undo it (its connection closed, the server reads and runs
+// what was sent, and only then finds no one to answer). When ctx ends first,
+// try returns ctx's error and the outcome is settled in the background: a
+// hold it took is released. A statement that failed in a way that may have
+// let the row land (a connection lost after the statement left) is given
+// back in the background too.
+func (e *lockEngine) try(ctx context.Context) (*lease, time.Duration, error) {
+	value := newValue()
+	start := time.Now()
+	var a attempt
+	if ctx.Done() == nil { // a ctx that never ends: nothing to wait beside
+		a = e.attempt(ctx, value)
+	} else {
+		done := make(chan attempt, 1)
+		go func() {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.timeout)
+			defer cancel()
+			done <- e.attempt(dctx, value)
+		}()
+		select {
+		case a = <-done:
+		case <-ctx.Done():
+			go e.settle(ctx, value, done)
+			return nil, 0, ctx.Err()
+		}
+	}
+	switch {
+	case errors.Is(a.err, pgx.ErrNoRows): // held by a hold that committed after this statement began
+		return nil, 0, nil
+	case a.err != nil:
+		if mayHaveLanded(a.err) {
+			go e.giveBack(ctx, value)
+		}
+		return nil, 0, a.err
+	case a.token == 0:
+		return nil, time.Duration(a.left) * time.Microsecond, nil
+	}
+	return &lease{e: e, value: value, token: a.token, until: start.Add(e.cfg.lease - e.drift())}, 0, nil
+}
+
+// attempt is the outcome of one acquire statement.
+type attempt struct {
+	token, left int64
+	err         error
+}
+
+// attempt runs the acquire statement for the hold value.
+func (e *lockEngine) attempt(ctx context.Context, value string) attempt {
+	var a attempt
+	a.err = withSetup(ctx, e.pool, e.names, func() error {
+		return e.pool.QueryRow(ctx, e.sql.acquire, e.key, value, e.cfg.lease.Microseconds()).Scan(&a.token, &a.left)
+	})
+	return a
+}
+
+// settle waits for the outcome of an attempt whose caller left, and gives
+// back what it took.
+func (e *lockEngine) settle(ctx context.Context, value string, done <-chan attempt) {
+	a := <-done
+	switch {
+	case a.err == nil && a.token != 0:
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.timeout)
+		defer cancel()
+		_, _ = e.pool.Exec(rctx, e.sql.release, e.key, value, e.channel, false)
+	case a.err != nil && mayHaveLanded(a.err):
+		e.giveBack(ctx, value)
+	}
+}
+
+// giveBack gives the row back if an attempt that failed took it after all.
+// The attempt's statement may still be running on the server: expire's
+// INSERT ... ON CONFLICT waits for it to end, then ends the row's lease if
+// the row is the attempt's (or inserts a row of its own whose lease has
+// run out, free for the next try); release then wakes a waiter.
+func (e *lockEngine) giveBack(ctx context.Context, value string) {
+	gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.timeout)
+	defer cancel()
+	if _, err := e.pool.Exec(gctx, e.sql.expire, e.key, value); err != nil {
+		return
+	}
+	_, _ = e.pool.Exec(gctx, e.sql.release, e.key, value, e.channel, true) // ended by expire: notify
+}
+
+func (e *lockEngine) TryAcquire(ctx context.Context) (dist.Lease, error) {
+	l, _, err := e.try(ctx)
+	if l == nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// Acquire tries, and while another holds the lock waits to be woken by a
+// release (registered before the second try, so that no release is
+// missed), looking again when the holder's lease could have run out. While
+// its process cannot listen it polls, the wait doubling from retryMin to
+// retryMax.
+func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
+	wait := e.cfg.retryMin
+	var last error // the last error the server gave that says something
+	var s *sub
+	defer func() {
+		if s != nil {
+			s.close()
+		}
+	}()
+	for {
+		l, left, err := e.try(ctx)
+		switch {
+		case l != nil:
+			return l, nil
+		case errors.Is(err, puddle.ErrClosedPool):
+			return nil, err // nothing will ever answer: do not wait for ctx
+		case err != nil && says(err):
+			last = err
+		}
+		if over(ctx) {
+			return nil, ended(ctx, last)
+		}
+		if s == nil {
+			s = listen(e.pool, e.channel, true)
+			continue // try again: a release before the registration woke nobody
+		}
+		var bound time.Duration
+		if err == nil && s.up() {
+			if left <= 0 {
+				left = e.cfg.lease
+			}
+			bound = left + rand.N(left/8+1) + time.Millisecond
+			wait = e.cfg.retryMin
+		} else {
+			bound = wait + rand.N(wait/2+1)
+			wait = min(2*wait, e.cfg.retryMax)
+		}
+		t := time.NewTimer(bound)
+		select {
+		case <-s.c:
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ended(ctx, last)
+		}
+		t.Stop()
+	}
+}
+
+// newValue is a hold's random value: no other hold's, on any client.
+func newValue() string {
+	var b [16]byte
+	_, _ = crand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// mayHaveLanded reports whether a statement that failed with err may still
+// have been carried out: not when the server answered with an error, nor
+// when it never left (no connection could be had).
+func mayHaveLanded(err error) bool {
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &pgErr), errors.Is(err, puddle.ErrClosedPool), pgconn.SafeToRetry(err):
+		return false
+	}
+	return true
+}
+
+// says reports whether err tells more than that time ran out.
+func says(err error) bool {
+	var nerr net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), pgconn.Timeout(err):
+		return false
+	case errors.As(err, &nerr) && nerr.Timeout():
+		return false
+	}
+	return true
+}
+
+// over reports whether ctx has ended, or its deadline passed a moment
+// before its timer says so.
+func over(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
+}
+
+// ended is the error of an acquire whose ctx ended: ctx's, with the last
+// error the server gave beside it.
+func ended(ctx context.Context, last error) error {
+	cerr := ctx.Err()
+	if cerr == nil {
+		cerr = context.DeadlineExceeded
+	}
+	if last == nil || errors.Is(last, cerr) {
+		return cerr
+	}
+	return fmt.Errorf("%w (last error from postgres: %w)", cerr, last)
+}
+
+func (e *lockEngine) Locked(ctx context.Context) (bool, error) {
+	var held bool
+	err := withSetup(ctx, e.pool, e.names, func() error {
+		return e.pool.QueryRow(ctx, e.sql.locked, e.key).Scan(&held)
+	})
+	return held, err
+}
+
+// lease is one hold: its random value in the row, its token, and where it
+// ends by the local clock.
+type lease struct {
+	e     *lockEngine
+	value string
+	token int64
+	until time.Time // only Keep moves it
+}
+
+func (l *lease) Token() int64 { return l.token }
+
+// KeepAfter is when Keep has its first refresh to make: a third into the
+// lease.
+func (l *lease) KeepAfter() time.Duration { return l.e.cfg.lease / 3 }
+
+// Keep refreshes the row's lease at once (the handle starts it a third into
+// the lease), then every third of it. A refresh the server refuses (the row
+// is gone, another's, or its lease ran out) loses the lease at once;
+// refreshes that fail are retried until the lease runs out by the local
+// clock.
+func (l *lease) Keep(ctx context.Context) error {
+	every := l.e.cfg.lease / 3
+	var next time.Duration
+	for {
+		if next > 0 {
+			t := time.NewTimer(next)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			case <-t.C:
+			}
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		start := time.Now()
+		rctx, cancel := context.WithDeadline(ctx, l.until)
+		tag, err := l.e.pool.Exec(rctx, l.e.sql.keep, l.e.key, l.value, l.e.cfg.lease.Microseconds())
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err == nil && tag.RowsAffected() == 1:
+			l.until, next = start.Add(l.e.cfg.lease-l.e.drift()), every
+			continue
+		case err == nil:
+			return errors.New("postgres refused to refresh the lease: the row was gone, another's, or its lease had run out")
+		case !time.Now().Before(l.until):
+			return fmt.Errorf("%w (last error from postgres: %w)", dist.ErrLeaseExpired, err)
+		}
+		next = max(time.Until(l.until)/4, time.Millisecond) // retry sooner
+	}
+}
+
+// Release ends the hold's lease, if the row is still this hold's, and wakes
+// a waiter in each listening process; false when the row was another's or
+// its lease had run out.
+// A release whose connection failed (one the pool kept from before a
+// restart of the server) is made once more: the second attempt counts a
+// lease its first ended as released.
+func (l *lease) Release(ctx context.Context) (bool, error) {
+	release := func(again bool) (bool, error) {
+		var n int64
+		err := l.e.pool.QueryRow(ctx, l.e.sql.release, l.e.key, l.value, l.e.channel, again).Scan(&n)
+		return n == 1, err
+	}
+	ours, err := release(false)
+	if err != nil && brokenConn(ctx, err) {
+		ours, err = release(true)
+	}
+	return ours, err
+}
+
+// brokenConn reports whether err is a connection's failure, not the
+// server's answer, the end of ctx or a closed pool.
+func brokenConn(ctx context.Context, err error) bool {
+	var pgErr *pgconn.PgError
+	return ctx.Err() == nil && !errors.As(err, &pgErr) && !errors.Is(err, puddle.ErrClosedPool)
+}
+
+func (l *lease) Held(ctx context.Context) (bool, error) {
+	var held bool
+	err := l.e.pool.QueryRow(ctx, l.e.sql.held, l.e.key, l.value).Scan(&held)
+	return held, err
+}
