@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 
@@ -178,50 +179,59 @@ type lease struct {
 
 func (l *lease) Token() int64 { return l.token }
 
-// Keep watches the keep-alives the session's client sends: each answer
-// moves the lease's end to its TTL from then. When none is answered before
-// the end, or the session ends, the lease is lost. (The client itself finds
-// that out only at its next check of deadlines, up to a second later.)
+// Keep times the lease's end itself: it sends a keep-alive of its own
+// (KeepAliveOnce) at once and then every third of the TTL, and counts each
+// answered one's TTL from before it was sent (less 1% and 2 ms for drift),
+// as etcd counts it from when it renewed, which is later. An answer that
+// comes late therefore moves the end less far, never past the server's.
+// (The session's own keep-alives keep renewing the lease too; their
+// answers are not counted, since when they were sent is not known.) etcd
+// saying the lease is gone, or the session ending, loses the lease at
+// once; keep-alives that fail are retried until the end, and then the
+// lease is lost. The hold may have waited longer than its TTL for the lock
+// (the session kept the lease alive meanwhile): until the first answer,
+// the end is the TTL from the first keep-alive's sending.
 func (l *lease) Keep(ctx context.Context) error {
-	answers, err := l.e.client.KeepAlive(ctx, l.s.Lease())
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return fmt.Errorf("%w: keep-alive of lease %x: %v", dist.ErrLeaseExpired, int64(l.s.Lease()), err)
-	}
-	// The hold may have waited longer than the lease for the lock (the
-	// session kept it alive meanwhile): learn where it ends now. A lease
-	// whose keep-alive is not answered within its TTL has ended by then.
-	sent := time.Now()
-	once, cancel := context.WithTimeout(ctx, l.ttl)
-	a, err := l.e.client.KeepAliveOnce(once, l.s.Lease())
-	cancel()
-	switch {
-	case ctx.Err() != nil:
-		return nil
-	case err != nil:
-		return fmt.Errorf("%w: keep-alive of lease %x: %v", dist.ErrLeaseExpired, int64(l.s.Lease()), err)
-	}
-	end := time.NewTimer(time.Until(sent.Add(time.Duration(a.TTL) * time.Second)))
-	defer end.Stop()
+	every := l.ttl / 3
+	drift := l.ttl/100 + 2*time.Millisecond
+	until := time.Now().Add(l.ttl)
+	var next time.Duration
+	var last error
 	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-l.s.Done():
-			return fmt.Errorf("%w: the keep-alive of lease %x ended", dist.ErrLeaseExpired, int64(l.s.Lease()))
-		case <-end.C:
-			return fmt.Errorf("%w: no keep-alive of lease %x was answered within its TTL", dist.ErrLeaseExpired, int64(l.s.Lease()))
-		case a, ok := <-answers:
-			switch {
-			case ctx.Err() != nil:
+		if next > 0 {
+			t := time.NewTimer(next)
+			select {
+			case <-ctx.Done():
+				t.Stop()
 				return nil
-			case !ok || a.TTL <= 0:
-				return fmt.Errorf("%w: etcd says lease %x is gone", dist.ErrLeaseExpired, int64(l.s.Lease()))
+			case <-l.s.Done():
+				t.Stop()
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("%w: the keep-alive of lease %x ended", dist.ErrLeaseExpired, int64(l.s.Lease()))
+			case <-t.C:
 			}
-			end.Reset(time.Duration(a.TTL) * time.Second)
 		}
+		sent := time.Now()
+		if !sent.Before(until) {
+			return fmt.Errorf("%w: no keep-alive of lease %x was answered within its TTL (last error: %v)", dist.ErrLeaseExpired, int64(l.s.Lease()), last)
+		}
+		actx, cancel := context.WithDeadline(ctx, until)
+		a, err := l.e.client.KeepAliveOnce(actx, l.s.Lease())
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err == nil:
+			until = sent.Add(time.Duration(a.TTL)*time.Second - drift)
+			next = max(time.Until(sent.Add(every)), 0)
+			continue
+		case errors.Is(err, rpctypes.ErrLeaseNotFound):
+			return fmt.Errorf("%w: etcd says lease %x is gone", dist.ErrLeaseExpired, int64(l.s.Lease()))
+		}
+		last = err
+		next = max(time.Until(until)/4, time.Millisecond) // retry sooner
 	}
 }
 

@@ -23,7 +23,7 @@ const (
 //
 //   - Stall holds every byte in both directions until Resume, as a network
 //     partition would: the client's calls hang, the server sees a silent
-//     client, and nothing is refused.
+//     client, and nothing is refused. Hold does it to one direction.
 //   - Cut closes every connection and refuses new ones until Resume: a
 //     blip.
 //   - Delay makes one direction late by a fixed time, order kept: a slow
@@ -36,8 +36,8 @@ type Proxy struct {
 	target string
 
 	mu      sync.Mutex
-	stalled chan struct{} // non-nil while stalled; closed by Resume
-	cut     bool          // Cut: new connections are closed at once
+	stalled [2]chan struct{} // per direction, non-nil while held; closed by Resume
+	cut     bool             // Cut: new connections are closed at once
 	delay   [2]time.Duration
 	closed  chan struct{}
 	conns   []net.Conn
@@ -67,10 +67,18 @@ func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 
 // Stall holds all traffic until Resume.
 func (p *Proxy) Stall() {
+	p.Hold(ToServer)
+	p.Hold(ToClient)
+}
+
+// Hold holds the traffic of one direction until Resume: an asymmetric
+// partition (with Hold(ToServer), the server's answers to what it already
+// received still arrive).
+func (p *Proxy) Hold(dir Direction) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.stalled == nil {
-		p.stalled = make(chan struct{})
+	if p.stalled[dir] == nil {
+		p.stalled[dir] = make(chan struct{})
 	}
 }
 
@@ -112,9 +120,11 @@ func (p *Proxy) Resume() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cut = false
-	if p.stalled != nil {
-		close(p.stalled)
-		p.stalled = nil
+	for i, st := range p.stalled {
+		if st != nil {
+			close(st)
+			p.stalled[i] = nil
+		}
 	}
 }
 
@@ -186,7 +196,7 @@ type chunk struct {
 // link is silent.
 func (p *Proxy) pipe(l *link, dir Direction, src, dst net.Conn) {
 	chunks := make(chan chunk, 4096)
-	go p.write(l, chunks, src, dst)
+	go p.write(l, dir, chunks, src, dst)
 	defer p.wg.Done()
 	defer close(chunks)
 	for {
@@ -209,7 +219,7 @@ func (p *Proxy) pipe(l *link, dir Direction, src, dst net.Conn) {
 }
 
 // write is pipe's writer.
-func (p *Proxy) write(l *link, chunks <-chan chunk, src, dst net.Conn) {
+func (p *Proxy) write(l *link, dir Direction, chunks <-chan chunk, src, dst net.Conn) {
 	defer p.wg.Done()
 	defer dst.Close()
 	defer src.Close()
@@ -223,7 +233,7 @@ func (p *Proxy) write(l *link, chunks <-chan chunk, src, dst net.Conn) {
 				return
 			}
 		}
-		if !p.pass() {
+		if !p.pass(dir) {
 			return
 		}
 		if l.silent.Load() {
@@ -235,11 +245,12 @@ func (p *Proxy) write(l *link, chunks <-chan chunk, src, dst net.Conn) {
 	}
 }
 
-// pass waits while the proxy is stalled; false when it closes meanwhile.
-func (p *Proxy) pass() bool {
+// pass waits while direction dir is held; false when the proxy closes
+// meanwhile.
+func (p *Proxy) pass(dir Direction) bool {
 	for {
 		p.mu.Lock()
-		st := p.stalled
+		st := p.stalled[dir]
 		p.mu.Unlock()
 		if st == nil {
 			return true

@@ -1,0 +1,72 @@
+package etcd_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gomixin/mixin/contrib/etcd"
+	"github.com/gomixin/mixin/contrib/internal/disttest"
+	"github.com/gomixin/mixin/contrib/internal/serverproc"
+)
+
+// TestLateKeepAliveAnswersTellTheHolderBeforeAnotherAcquires: the server's
+// answers reach the holder 1.2 s late (a slow return path), then the
+// holder's requests stop reaching the server (its answers to what it had
+// received still arrive). etcd counts the lease from when it renewed it, a
+// return trip before the answer arrives; a holder that counted it from the
+// answer's arrival believed it held the lock for up to 1.2 s after etcd
+// expired it, and another handle took it meanwhile. The holder is told
+// first.
+func TestLateKeepAliveAnswersTellTheHolderBeforeAnotherAcquires(t *testing.T) {
+	srv.Need(t)
+	p, err := serverproc.NewProxy(srv.Addr)
+	require.NoError(t, err)
+	defer p.Close()
+	name := disttest.Unique(t)
+	c := newClient(t, p.Addr())
+	first, err := etcd.NewLock(c, name, etcd.WithTTL(3))
+	require.NoError(t, err)
+	second, err := etcd.NewLock(newClient(t, srv.Addr), name, etcd.WithTTL(3))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	ok, err := first.Acquire(ctx)
+	require.NoError(t, err)
+	require.True(t, ok)
+	hist := &disttest.History{}
+	firstHold := hist.Acquired("first", first)
+	p.Delay(serverproc.ToClient, 1200*time.Millisecond)
+	time.Sleep(1500 * time.Millisecond) // the lease kept alive through late answers
+	require.True(t, first.IsOwner(ctx), "the holder holds the lock through the late answers")
+	p.Hold(serverproc.ToServer)
+	defer p.Resume()
+
+	taken := make(chan error, 1)
+	var secondHold *disttest.Hold
+	go func() {
+		ok, err := second.Acquire(ctx)
+		if ok {
+			secondHold = hist.Acquired("second", second)
+		}
+		taken <- err
+	}()
+	select {
+	case <-first.Lost():
+	case <-ctx.Done():
+		t.Fatal("the holder was not told of its lost lease")
+	}
+	require.NoError(t, <-taken, "another handle acquires once etcd expired the lease")
+	firstHold.Lost, _ = first.LostAt()
+	firstHold.Released = time.Now()
+	hist.Record(*firstHold)
+	require.NoError(t, hist.Release(ctx, secondHold, second))
+	t.Logf("the holder was told %v before another handle acquired", secondHold.Acquired.Sub(firstHold.Lost).Round(time.Millisecond))
+	hist.Check(t)
+	p.Resume()
+	assert.ErrorContains(t, first.Release(ctx), "lost")
+}
