@@ -29,6 +29,9 @@ import (
 	"math/rand/v2"
 	"net"
 	"reflect"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -39,6 +42,19 @@ import (
 // ErrNoContextTimeout is matched by the error of NewLock and NewEvent given
 // a go-redis client without Options.ContextTimeoutEnabled.
 var ErrNoContextTimeout = errors.New("mixin/redis: the go-redis client ignores ctx deadlines: set ContextTimeoutEnabled in its options")
+
+// ErrEvictionPolicy is matched by the error of Acquire and TryAcquire on a
+// Redis that can evict a lock's key: one with a memory limit (maxmemory)
+// and an eviction policy other than noeviction. An evicted key is a lock
+// taken from its holder in silence: another handle acquires at once while
+// the holder still believes it holds the lock, until its next refresh.
+// Set maxmemory-policy to noeviction (or no maxmemory), keep the locks on a
+// Redis of their own, or take the risk with AllowEviction.
+var ErrEvictionPolicy = errors.New("mixin/redis: this redis can evict lock keys (maxmemory with a maxmemory-policy other than noeviction); set maxmemory-policy noeviction, or AllowEviction to take the risk")
+
+// evictionRecheck is how long a handle trusts the eviction policy it
+// found, before it asks again.
+const evictionRecheck = time.Minute
 
 // Lock is one holder's handle on a lock named in Redis. Acquire waits until
 // the handle holds the lock or ctx ends, woken by the holder's release;
@@ -112,6 +128,46 @@ type lockEngine struct {
 	key, fence, released string
 	cfg                  config
 	sub                  *goredis.PubSub // waits for releases; see subscribe
+	checked              atomic.Int64    // when the eviction policy was last found safe (UnixNano); 0: never
+}
+
+// evictionSafe checks, at most once per evictionRecheck, that Redis cannot
+// evict the lock's key (INFO memory: no maxmemory, or the noeviction
+// policy). It returns an error matching ErrEvictionPolicy when it can; nil
+// when it cannot, or when Redis could not say (INFO refused: a managed
+// Redis that hides it; or no answer, which the attempt that follows will
+// meet too).
+func (e *lockEngine) evictionSafe(ctx context.Context) error {
+	if e.cfg.allowEviction {
+		return nil
+	}
+	if at := e.checked.Load(); at != 0 && time.Since(time.Unix(0, at)) < evictionRecheck {
+		return nil
+	}
+	info, err := e.client.Info(ctx, "memory").Result()
+	if err != nil {
+		var rerr goredis.Error
+		if errors.As(err, &rerr) { // refused: do not ask again soon
+			e.checked.Store(time.Now().UnixNano())
+		}
+		return nil
+	}
+	var maxmemory int64
+	var policy string
+	for _, line := range strings.Split(info, "\n") {
+		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
+		switch k {
+		case "maxmemory":
+			maxmemory, _ = strconv.ParseInt(v, 10, 64)
+		case "maxmemory_policy":
+			policy = v
+		}
+	}
+	if maxmemory > 0 && policy != "" && policy != "noeviction" {
+		return fmt.Errorf("%w (maxmemory %d, maxmemory-policy %s)", ErrEvictionPolicy, maxmemory, policy)
+	}
+	e.checked.Store(time.Now().UnixNano())
+	return nil
 }
 
 // acquireScript takes the lock if it is free (SET NX PX) and, in the same
@@ -195,6 +251,9 @@ func (e *lockEngine) giveBack(ctx context.Context, value string) {
 }
 
 func (e *lockEngine) TryAcquire(ctx context.Context) (dist.Lease, error) {
+	if err := e.evictionSafe(ctx); err != nil {
+		return nil, err
+	}
 	l, err := e.try(ctx)
 	if l == nil {
 		return nil, err
@@ -208,6 +267,9 @@ func (e *lockEngine) TryAcquire(ctx context.Context) (dist.Lease, error) {
 // lease that ran out without a release. Without a subscription (Redis
 // refused it) it polls, the wait doubling from retryMin to retryMax.
 func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
+	if err := e.evictionSafe(ctx); err != nil {
+		return nil, err
+	}
 	wait := e.cfg.retryMin
 	var last error // the last error Redis gave that says something
 	var sub *goredis.PubSub

@@ -22,6 +22,8 @@ type config struct {
 	retryMax time.Duration
 	codec    Codec
 	prefix   string
+	// allowEviction: AllowEviction.
+	allowEviction bool
 }
 
 // Defaults.
@@ -97,4 +99,15 @@ func WithPrefix(prefix string) Option {
 			c.prefix = prefix
 		}
 	}
+}
+
+// AllowEviction lets a Lock acquire on a Redis that can evict its key (a
+// maxmemory with an eviction policy other than noeviction), which Acquire
+// and TryAcquire otherwise refuse with ErrEvictionPolicy. It is unsafe: an
+// evicted key lets another handle acquire at once while the holder still
+// believes it holds the lock, until its next refresh (a third of the
+// lease) finds the key gone. Use it only where the lock's keys cannot be
+// evicted for a reason Redis does not show (a memory limit never reached).
+func AllowEviction() Option {
+	return func(c *config) { c.allowEviction = true }
 }

@@ -1,0 +1,116 @@
+package redis_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gomixin/mixin/contrib/internal/disttest"
+	"github.com/gomixin/mixin/contrib/internal/serverproc"
+	"github.com/gomixin/mixin/contrib/redis"
+)
+
+// ownServer starts a redis-server of the test's own, for a test that
+// configures it; it skips when the binary is missing.
+func ownServer(t *testing.T) *serverproc.Server {
+	t.Helper()
+	s, err := serverproc.Start(serverproc.Redis)
+	if errors.Is(err, serverproc.ErrMissing) {
+		t.Skip(err)
+	}
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// lockKey is the key a lock of name holds (names from disttest.Unique need
+// no escaping).
+func lockKey(name string) string { return "mixin:lock:{" + name + "}" }
+
+// usedMemory is INFO memory's used_memory.
+func usedMemory(t *testing.T, c *goredis.Client) int64 {
+	info, err := c.Info(context.Background(), "memory").Result()
+	require.NoError(t, err)
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "used_memory:"); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			require.NoError(t, err)
+			return n
+		}
+	}
+	t.Fatal("no used_memory in INFO memory")
+	return 0
+}
+
+// TestEvictionCannotMakeTwoHolders: on a Redis with a memory limit and the
+// volatile-ttl policy, the lock's key (the shortest TTL) is the first
+// evicted when memory runs short, in silence: another handle acquired at
+// once while the holder still believed it held the lock. A Redis that can
+// evict lock keys is refused; with noeviction the lock works.
+func TestEvictionCannotMakeTwoHolders(t *testing.T) {
+	s := ownServer(t)
+	admin := newClient(t, s.Addr())
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	require.NoError(t, admin.ConfigSet(ctx, "maxmemory-policy", "volatile-ttl").Err())
+	require.NoError(t, admin.ConfigSet(ctx, "maxmemory-samples", "64").Err())
+	require.NoError(t, admin.ConfigSet(ctx, "maxmemory", strconv.FormatInt(usedMemory(t, admin)+(2<<20), 10)).Err())
+
+	name := disttest.Unique(t)
+	first, err := redis.NewLock(newClient(t, s.Addr()), name, redis.WithExpiry(5*time.Second))
+	require.NoError(t, err)
+	second, err := redis.NewLock(newClient(t, s.Addr()), name, redis.WithExpiry(5*time.Second))
+	require.NoError(t, err)
+	hist := &disttest.History{}
+	ok, err := first.Acquire(ctx)
+	if err != nil {
+		assert.ErrorIs(t, err, redis.ErrEvictionPolicy)
+		assert.ErrorContains(t, err, "volatile-ttl")
+		ok, err = second.TryAcquire(ctx)
+		assert.ErrorIs(t, err, redis.ErrEvictionPolicy, "TryAcquire is refused too")
+		assert.False(t, ok)
+	} else {
+		require.True(t, ok)
+		firstHold := hist.Acquired("first", first)
+		// Memory runs short: keys with a longer TTL than the lock's fill it.
+		value := strings.Repeat("x", 16<<10)
+		for i := 0; i < 4000; i++ {
+			n, err := admin.Exists(ctx, lockKey(name)).Result()
+			require.NoError(t, err)
+			if n == 0 {
+				break
+			}
+			require.NoError(t, admin.Set(ctx, "fill:"+strconv.Itoa(i), value, time.Hour).Err())
+		}
+		if ok, err := second.TryAcquire(ctx); assert.NoError(t, err) && ok {
+			secondHold := hist.Acquired("second", second)
+			assert.True(t, first.IsOwner(ctx), "the first holder still believes it holds the lock")
+			require.NoError(t, hist.Release(ctx, secondHold, second))
+		}
+		_ = hist.Release(ctx, firstHold, first)
+	}
+	hist.Check(t)
+
+	require.NoError(t, admin.ConfigSet(ctx, "maxmemory-policy", "noeviction").Err())
+	third, err := redis.NewLock(newClient(t, s.Addr()), name)
+	require.NoError(t, err)
+	ok, err = third.Acquire(ctx)
+	require.NoError(t, err, "noeviction is safe")
+	require.True(t, ok)
+	require.NoError(t, third.Release(ctx))
+
+	require.NoError(t, admin.ConfigSet(ctx, "maxmemory-policy", "allkeys-lru").Err())
+	fourth, err := redis.NewLock(newClient(t, s.Addr()), name, redis.AllowEviction())
+	require.NoError(t, err)
+	ok, err = fourth.Acquire(ctx)
+	require.NoError(t, err, "AllowEviction takes the risk")
+	require.True(t, ok)
+	require.NoError(t, fourth.Release(ctx))
+}
