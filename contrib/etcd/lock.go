@@ -247,6 +247,10 @@ func (l *lease) Release(ctx context.Context) (bool, error) {
 	return resp.Succeeded, nil
 }
 
+// Drop stops the session's keep-alive, and asks nothing of etcd: the hold's
+// handle was collected holding it, and the lease ends within its TTL.
+func (l *lease) Drop() { l.s.Orphan() }
+
 // abandon stops the session's keep-alive and revokes its lease.
 func (l *lease) abandon(ctx context.Context) {
 	l.s.Orphan()

@@ -8,6 +8,7 @@ package dist
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"time"
 
@@ -36,6 +37,14 @@ type Deferred interface {
 	KeepAfter() time.Duration
 }
 
+// Dropper is a Lease with more to stop than its Keep when the handle that
+// holds it is collected without a Release: an etcd session's own
+// keep-alives. Drop stops keeping the lease alive and asks nothing of the
+// server; the lease then ends within its length.
+type Dropper interface {
+	Drop()
+}
+
 // Engine takes leases of one named lock.
 type Engine interface {
 	// Acquire waits until it holds the lock or ctx ends; it returns ctx's
@@ -61,9 +70,34 @@ type Handle struct {
 	what    string        // for messages: "redis lock \"name\""
 	timeout time.Duration // bound of the calls made without a ctx (Locked)
 	gate    chan struct{} // one hold per handle
+	*slot
+}
 
+// slot is a handle's current hold, apart from the handle so that a cleanup
+// can reach it once the handle is collected.
+type slot struct {
 	mu  sync.Mutex
 	cur *hold // nil when this handle holds nothing
+}
+
+// drop stops keeping the current hold's lease: nobody can release it, since
+// its handle was collected. The lease ends within its length, as if the
+// process had exited.
+func (s *slot) drop() {
+	s.mu.Lock()
+	c := s.cur
+	s.cur = nil
+	s.mu.Unlock()
+	if c == nil {
+		return
+	}
+	c.stop()
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	if d, ok := c.lease.(Dropper); ok {
+		go d.Drop()
+	}
 }
 
 // hold is one acquisition through a handle.
@@ -81,9 +115,14 @@ type hold struct {
 
 // NewHandle makes a handle on the lock name over engine. what names the
 // lock in errors; timeout bounds the calls made without a ctx (Locked) or
-// with one that has no deadline (Release).
+// with one that has no deadline (Release). A handle that becomes unreachable
+// while it holds the lock (its Release forgotten) is collected, and its
+// lease is no longer kept alive: it ends within its length, as it would if
+// the process had exited, and other handles can acquire the lock again.
 func NewHandle(engine Engine, name, what string, timeout time.Duration) *Handle {
-	return &Handle{engine: engine, name: name, what: what, timeout: timeout, gate: make(chan struct{}, 1)}
+	h := &Handle{engine: engine, name: name, what: what, timeout: timeout, gate: make(chan struct{}, 1), slot: &slot{}}
+	runtime.AddCleanup(h, (*slot).drop, h.slot)
+	return h
 }
 
 // Name returns the lock's name.

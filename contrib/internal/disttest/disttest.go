@@ -107,6 +107,7 @@ func Run(t *testing.T, e Engine) {
 		{"LostLeaseIsReportedAndTheNextHolderKeepsIt", lostLease},
 		{"ServerDownEveryCallReturnsWithinItsCtx", serverDown},
 		{"FencingTokensGrowAcrossARestart", tokensRestart},
+		{"DroppedHandleLetsItsLeaseEnd", droppedHandle},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, e) })
