@@ -114,3 +114,42 @@ func TestEvictionCannotMakeTwoHolders(t *testing.T) {
 	require.True(t, ok)
 	require.NoError(t, fourth.Release(ctx))
 }
+
+// TestARefreshOnASilentConnectionIsRetriedOnANewOne: the holder's pooled
+// connection goes silent (a NAT dropped the flow: no answer, no reset)
+// while the server and new connections are fine. A refresh that waited on
+// it until the lease's end lost the lock; each attempt is bounded well
+// inside the lease, and the next goes out on a new connection.
+func TestARefreshOnASilentConnectionIsRetriedOnANewOne(t *testing.T) {
+	srv.Need(t)
+	p, err := serverproc.NewProxy(srv.Addr)
+	require.NoError(t, err)
+	defer p.Close()
+	const lease = 600 * time.Millisecond
+	name := disttest.Unique(t)
+	holder, err := redis.NewLock(newClient(t, p.Addr()), name, redis.WithExpiry(lease))
+	require.NoError(t, err)
+	other, err := redis.NewLock(newClient(t, srv.Addr), name, redis.WithExpiry(lease))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	ok, err := holder.Acquire(ctx)
+	require.NoError(t, err)
+	require.True(t, ok)
+	p.Silence() // the connection the acquire used, pooled for the refreshes
+
+	select {
+	case <-holder.Lost():
+		at, why := holder.LostAt()
+		t.Fatalf("the holder lost its lease at %v: %v", at, why)
+	case <-time.After(3 * lease):
+	}
+	assert.True(t, holder.IsOwner(ctx))
+	held, err := holder.HeldContext(ctx)
+	require.NoError(t, err)
+	assert.True(t, held, "the key is still the holder's")
+	ok, err = other.TryAcquire(ctx)
+	require.NoError(t, err)
+	assert.False(t, ok, "held")
+	assert.NoError(t, holder.Release(ctx))
+}

@@ -219,6 +219,18 @@ end
 return 0
 `)
 
+// attempt bounds one refresh: a sixth of the lease (so that several fit in
+// what is left of it after a third), and the timeout.
+func (e *lockEngine) attempt() time.Duration { return min(e.cfg.expiry/6, e.cfg.timeout) }
+
+// earliest is the earlier of two times.
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
 // drift is how much sooner than Redis a holder counts its lease as ended:
 // for the clocks' rates and the time a reply takes to arrive.
 func (e *lockEngine) drift() time.Duration { return e.cfg.expiry/100 + 2*time.Millisecond }
@@ -448,7 +460,8 @@ func (l *lease) KeepAfter() time.Duration { return l.e.cfg.expiry / 3 }
 // Keep refreshes the key's expiry at once (the handle starts it a third
 // into the lease), then every third of it. A refresh Redis refuses (the key
 // is gone or another's) loses the lease at once; refreshes that fail are
-// retried until the lease runs out by the local clock.
+// retried until the lease runs out by the local clock, each attempt bounded
+// by attempt().
 func (l *lease) Keep(ctx context.Context) error {
 	every := l.e.cfg.expiry / 3
 	var next time.Duration
@@ -466,7 +479,11 @@ func (l *lease) Keep(ctx context.Context) error {
 			return nil
 		}
 		start := time.Now()
-		rctx, cancel := context.WithDeadline(ctx, l.until)
+		// Each attempt is bounded well inside the lease: one that meets a
+		// silent connection (a flow a NAT dropped) gives it up (go-redis
+		// closes a connection whose call timed out) and the next goes out
+		// on another.
+		rctx, cancel := context.WithDeadline(ctx, earliest(l.until, start.Add(l.e.attempt())))
 		ok, err := extendScript.Run(rctx, l.e.client, []string{l.e.key}, l.value, l.e.cfg.expiry.Milliseconds()).Bool()
 		cancel()
 		switch {
