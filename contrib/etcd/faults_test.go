@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/gomixin/mixin/contrib/etcd"
 	"github.com/gomixin/mixin/contrib/internal/disttest"
@@ -69,4 +70,64 @@ func TestLateKeepAliveAnswersTellTheHolderBeforeAnotherAcquires(t *testing.T) {
 	hist.Check(t)
 	p.Resume()
 	assert.ErrorContains(t, first.Release(ctx), "lost")
+}
+
+// blipWithCompaction cuts the proxy's connections, runs during (Sets, or
+// what the test needs) on a client that is not cut off, compacts the
+// store's history up to its latest revision, and lets the connections back.
+func blipWithCompaction(t *testing.T, p *serverproc.Proxy, c *clientv3.Client, during func()) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	p.Cut()
+	time.Sleep(100 * time.Millisecond)
+	during()
+	resp, err := c.Get(ctx, "mixin-test/compaction")
+	require.NoError(t, err)
+	_, err = c.Compact(ctx, resp.Header.Revision)
+	require.NoError(t, err)
+	time.Sleep(100 * time.Millisecond)
+	p.Resume()
+}
+
+// TestEventWaiterOutlivesACompaction: a WaitForNext cut off (a blip) while
+// etcd compacted its history past the waiter's revision ended with
+// "mvcc: required revision has been compacted", though its ctx had long to
+// run, and the Set made during the blip was never delivered. It reads the
+// key again and wakes with that Set's value.
+func TestEventWaiterOutlivesACompaction(t *testing.T) {
+	srv.Need(t)
+	p, err := serverproc.NewProxy(srv.Addr)
+	require.NoError(t, err)
+	defer p.Close()
+	name := disttest.Unique(t)
+	waiter, err := etcd.NewEvent[string](newClient(t, p.Addr()), name)
+	require.NoError(t, err)
+	c := newClient(t, srv.Addr)
+	setter, err := etcd.NewEvent[string](c, name)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	type result struct {
+		v   string
+		err error
+	}
+	got := make(chan result, 1)
+	go func() {
+		v, err := waiter.WaitForNext(ctx)
+		got <- result{v, err}
+	}()
+	time.Sleep(300 * time.Millisecond) // waiting
+	blipWithCompaction(t, p, c, func() {
+		require.NoError(t, setter.Set("meanwhile-1"))
+		require.NoError(t, setter.Set("meanwhile"))
+	})
+	select {
+	case r := <-got:
+		require.NoError(t, r.err, "WaitForNext through a compaction")
+		assert.Equal(t, "meanwhile", r.v, "the latest Set made during the blip")
+	case <-time.After(15 * time.Second):
+		t.Fatal("the waiter did not wake with the Set made during the blip")
+	}
 }
