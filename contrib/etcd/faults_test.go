@@ -2,6 +2,7 @@ package etcd_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -130,4 +131,60 @@ func TestEventWaiterOutlivesACompaction(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("the waiter did not wake with the Set made during the blip")
 	}
+}
+
+// TestWaitingAcquireOutlivesACompaction: an Acquire waiting for a held
+// lock, cut off (a blip) while etcd compacted its history past the
+// revision its watch had to resume from, failed with the compaction error
+// though its ctx had long to run. It waits on, and acquires once the
+// holder releases.
+func TestWaitingAcquireOutlivesACompaction(t *testing.T) {
+	srv.Need(t)
+	p, err := serverproc.NewProxy(srv.Addr)
+	require.NoError(t, err)
+	defer p.Close()
+	name := disttest.Unique(t)
+	c := newClient(t, srv.Addr)
+	holder, err := etcd.NewLock(c, name, etcd.WithTTL(5))
+	require.NoError(t, err)
+	waiter, err := etcd.NewLock(newClient(t, p.Addr()), name, etcd.WithTTL(5))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	ok, err := holder.Acquire(ctx)
+	require.NoError(t, err)
+	require.True(t, ok)
+	hist := &disttest.History{}
+	holderHold := hist.Acquired("holder", holder)
+
+	taken := make(chan error, 1)
+	var waiterHold *disttest.Hold
+	go func() {
+		ok, err := waiter.Acquire(ctx)
+		if ok {
+			waiterHold = hist.Acquired("waiter", waiter)
+		}
+		taken <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // waiting
+	blipWithCompaction(t, p, c, func() {
+		for i := range 3 { // revisions past the waiter's
+			_, err := c.Put(ctx, "mixin-test/compaction", strconv.Itoa(i))
+			require.NoError(t, err)
+		}
+	})
+	select {
+	case err := <-taken:
+		t.Fatalf("the waiting Acquire returned while the lock was held: %v", err)
+	case <-time.After(1500 * time.Millisecond): // back, and waiting
+	}
+	require.NoError(t, hist.Release(ctx, holderHold, holder))
+	select {
+	case err := <-taken:
+		require.NoError(t, err, "the waiting Acquire acquires once the lock is released")
+	case <-time.After(15 * time.Second):
+		t.Fatal("the waiting Acquire did not acquire once the lock was released")
+	}
+	require.NoError(t, hist.Release(ctx, waiterHold, waiter))
+	hist.Check(t)
 }

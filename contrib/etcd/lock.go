@@ -80,8 +80,32 @@ type lockEngine struct {
 	cfg    config
 }
 
+// Acquire waits with Mutex.Lock until it holds the lock or ctx ends. A
+// wait that etcd ends for reasons of its own (its history compacted past
+// the revision the wait's watch resumed from, after a blip; the wait's
+// lease expired while it was cut off) is begun again, with a key and a
+// lease of its own, as long as ctx has not ended: those are operational
+// events, not the caller's errors.
 func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
-	return e.take(ctx, (*concurrency.Mutex).Lock)
+	for {
+		l, err := e.take(ctx, (*concurrency.Mutex).Lock)
+		if err == nil || ctx.Err() != nil || !waitAgain(err) {
+			return l, err
+		}
+		t := time.NewTimer(10 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// waitAgain reports whether a wait for the lock that failed with err is to
+// be begun again.
+func waitAgain(err error) bool {
+	return errors.Is(err, rpctypes.ErrCompacted) || errors.Is(err, concurrency.ErrSessionExpired)
 }
 
 // TryAcquire is one attempt: Mutex.TryLock on a lease of its own, revoked
