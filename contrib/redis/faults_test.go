@@ -153,3 +153,44 @@ func TestARefreshOnASilentConnectionIsRetriedOnANewOne(t *testing.T) {
 	assert.False(t, ok, "held")
 	assert.NoError(t, holder.Release(ctx))
 }
+
+// TestEventWaiterNoticesASilentSubscription: a WaitForNext whose pub/sub
+// connection goes silent (the flow dropped by a NAT or a load balancer: no
+// answer, no reset; new connections fine) never noticed, and a Set made
+// afterwards was never seen. The subscription is pinged when silent, and
+// made again on a new connection when the ping is not answered; the Set is
+// found.
+func TestEventWaiterNoticesASilentSubscription(t *testing.T) {
+	srv.Need(t)
+	p, err := serverproc.NewProxy(srv.Addr)
+	require.NoError(t, err)
+	defer p.Close()
+	name := disttest.Unique(t)
+	const every = 200 * time.Millisecond
+	waiter, err := redis.NewEvent[string](newClient(t, p.Addr()), name, redis.WithHealthCheck(every))
+	require.NoError(t, err)
+	setter, err := redis.NewEvent[string](newClient(t, srv.Addr), name)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	type result struct {
+		v   string
+		err error
+	}
+	got := make(chan result, 1)
+	go func() {
+		v, err := waiter.WaitForNext(ctx)
+		got <- result{v, err}
+	}()
+	time.Sleep(300 * time.Millisecond) // subscribed and waiting
+	p.Silence()
+	time.Sleep(100 * time.Millisecond)
+	require.NoError(t, setter.Set("after the silence"))
+	select {
+	case r := <-got:
+		require.NoError(t, r.err)
+		assert.Equal(t, "after the silence", r.v)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the waiter did not see a Set made after its subscription went silent")
+	}
+}
