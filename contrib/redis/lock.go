@@ -288,7 +288,12 @@ func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
 	unsubscribe := func(bool) {}
 	defer func() { unsubscribe(false) }()
 	for {
-		l, err := e.try(ctx)
+		// Each attempt is bounded by the timeout besides ctx: one that meets
+		// a pooled connection gone silent gives it up (go-redis closes it)
+		// and the next goes out on another.
+		actx, cancel := context.WithTimeout(ctx, e.cfg.timeout)
+		l, err := e.try(actx)
+		cancel()
 		switch {
 		case l != nil:
 			return l, nil
