@@ -72,6 +72,12 @@ type Engine struct {
 	// Prefixed returns a handle on the lock name with the application
 	// prefix given (the engine's WithPrefix).
 	Prefixed func(t testing.TB, addr, prefix, name string) Lock
+	// Conditions are the engine's own conditions for the generated
+	// battery, beside those every engine meets (compaction, FLUSHALL).
+	Conditions []Condition
+	// Known names the battery's cells ("condition/role") whose promise the
+	// engine is known not to keep, and why: they are skipped with ErrKnown.
+	Known map[string]string
 }
 
 var names atomic.Int64
@@ -108,6 +114,7 @@ func Run(t *testing.T, e Engine) {
 		{"ServerDownEveryCallReturnsWithinItsCtx", serverDown},
 		{"FencingTokensGrowAcrossARestart", tokensRestart},
 		{"DroppedHandleLetsItsLeaseEnd", droppedHandle},
+		{"Conditions", conditionsBattery},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, e) })

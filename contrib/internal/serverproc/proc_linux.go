@@ -13,3 +13,12 @@ func childAttr() *syscall.SysProcAttr {
 
 // kill kills the child's process group.
 func kill(cmd *exec.Cmd) { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+
+// pause stops (SIGSTOP) or continues (SIGCONT) the child's process group.
+func pause(cmd *exec.Cmd, stop bool) error {
+	sig := syscall.SIGCONT
+	if stop {
+		sig = syscall.SIGSTOP
+	}
+	return syscall.Kill(-cmd.Process.Pid, sig)
+}

@@ -3,6 +3,7 @@
 package serverproc
 
 import (
+	"errors"
 	"os/exec"
 	"syscall"
 )
@@ -13,3 +14,6 @@ func childAttr() *syscall.SysProcAttr { return nil }
 
 // kill kills the child.
 func kill(cmd *exec.Cmd) { _ = cmd.Process.Kill() }
+
+// pause: not offered outside Linux.
+func pause(*exec.Cmd, bool) error { return errors.New("serverproc: Pause is offered on Linux only") }
