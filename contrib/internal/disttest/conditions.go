@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -302,10 +303,29 @@ func stress() int {
 // not to keep (Engine.Known says why) is skipped with.
 var ErrKnown = errors.New("known not to hold")
 
-// conditionsBattery makes each condition once (MIXIN_STRESS times), with
-// every role playing under it, and checks each role's promise: the
-// generated battery. Each scene's roles are subtests named
-// condition/role; their histories are checked against the lock's model.
+// length is how long a condition lasts, as a share of the engine's lease.
+type length struct {
+	name       string
+	num, denom time.Duration
+}
+
+// lengths are the lengths every condition is made for: two leases (a
+// holder's refreshes all meet it, its lease runs out under it); with
+// MIXIN_STRESS, a fifth of the lease besides (it passes between two
+// refreshes).
+func lengths() []length {
+	ls := []length{{"long", 2, 1}}
+	if os.Getenv("MIXIN_STRESS") != "" {
+		ls = append(ls, length{"brief", 1, 5})
+	}
+	return ls
+}
+
+// conditionsBattery makes each condition (for each length, MIXIN_STRESS
+// times), with every role playing under it, and checks each role's
+// promise: the generated battery. Each scene's roles are subtests named
+// condition/length/role; the holds of each are checked against the lock's
+// model (History.Check).
 func conditionsBattery(t *testing.T, e Engine) {
 	all := append(conditions(e), e.Conditions...)
 	bound := 4 * (e.Lease + e.Grace)
@@ -314,18 +334,32 @@ func conditionsBattery(t *testing.T, e Engine) {
 			if c.Server && e.Server == nil {
 				t.Skip("the condition is made on the server: it runs only against the one the tests start")
 			}
-			for i := range stress() {
-				if stress() > 1 {
-					t.Logf("round %d", i+1)
-				}
-				scene(t, e, c, bound)
+			for _, l := range lengths() {
+				t.Run(l.name, func(t *testing.T) {
+					for i := range stress() {
+						if stress() > 1 {
+							t.Logf("round %d", i+1)
+						}
+						scene(t, e, c, e.Lease*l.num/l.denom, bound)
+					}
+				})
 			}
 		})
 	}
 }
 
-// scene makes condition c once with every role under it.
-func scene(t *testing.T, e Engine, c Condition, bound time.Duration) {
+// known returns why the engine is known not to keep role's promise under
+// condition c made for length l, or "": Engine.Known's entry for
+// "condition/length/role", or else for "condition/role".
+func known(e Engine, c Condition, l, role string) string {
+	if why := e.Known[c.Name+"/"+l+"/"+role]; why != "" {
+		return why
+	}
+	return e.Known[c.Name+"/"+role]
+}
+
+// scene makes condition c once, for lasting, with every role under it.
+func scene(t *testing.T, e Engine, c Condition, lasting, bound time.Duration) {
 	p, err := serverproc.NewProxy(e.Addr)
 	require.NoError(t, err)
 	defer p.Close()
@@ -335,8 +369,9 @@ func scene(t *testing.T, e Engine, c Condition, bound time.Duration) {
 		during, after func(*testing.T)
 	}
 	var cast []played
+	l := t.Name()[strings.LastIndex(t.Name(), "/")+1:]
 	for _, r := range roles {
-		if why := e.Known[c.Name+"/"+r.Name]; why != "" {
+		if why := known(e, c, l, r.Name); why != "" {
 			t.Run(r.Name, func(t *testing.T) { t.Skipf("%v on this engine: %s", ErrKnown, why) })
 			continue
 		}
@@ -350,11 +385,11 @@ func scene(t *testing.T, e Engine, c Condition, bound time.Duration) {
 			heal()
 		}
 	}()
-	time.Sleep(e.Lease / 3) // into the condition
+	time.Sleep(lasting / 3) // into the condition
 	for _, pl := range cast {
 		pl.during(t)
 	}
-	time.Sleep(2*e.Lease - e.Lease/3) // the condition lasts two leases
+	time.Sleep(lasting - lasting/3)
 	heal()
 	healed = true
 	for _, pl := range cast {
