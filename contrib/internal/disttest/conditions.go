@@ -309,16 +309,18 @@ type length struct {
 	num, denom time.Duration
 }
 
-// lengths are the lengths every condition is made for: two leases (a
-// holder's refreshes all meet it, its lease runs out under it); with
-// MIXIN_STRESS, a fifth of the lease besides (it passes between two
-// refreshes).
+// allLengths are the lengths a condition is made for: two leases (a
+// holder's refreshes all meet it, its lease runs out under it), and a fifth
+// of the lease (it passes between two refreshes).
+var allLengths = []length{{"long", 2, 1}, {"brief", 1, 5}}
+
+// lengths are the lengths every condition is made for: the long one; with
+// MIXIN_STRESS, all.
 func lengths() []length {
-	ls := []length{{"long", 2, 1}}
 	if os.Getenv("MIXIN_STRESS") != "" {
-		ls = append(ls, length{"brief", 1, 5})
+		return allLengths
 	}
-	return ls
+	return allLengths[:1]
 }
 
 // conditionsBattery makes each condition (for each length, MIXIN_STRESS
@@ -329,6 +331,7 @@ func lengths() []length {
 func conditionsBattery(t *testing.T, e Engine) {
 	all := append(conditions(e), e.Conditions...)
 	bound := 4 * (e.Lease + e.Grace)
+	checkTable(t, all, e.Known)
 	for _, c := range all {
 		t.Run(c.Name, func(t *testing.T) {
 			if c.Server && e.Server == nil {
@@ -345,6 +348,28 @@ func conditionsBattery(t *testing.T, e Engine) {
 				})
 			}
 		})
+	}
+}
+
+// checkTable fails the test when two conditions share a name, one says
+// nothing of what it does, or an entry of Engine.Known names no cell of the
+// battery (a condition, length or role renamed or gone): a known failure
+// that nothing runs would hide a cell.
+func checkTable(t *testing.T, all []Condition, knownCells map[string]string) {
+	t.Helper()
+	cells := map[string]bool{}
+	for _, c := range all {
+		assert.False(t, cells[c.Name], "two conditions named %q", c.Name)
+		assert.NotEmpty(t, c.Does, "condition %q says what it does", c.Name)
+		for _, r := range roles {
+			cells[c.Name+"/"+r.Name] = true
+			for _, l := range allLengths {
+				cells[c.Name+"/"+l.name+"/"+r.Name] = true
+			}
+		}
+	}
+	for cell := range knownCells {
+		assert.True(t, cells[cell], "Engine.Known names %q, which is no cell of the battery", cell)
 	}
 }
 
