@@ -3,7 +3,10 @@
 // counter kept under the lock by two clients, fencing tokens, what Locked
 // and IsOwner ask the server, events crossing clients, and the faults (a
 // holder cut off from its server until its lease runs out; the server
-// stopped under holders, waiters and event waiters, then restarted). An
+// stopped under holders, waiters and event waiters, then restarted; a
+// handle dropped while it holds the lock), and a battery generated over
+// conditions (conditions.go: one table of what a network or a server does,
+// crossed with what a handle is doing when it comes). An
 // engine's tests give it a way to make handles; each handle gets a client of
 // its own.
 package disttest
