@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gomixin/mixin/adapters"
 	"github.com/gomixin/mixin/contrib/internal/serverproc"
 )
 
@@ -89,6 +90,9 @@ type Scene struct {
 	Bound time.Duration
 }
 
+// batteryLease is the shortest lease the battery gives its handles.
+const batteryLease = time.Second
+
 // sceneTimeout bounds the calls made without a ctx by the scenes' handles.
 const sceneTimeout = 500 * time.Millisecond
 
@@ -122,7 +126,7 @@ func holding(t *testing.T, s *Scene) (during, after func(*testing.T)) {
 		ok, err := other.Acquire(ctx)
 		require.NoError(t, err, "another handle acquires within %v of the condition's end", s.Bound)
 		require.True(t, ok)
-		require.NoError(t, hist.Release(ctx, hist.Acquired("other", other), other))
+		cleanRelease(t, hist.Release(ctx, hist.Acquired("other", other), other))
 		hist.Check(t)
 	}
 }
@@ -164,7 +168,7 @@ func refreshingContended(t *testing.T, s *Scene) (during, after func(*testing.T)
 		case <-time.After(s.Bound):
 			t.Fatalf("the waiter did not acquire within %v of the condition's end", s.Bound)
 		}
-		require.NoError(t, hist.Release(rctx, otherHold, other))
+		cleanRelease(t, hist.Release(rctx, otherHold, other))
 		hist.Check(t)
 	}
 }
@@ -204,9 +208,22 @@ func waiting(t *testing.T, s *Scene) (during, after func(*testing.T)) {
 		case <-time.After(s.Bound):
 			t.Fatalf("the waiter did not acquire within %v of the condition's end", s.Bound)
 		}
-		require.NoError(t, hist.Release(rctx, wHold, w))
+		cleanRelease(t, hist.Release(rctx, wHold, w))
 		hist.Check(t)
 	}
+}
+
+// cleanRelease checks the release of a hold taken after the condition, or
+// on a clean path: nil, or a lease lost meanwhile (a machine shared with
+// other builds can stall the process past a lease: safe, and not what the
+// scene is about), which is logged.
+func cleanRelease(t *testing.T, err error) {
+	t.Helper()
+	if errors.Is(err, adapters.ErrLockLost) {
+		t.Logf("a hold taken on a clean path lost its lease before its release: %v", err)
+		return
+	}
+	require.NoError(t, err)
 }
 
 // releasing: a handle releases under the condition: the release returns
@@ -238,7 +255,7 @@ func releasing(t *testing.T, s *Scene) (during, after func(*testing.T)) {
 			ok, err := other.Acquire(ctx)
 			require.NoError(t, err, "another handle acquires within %v of the condition's end", s.Bound)
 			require.True(t, ok)
-			require.NoError(t, hist.Release(ctx, hist.Acquired("other", other), other))
+			cleanRelease(t, hist.Release(ctx, hist.Acquired("other", other), other))
 			hist.Check(t)
 		}
 }
@@ -329,6 +346,10 @@ func lengths() []length {
 // condition/length/role; the holds of each are checked against the lock's
 // model (History.Check).
 func conditionsBattery(t *testing.T, e Engine) {
+	// Leases of at least a second: a machine shared with other builds
+	// stalls a test process for tens of milliseconds, which a holder on a
+	// clean path would not survive on a shorter lease.
+	e.Lease = max(e.Lease, batteryLease)
 	all := append(conditions(e), e.Conditions...)
 	bound := 4 * (e.Lease + e.Grace)
 	checkTable(t, all, e.Known)
