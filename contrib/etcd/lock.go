@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
@@ -199,6 +200,17 @@ type lease struct {
 	m     *concurrency.Mutex
 	token int64
 	ttl   time.Duration // the lease's, as granted
+	end   atomic.Pointer[time.Time]
+}
+
+// Until is where the lease ends by the local clock, as far as its holder
+// knows: counted from before its last answered keep-alive was sent, less
+// the drift; the TTL from the hold's start until Keep has a first answer.
+func (l *lease) Until() time.Time {
+	if t := l.end.Load(); t != nil {
+		return *t
+	}
+	return time.Now().Add(l.ttl) // not kept yet
 }
 
 func (l *lease) Token() int64 { return l.token }
@@ -219,6 +231,8 @@ func (l *lease) Keep(ctx context.Context) error {
 	every := l.ttl / 3
 	drift := l.ttl/100 + 2*time.Millisecond
 	until := time.Now().Add(l.ttl)
+	first := until // a copy: until moves
+	l.end.Store(&first)
 	var next time.Duration
 	var last error
 	for {
@@ -249,6 +263,8 @@ func (l *lease) Keep(ctx context.Context) error {
 			return nil
 		case err == nil:
 			until = sent.Add(time.Duration(a.TTL)*time.Second - drift)
+			end := until
+			l.end.Store(&end)
 			next = max(time.Until(sent.Add(every)), 0)
 			continue
 		case errors.Is(err, rpctypes.ErrLeaseNotFound):

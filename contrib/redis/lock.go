@@ -219,9 +219,10 @@ end
 return 0
 `)
 
-// attempt bounds one refresh: a sixth of the lease (so that several fit in
-// what is left of it after a third), and the timeout.
-func (e *lockEngine) attempt() time.Duration { return min(e.cfg.expiry/6, e.cfg.timeout) }
+// attempt bounds one refresh: a third of the lease (the first refresh,
+// made a third into it, leaves as long again for a retry), and the
+// timeout.
+func (e *lockEngine) attempt() time.Duration { return min(e.cfg.expiry/3, e.cfg.timeout) }
 
 // earliest is the earlier of two times.
 func earliest(a, b time.Time) time.Time {
@@ -252,7 +253,9 @@ func (e *lockEngine) try(ctx context.Context) (*lease, error) {
 	case token == 0:
 		return nil, nil
 	}
-	return &lease{e: e, value: value, token: token, until: start.Add(e.cfg.expiry - e.drift())}, nil
+	l := &lease{e: e, value: value, token: token}
+	l.setUntil(start.Add(e.cfg.expiry - e.drift()))
+	return l, nil
 }
 
 // giveBack deletes the key if an attempt that failed set it after all.
@@ -453,8 +456,19 @@ type lease struct {
 	e     *lockEngine
 	value string
 	token int64
-	until time.Time // only Keep moves it
+	until time.Time // only Keep moves it (setUntil)
+	end   atomic.Pointer[time.Time]
 }
+
+// setUntil moves where the lease ends, for Keep and for Until.
+func (l *lease) setUntil(t time.Time) {
+	l.until = t
+	l.end.Store(&t)
+}
+
+// Until is where the lease ends by the local clock, as far as its holder
+// knows: counted from before its last refresh was sent, less the drift.
+func (l *lease) Until() time.Time { return *l.end.Load() }
 
 func (l *lease) Token() int64 { return l.token }
 
@@ -490,17 +504,23 @@ func (l *lease) Keep(ctx context.Context) error {
 		// on another.
 		rctx, cancel := context.WithDeadline(ctx, earliest(l.until, start.Add(l.e.attempt())))
 		ok, err := extendScript.Run(rctx, l.e.client, []string{l.e.key}, l.value, l.e.cfg.expiry.Milliseconds()).Bool()
+		spent := rctx.Err() != nil
 		cancel()
 		switch {
 		case ctx.Err() != nil:
 			return nil
 		case err == nil && ok:
-			l.until, next = start.Add(l.e.cfg.expiry-l.e.drift()), every
+			l.setUntil(start.Add(l.e.cfg.expiry - l.e.drift()))
+			next = every
 			continue
 		case err == nil:
 			return errors.New("redis refused to refresh the lease: the key was gone or another's")
 		case !time.Now().Before(l.until):
 			return fmt.Errorf("%w (last error from redis: %w)", dist.ErrLeaseExpired, err)
+		}
+		if spent { // the attempt used its time up: retry at once, on another connection
+			next = 0
+			continue
 		}
 		next = max(time.Until(l.until)/4, time.Millisecond) // retry sooner
 	}

@@ -45,6 +45,15 @@ type Dropper interface {
 	Drop()
 }
 
+// Ending is a Lease that knows where it ends by the local clock, as far as
+// its holder knows (the end its last refresh set): IsOwner says false from
+// then on, and a lease lost by running out is dated then, even when the
+// process was too busy to find it out at once. Until is called from any
+// goroutine.
+type Ending interface {
+	Until() time.Time
+}
+
 // Engine takes leases of one named lock.
 type Engine interface {
 	// Acquire waits until it holds the lock or ctx ends; it returns ctx's
@@ -187,7 +196,11 @@ func (h *Handle) hold(ctx context.Context, lease Lease) {
 			if err == nil {
 				err = ErrLeaseExpired
 			}
-			c.why, c.lostAt = err, time.Now()
+			at := time.Now()
+			if e, ok := lease.(Ending); ok && errors.Is(err, ErrLeaseExpired) && e.Until().Before(at) {
+				at = e.Until() // it ran out then; a busy process found it later
+			}
+			c.why, c.lostAt = err, at
 			close(c.lost)
 		}
 	}
@@ -268,8 +281,9 @@ func (h *Handle) Lost() <-chan struct{} {
 	return nil
 }
 
-// LostAt returns when the current hold's lease was found lost, and why;
-// zero and nil while it is not.
+// LostAt returns when the current hold's lease was lost, and why; zero and
+// nil while it is not found lost. A lease that ran out is dated at its end
+// by the local clock, which a busy process may find out later.
 func (h *Handle) LostAt() (time.Time, error) {
 	if c := h.current(); c != nil && lost(c) {
 		return c.lostAt, c.why
@@ -290,13 +304,17 @@ func (h *Handle) Token() (int64, bool) {
 
 // IsOwner reports whether ctx's task holds the lock through this handle: it
 // acquired it (a hold acquired without a task is owned by callers without
-// one), has not released it, and its lease has not been found lost. It asks
-// nothing of the server: the lease is the server's promise, and its loss is
-// found by the keeper within the lease (HeldContext asks the server).
+// one), has not released it, and its lease has not been found lost nor (for
+// an Ending lease) run out by the local clock. It asks nothing of the
+// server: the lease is the server's promise, and its loss is found by the
+// keeper within the lease (HeldContext asks the server).
 func (h *Handle) IsOwner(ctx context.Context) bool {
 	c := h.current()
 	if c == nil || lost(c) {
 		return false
+	}
+	if e, ok := c.lease.(Ending); ok && !time.Now().Before(e.Until()) {
+		return false // run out, and its keeper not yet told
 	}
 	task, ok := adapters.TaskOf(ctx)
 	return ok == c.hasTask && task == c.task
