@@ -8,6 +8,7 @@ package dist
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"time"
@@ -117,6 +118,7 @@ type hold struct {
 	lost    chan struct{} // closed when the lease is lost
 	why     error         // why it was lost, set before lost closes
 	lostAt  time.Time
+	once    sync.Once // marks the loss once: the keeper, or a look at the clock
 	stop    context.CancelFunc
 	done    chan struct{} // closed when the keeper has returned
 	timer   *time.Timer   // starts a Deferred lease's keeper; nil for the others
@@ -200,8 +202,7 @@ func (h *Handle) hold(ctx context.Context, lease Lease) {
 			if e, ok := lease.(Ending); ok && errors.Is(err, ErrLeaseExpired) && e.Until().Before(at) {
 				at = e.Until() // it ran out then; a busy process found it later
 			}
-			c.why, c.lostAt = err, at
-			close(c.lost)
+			c.markLost(err, at)
 		}
 	}
 	if d, ok := lease.(Deferred); ok && d.KeepAfter() > 0 {
@@ -229,6 +230,7 @@ func (h *Handle) Release(ctx context.Context) error {
 		return errs.Errorf("release %s: %w", h.what, adapters.ErrNotLocked)
 	}
 	defer func() { <-h.gate }()
+	lost(c) // a lease past its end by the clock is lost, whatever the release finds
 	c.stop()
 	kept := c.timer == nil || !c.timer.Stop() // a keeper ran, or runs: it stops while the lease is given back
 	if ctx.Err() != nil {                     // an ended ctx would leave the key held until its lease ran out
@@ -240,7 +242,7 @@ func (h *Handle) Release(ctx context.Context) error {
 	if kept {
 		<-c.done
 	}
-	if lost(c) {
+	if found(c) {
 		return errs.Errorf("release %s: %w: %w", h.what, adapters.ErrLockLost, c.why)
 	}
 	if err != nil {
@@ -256,7 +258,33 @@ func (h *Handle) Release(ctx context.Context) error {
 // Composer's proxy calls once IsOwner has said yes.
 func (h *Handle) ReleaseUnchecked(ctx context.Context) error { return h.Release(ctx) }
 
+// markLost records the hold's loss, once: why and when, then closes lost.
+func (c *hold) markLost(why error, at time.Time) {
+	c.once.Do(func() {
+		c.why, c.lostAt = why, at
+		close(c.lost)
+	})
+}
+
+// lost reports whether the hold's lease is lost: found so by its keeper, or,
+// for an Ending lease, past its end by the local clock, though its keeper
+// (on a busy process) has not yet run to find it; then it marks the loss,
+// dated at the lease's end, so that Lost, LostAt and IsOwner agree.
 func lost(c *hold) bool {
+	if found(c) {
+		return true
+	}
+	if e, ok := c.lease.(Ending); ok {
+		if end := e.Until(); !time.Now().Before(end) {
+			c.markLost(fmt.Errorf("%w: its end by the local clock passed before it was refreshed", ErrLeaseExpired), end)
+			return true
+		}
+	}
+	return false
+}
+
+// found reports whether the hold's loss has been marked.
+func found(c *hold) bool {
 	select {
 	case <-c.lost:
 		return true
@@ -312,9 +340,6 @@ func (h *Handle) IsOwner(ctx context.Context) bool {
 	c := h.current()
 	if c == nil || lost(c) {
 		return false
-	}
-	if e, ok := c.lease.(Ending); ok && !time.Now().Before(e.Until()) {
-		return false // run out, and its keeper not yet told
 	}
 	task, ok := adapters.TaskOf(ctx)
 	return ok == c.hasTask && task == c.task
