@@ -6,6 +6,13 @@
 # scripts/servers.sh when missing (as root, with apt-get).
 #
 #   bash scripts/test.sh
+#
+# The contrib modules' tests include the generated fault battery
+# (contrib/internal/disttest: every condition crossed with every role);
+# its long form makes each condition brief as well as long, and each scene
+# n times:
+#
+#   MIXIN_STRESS=3 bash scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -7,10 +7,16 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/gomixin/mixin/contrib/etcd"
 	"github.com/gomixin/mixin/contrib/internal/disttest"
+	"github.com/gomixin/mixin/contrib/internal/serverproc"
 )
+
+// silentGRPC is why the battery's cells of a waiter on a connection gone
+// silent are known not to keep their promise within its bound on etcd.
+const silentGRPC = "a gRPC connection gone silent (no reset) is noticed only by gRPC's keepalive (clientv3.Config.DialKeepAliveTime and DialKeepAliveTimeout), which grpc-go runs at most every 10 s and which is off by default: until then every call on that client waits, a watch included"
 
 // engine is how the shared battery reaches etcd: each handle on a client of
 // its own.
@@ -35,6 +41,24 @@ func engine() disttest.Engine {
 			l, err := etcd.NewLock(newClient(t, at), name, etcd.WithPrefix(prefix))
 			require.NoError(t, err)
 			return l
+		},
+		Conditions: []disttest.Condition{{
+			Name:   "compaction-during-drop",
+			Does:   "the connections are dropped (a blip) while the store's history is compacted up to its latest revision, twice: as the blip begins and before it ends",
+			Server: true,
+			Make: func(t testing.TB, e disttest.Engine, p *serverproc.Proxy) func() {
+				c := newClient(t, e.Addr)
+				p.Cut()
+				compact(t, c)
+				return func() {
+					compact(t, c)
+					p.Resume()
+				}
+			},
+		}},
+		Known: map[string]string{
+			"silence/waiting":       silentGRPC,
+			"silence/event-waiting": silentGRPC,
 		},
 		Closed: func(t testing.TB, at, name string) disttest.Lock {
 			c := newClient(t, at)
@@ -73,4 +97,14 @@ func TestNewLockRefusesBadInput(t *testing.T) {
 	assert.ErrorContains(t, err, "nil client")
 	_, err = etcd.NewEvent[int](nil, "x")
 	assert.ErrorContains(t, err, "nil client")
+}
+
+// compact compacts the store's history up to its latest revision.
+func compact(t testing.TB, c *clientv3.Client) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp, err := c.Get(ctx, "mixin-test/compaction")
+	require.NoError(t, err)
+	_, err = c.Compact(ctx, resp.Header.Revision)
+	require.NoError(t, err)
 }

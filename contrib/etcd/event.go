@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/gomixin/mixin/contrib/internal/dist"
@@ -52,20 +53,21 @@ func (s *store) Put(ctx context.Context, data []byte) error {
 }
 
 func (s *store) Get(ctx context.Context) ([]byte, bool, error) {
-	data, _, err := s.read(ctx)
+	data, _, _, err := s.read(ctx)
 	return data, data != nil, err
 }
 
-// read returns the value (nil when there is none) and the revision read at.
-func (s *store) read(ctx context.Context) ([]byte, int64, error) {
+// read returns the value (nil when there is none), the revision read at,
+// and the revision the value was set at.
+func (s *store) read(ctx context.Context) (data []byte, rev, mod int64, _ error) {
 	resp, err := s.client.Get(ctx, s.key)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	if len(resp.Kvs) == 0 {
-		return nil, resp.Header.Revision, nil
+		return nil, resp.Header.Revision, 0, nil
 	}
-	return resp.Kvs[0].Value, resp.Header.Revision, nil
+	return resp.Kvs[0].Value, resp.Header.Revision, resp.Kvs[0].ModRevision, nil
 }
 
 func (s *store) Exists(ctx context.Context) (bool, error) {
@@ -82,29 +84,61 @@ func (s *store) Delete(ctx context.Context) error {
 }
 
 // Follow reads the key (for its revision, and its value when asked), then
-// watches it from the next revision; deletes are not Sets.
+// watches it from the next revision; deletes are not Sets. When etcd has
+// compacted its history past the revisions the watch still had to see (a
+// waiter cut off while the store was compacted), it reads the key again,
+// passes its value on if it was set after the last revision seen (the
+// latest of the Sets it missed), and watches on from there.
 func (s *store) Follow(ctx context.Context, read bool, next func([]byte) bool) error {
-	data, rev, err := s.read(ctx)
+	data, rev, _, err := s.read(ctx)
 	if err != nil {
 		return err
 	}
 	if read && data != nil && next(data) {
 		return nil
 	}
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	for resp := range s.client.Watch(wctx, s.key, clientv3.WithRev(rev+1), clientv3.WithFilterDelete()) {
-		if err := resp.Err(); err != nil {
+	seen := rev // every Set up to seen was passed on, or came before the wait
+	for {
+		stop, err := s.watch(ctx, &seen, next)
+		switch {
+		case stop:
+			return nil
+		case !errors.Is(err, rpctypes.ErrCompacted):
 			return err
 		}
+		data, rev, mod, err := s.read(ctx)
+		if err != nil {
+			return err
+		}
+		if data != nil && mod > seen && next(data) {
+			return nil
+		}
+		seen = max(seen, rev)
+	}
+}
+
+// watch watches the key from the revision after *seen, moving *seen on
+// with every Set passed to next: stop when next said so, an error matching
+// rpctypes.ErrCompacted when the history after *seen was compacted.
+func (s *store) watch(ctx context.Context, seen *int64, next func([]byte) bool) (stop bool, _ error) {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for resp := range s.client.Watch(wctx, s.key, clientv3.WithRev(*seen+1), clientv3.WithFilterDelete()) {
+		if resp.CompactRevision != 0 {
+			return false, fmt.Errorf("%w (history compacted up to revision %d, watched from %d)", rpctypes.ErrCompacted, resp.CompactRevision, *seen+1)
+		}
+		if err := resp.Err(); err != nil {
+			return false, err
+		}
 		for _, ev := range resp.Events {
+			*seen = max(*seen, ev.Kv.ModRevision)
 			if next(ev.Kv.Value) {
-				return nil
+				return true, nil
 			}
 		}
 	}
 	if ctx.Err() != nil {
-		return ctx.Err()
+		return false, ctx.Err()
 	}
-	return errors.New("the watch ended")
+	return false, errors.New("the watch ended")
 }

@@ -20,8 +20,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 
@@ -79,8 +81,32 @@ type lockEngine struct {
 	cfg    config
 }
 
+// Acquire waits with Mutex.Lock until it holds the lock or ctx ends. A
+// wait that etcd ends for reasons of its own (its history compacted past
+// the revision the wait's watch resumed from, after a blip; the wait's
+// lease expired while it was cut off) is begun again, with a key and a
+// lease of its own, as long as ctx has not ended: those are operational
+// events, not the caller's errors.
 func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
-	return e.take(ctx, (*concurrency.Mutex).Lock)
+	for {
+		l, err := e.take(ctx, (*concurrency.Mutex).Lock)
+		if err == nil || ctx.Err() != nil || !waitAgain(err) {
+			return l, err
+		}
+		t := time.NewTimer(10 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// waitAgain reports whether a wait for the lock that failed with err is to
+// be begun again.
+func waitAgain(err error) bool {
+	return errors.Is(err, rpctypes.ErrCompacted) || errors.Is(err, concurrency.ErrSessionExpired)
 }
 
 // TryAcquire is one attempt: Mutex.TryLock on a lease of its own, revoked
@@ -174,54 +200,78 @@ type lease struct {
 	m     *concurrency.Mutex
 	token int64
 	ttl   time.Duration // the lease's, as granted
+	end   atomic.Pointer[time.Time]
+}
+
+// Until is where the lease ends by the local clock, as far as its holder
+// knows: counted from before its last answered keep-alive was sent, less
+// the drift; the TTL from the hold's start until Keep has a first answer.
+func (l *lease) Until() time.Time {
+	if t := l.end.Load(); t != nil {
+		return *t
+	}
+	return time.Now().Add(l.ttl) // not kept yet
 }
 
 func (l *lease) Token() int64 { return l.token }
 
-// Keep watches the keep-alives the session's client sends: each answer
-// moves the lease's end to its TTL from then. When none is answered before
-// the end, or the session ends, the lease is lost. (The client itself finds
-// that out only at its next check of deadlines, up to a second later.)
+// Keep times the lease's end itself: it sends a keep-alive of its own
+// (KeepAliveOnce) at once and then every third of the TTL, and counts each
+// answered one's TTL from before it was sent (less 1% and 2 ms for drift),
+// as etcd counts it from when it renewed, which is later. An answer that
+// comes late therefore moves the end less far, never past the server's.
+// (The session's own keep-alives keep renewing the lease too; their
+// answers are not counted, since when they were sent is not known.) etcd
+// saying the lease is gone, or the session ending, loses the lease at
+// once; keep-alives that fail are retried until the end, and then the
+// lease is lost. The hold may have waited longer than its TTL for the lock
+// (the session kept the lease alive meanwhile): until the first answer,
+// the end is the TTL from the first keep-alive's sending.
 func (l *lease) Keep(ctx context.Context) error {
-	answers, err := l.e.client.KeepAlive(ctx, l.s.Lease())
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return fmt.Errorf("%w: keep-alive of lease %x: %v", dist.ErrLeaseExpired, int64(l.s.Lease()), err)
-	}
-	// The hold may have waited longer than the lease for the lock (the
-	// session kept it alive meanwhile): learn where it ends now. A lease
-	// whose keep-alive is not answered within its TTL has ended by then.
-	sent := time.Now()
-	once, cancel := context.WithTimeout(ctx, l.ttl)
-	a, err := l.e.client.KeepAliveOnce(once, l.s.Lease())
-	cancel()
-	switch {
-	case ctx.Err() != nil:
-		return nil
-	case err != nil:
-		return fmt.Errorf("%w: keep-alive of lease %x: %v", dist.ErrLeaseExpired, int64(l.s.Lease()), err)
-	}
-	end := time.NewTimer(time.Until(sent.Add(time.Duration(a.TTL) * time.Second)))
-	defer end.Stop()
+	every := l.ttl / 3
+	drift := l.ttl/100 + 2*time.Millisecond
+	until := time.Now().Add(l.ttl)
+	first := until // a copy: until moves
+	l.end.Store(&first)
+	var next time.Duration
+	var last error
 	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-l.s.Done():
-			return fmt.Errorf("%w: the keep-alive of lease %x ended", dist.ErrLeaseExpired, int64(l.s.Lease()))
-		case <-end.C:
-			return fmt.Errorf("%w: no keep-alive of lease %x was answered within its TTL", dist.ErrLeaseExpired, int64(l.s.Lease()))
-		case a, ok := <-answers:
-			switch {
-			case ctx.Err() != nil:
+		if next > 0 {
+			t := time.NewTimer(next)
+			select {
+			case <-ctx.Done():
+				t.Stop()
 				return nil
-			case !ok || a.TTL <= 0:
-				return fmt.Errorf("%w: etcd says lease %x is gone", dist.ErrLeaseExpired, int64(l.s.Lease()))
+			case <-l.s.Done():
+				t.Stop()
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("%w: the keep-alive of lease %x ended", dist.ErrLeaseExpired, int64(l.s.Lease()))
+			case <-t.C:
 			}
-			end.Reset(time.Duration(a.TTL) * time.Second)
 		}
+		sent := time.Now()
+		if !sent.Before(until) {
+			return fmt.Errorf("%w: no keep-alive of lease %x was answered within its TTL (last error: %v)", dist.ErrLeaseExpired, int64(l.s.Lease()), last)
+		}
+		actx, cancel := context.WithDeadline(ctx, until)
+		a, err := l.e.client.KeepAliveOnce(actx, l.s.Lease())
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err == nil:
+			until = sent.Add(time.Duration(a.TTL)*time.Second - drift)
+			end := until
+			l.end.Store(&end)
+			next = max(time.Until(sent.Add(every)), 0)
+			continue
+		case errors.Is(err, rpctypes.ErrLeaseNotFound):
+			return fmt.Errorf("%w: etcd says lease %x is gone", dist.ErrLeaseExpired, int64(l.s.Lease()))
+		}
+		last = err
+		next = max(time.Until(until)/4, time.Millisecond) // retry sooner
 	}
 }
 
@@ -236,6 +286,10 @@ func (l *lease) Release(ctx context.Context) (bool, error) {
 	}
 	return resp.Succeeded, nil
 }
+
+// Drop stops the session's keep-alive, and asks nothing of etcd: the hold's
+// handle was collected holding it, and the lease ends within its TTL.
+func (l *lease) Drop() { l.s.Orphan() }
 
 // abandon stops the session's keep-alive and revokes its lease.
 func (l *lease) abandon(ctx context.Context) {

@@ -43,7 +43,7 @@ func NewEvent[T any](client goredis.UniversalClient, name string, opts ...Option
 	}
 	cfg := newConfig(opts)
 	key := baseKey(cfg.prefix, "event", name)
-	s := &store{client: client, key: key, seq: key + ":seq", retryMin: cfg.retryMin, retryMax: max(cfg.retryMax, time.Second)}
+	s := &store{client: client, key: key, seq: key + ":seq", retryMin: cfg.retryMin, retryMax: max(cfg.retryMax, time.Second), health: cfg.health}
 	return &Event[T]{dist.NewEvent[T](s, fmt.Sprintf("redis event %q", name), name, cfg.codec, cfg.timeout), s.key}, nil
 }
 
@@ -53,6 +53,7 @@ type store struct {
 	client             goredis.UniversalClient
 	key, seq           string
 	retryMin, retryMax time.Duration // how a waiter cut off tries again
+	health             time.Duration // how long a subscription may be silent before it is pinged
 }
 
 // putScript stores the value, numbers the Set (as a lock's tokens: never
@@ -107,8 +108,11 @@ func (s *store) read(ctx context.Context) ([]byte, int64, error) {
 var errCutOff = errors.New("the subscription's connection dropped")
 
 // Follow subscribes, waits for the subscription's confirmation, reads the
-// key when asked, then passes on what is published. When the connection
-// drops it subscribes again, with a back-off, until ctx ends; once
+// key when asked, then passes on what is published. A subscription silent
+// for the health-check interval is pinged, and one whose ping is not
+// answered within another interval is taken as dropped (a flow a NAT or a
+// load balancer dropped gives no other sign). When the connection drops it
+// subscribes again, with a back-off, until ctx ends; once
 // subscribed again it reads the key, and passes on its value if a Set was
 // made while it was cut off (the latest of them, if there were several).
 func (s *store) Follow(ctx context.Context, read bool, next func([]byte) bool) error {
@@ -147,7 +151,12 @@ func (s *store) follow(ctx context.Context, last *int64, read bool, next func([]
 	if _, err := ps.Receive(ctx); err != nil { // the subscription's confirmation
 		return false, err
 	}
-	data, n, err := s.read(ctx)
+	// The read is bounded as a ping is: the pooled connection it takes may
+	// have gone silent too; go-redis closes one whose call timed out, and
+	// the next subscription reads on another.
+	rctx, cancel := context.WithTimeout(ctx, 2*s.health)
+	data, n, err := s.read(rctx)
+	cancel()
 	if err != nil {
 		return false, err
 	}
@@ -157,12 +166,30 @@ func (s *store) follow(ctx context.Context, last *int64, read bool, next func([]
 	if data != nil && ((first && read) || (!first && fresh)) && next(data) {
 		return true, nil
 	}
+	pinged := false // a ping is out, unanswered
 	for {
-		msg, err := ps.ReceiveMessage(ctx)
-		if err != nil {
+		msg, err := ps.ReceiveTimeout(ctx, s.health)
+		switch {
+		case err == nil:
+			pinged = false // anything received shows the connection alive
+		case ctx.Err() != nil:
+			return false, ctx.Err()
+		case !timedOut(err):
 			return false, fmt.Errorf("%w: %w", errCutOff, err)
+		case pinged:
+			return false, fmt.Errorf("%w: no answer to a ping within %v", errCutOff, s.health)
+		default: // silent for a while: is the connection still there?
+			if err := ps.Ping(ctx); err != nil {
+				return false, fmt.Errorf("%w: %w", errCutOff, err)
+			}
+			pinged = true
+			continue
 		}
-		num, value, ok := strings.Cut(msg.Payload, " ")
+		m, ok := msg.(*goredis.Message)
+		if !ok {
+			continue // a pong, or a subscription's confirmation
+		}
+		num, value, ok := strings.Cut(m.Payload, " ")
 		n, perr := strconv.ParseInt(num, 10, 64)
 		if !ok || perr != nil {
 			continue // not a Set of this library's

@@ -29,6 +29,9 @@ import (
 	"math/rand/v2"
 	"net"
 	"reflect"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -39,6 +42,19 @@ import (
 // ErrNoContextTimeout is matched by the error of NewLock and NewEvent given
 // a go-redis client without Options.ContextTimeoutEnabled.
 var ErrNoContextTimeout = errors.New("mixin/redis: the go-redis client ignores ctx deadlines: set ContextTimeoutEnabled in its options")
+
+// ErrEvictionPolicy is matched by the error of Acquire and TryAcquire on a
+// Redis that can evict a lock's key: one with a memory limit (maxmemory)
+// and an eviction policy other than noeviction. An evicted key is a lock
+// taken from its holder in silence: another handle acquires at once while
+// the holder still believes it holds the lock, until its next refresh.
+// Set maxmemory-policy to noeviction (or no maxmemory), keep the locks on a
+// Redis of their own, or take the risk with AllowEviction.
+var ErrEvictionPolicy = errors.New("mixin/redis: this redis can evict lock keys (maxmemory with a maxmemory-policy other than noeviction); set maxmemory-policy noeviction, or AllowEviction to take the risk")
+
+// evictionRecheck is how long a handle trusts the eviction policy it
+// found, before it asks again.
+const evictionRecheck = time.Minute
 
 // Lock is one holder's handle on a lock named in Redis. Acquire waits until
 // the handle holds the lock or ctx ends, woken by the holder's release;
@@ -112,6 +128,46 @@ type lockEngine struct {
 	key, fence, released string
 	cfg                  config
 	sub                  *goredis.PubSub // waits for releases; see subscribe
+	checked              atomic.Int64    // when the eviction policy was last found safe (UnixNano); 0: never
+}
+
+// evictionSafe checks, at most once per evictionRecheck, that Redis cannot
+// evict the lock's key (INFO memory: no maxmemory, or the noeviction
+// policy). It returns an error matching ErrEvictionPolicy when it can; nil
+// when it cannot, or when Redis could not say (INFO refused: a managed
+// Redis that hides it; or no answer, which the attempt that follows will
+// meet too).
+func (e *lockEngine) evictionSafe(ctx context.Context) error {
+	if e.cfg.allowEviction {
+		return nil
+	}
+	if at := e.checked.Load(); at != 0 && time.Since(time.Unix(0, at)) < evictionRecheck {
+		return nil
+	}
+	info, err := e.client.Info(ctx, "memory").Result()
+	if err != nil {
+		var rerr goredis.Error
+		if errors.As(err, &rerr) { // refused: do not ask again soon
+			e.checked.Store(time.Now().UnixNano())
+		}
+		return nil
+	}
+	var maxmemory int64
+	var policy string
+	for _, line := range strings.Split(info, "\n") {
+		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
+		switch k {
+		case "maxmemory":
+			maxmemory, _ = strconv.ParseInt(v, 10, 64)
+		case "maxmemory_policy":
+			policy = v
+		}
+	}
+	if maxmemory > 0 && policy != "" && policy != "noeviction" {
+		return fmt.Errorf("%w (maxmemory %d, maxmemory-policy %s)", ErrEvictionPolicy, maxmemory, policy)
+	}
+	e.checked.Store(time.Now().UnixNano())
+	return nil
 }
 
 // acquireScript takes the lock if it is free (SET NX PX) and, in the same
@@ -163,6 +219,19 @@ end
 return 0
 `)
 
+// attempt bounds one refresh: a third of the lease (the first refresh,
+// made a third into it, leaves as long again for a retry), and the
+// timeout.
+func (e *lockEngine) attempt() time.Duration { return min(e.cfg.expiry/3, e.cfg.timeout) }
+
+// earliest is the earlier of two times.
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
 // drift is how much sooner than Redis a holder counts its lease as ended:
 // for the clocks' rates and the time a reply takes to arrive.
 func (e *lockEngine) drift() time.Duration { return e.cfg.expiry/100 + 2*time.Millisecond }
@@ -184,7 +253,9 @@ func (e *lockEngine) try(ctx context.Context) (*lease, error) {
 	case token == 0:
 		return nil, nil
 	}
-	return &lease{e: e, value: value, token: token, until: start.Add(e.cfg.expiry - e.drift())}, nil
+	l := &lease{e: e, value: value, token: token}
+	l.setUntil(start.Add(e.cfg.expiry - e.drift()))
+	return l, nil
 }
 
 // giveBack deletes the key if an attempt that failed set it after all.
@@ -195,6 +266,9 @@ func (e *lockEngine) giveBack(ctx context.Context, value string) {
 }
 
 func (e *lockEngine) TryAcquire(ctx context.Context) (dist.Lease, error) {
+	if err := e.evictionSafe(ctx); err != nil {
+		return nil, err
+	}
 	l, err := e.try(ctx)
 	if l == nil {
 		return nil, err
@@ -208,13 +282,21 @@ func (e *lockEngine) TryAcquire(ctx context.Context) (dist.Lease, error) {
 // lease that ran out without a release. Without a subscription (Redis
 // refused it) it polls, the wait doubling from retryMin to retryMax.
 func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
+	if err := e.evictionSafe(ctx); err != nil {
+		return nil, err
+	}
 	wait := e.cfg.retryMin
 	var last error // the last error Redis gave that says something
 	var sub *goredis.PubSub
 	unsubscribe := func(bool) {}
 	defer func() { unsubscribe(false) }()
 	for {
-		l, err := e.try(ctx)
+		// Each attempt is bounded by the timeout besides ctx: one that meets
+		// a pooled connection gone silent gives it up (go-redis closes it)
+		// and the next goes out on another.
+		actx, cancel := context.WithTimeout(ctx, e.cfg.timeout)
+		l, err := e.try(actx)
+		cancel()
 		switch {
 		case l != nil:
 			return l, nil
@@ -374,8 +456,19 @@ type lease struct {
 	e     *lockEngine
 	value string
 	token int64
-	until time.Time // only Keep moves it
+	until time.Time // only Keep moves it (setUntil)
+	end   atomic.Pointer[time.Time]
 }
+
+// setUntil moves where the lease ends, for Keep and for Until.
+func (l *lease) setUntil(t time.Time) {
+	l.until = t
+	l.end.Store(&t)
+}
+
+// Until is where the lease ends by the local clock, as far as its holder
+// knows: counted from before its last refresh was sent, less the drift.
+func (l *lease) Until() time.Time { return *l.end.Load() }
 
 func (l *lease) Token() int64 { return l.token }
 
@@ -386,7 +479,8 @@ func (l *lease) KeepAfter() time.Duration { return l.e.cfg.expiry / 3 }
 // Keep refreshes the key's expiry at once (the handle starts it a third
 // into the lease), then every third of it. A refresh Redis refuses (the key
 // is gone or another's) loses the lease at once; refreshes that fail are
-// retried until the lease runs out by the local clock.
+// retried until the lease runs out by the local clock, each attempt bounded
+// by attempt().
 func (l *lease) Keep(ctx context.Context) error {
 	every := l.e.cfg.expiry / 3
 	var next time.Duration
@@ -404,19 +498,29 @@ func (l *lease) Keep(ctx context.Context) error {
 			return nil
 		}
 		start := time.Now()
-		rctx, cancel := context.WithDeadline(ctx, l.until)
+		// Each attempt is bounded well inside the lease: one that meets a
+		// silent connection (a flow a NAT dropped) gives it up (go-redis
+		// closes a connection whose call timed out) and the next goes out
+		// on another.
+		rctx, cancel := context.WithDeadline(ctx, earliest(l.until, start.Add(l.e.attempt())))
 		ok, err := extendScript.Run(rctx, l.e.client, []string{l.e.key}, l.value, l.e.cfg.expiry.Milliseconds()).Bool()
+		spent := rctx.Err() != nil
 		cancel()
 		switch {
 		case ctx.Err() != nil:
 			return nil
 		case err == nil && ok:
-			l.until, next = start.Add(l.e.cfg.expiry-l.e.drift()), every
+			l.setUntil(start.Add(l.e.cfg.expiry - l.e.drift()))
+			next = every
 			continue
 		case err == nil:
 			return errors.New("redis refused to refresh the lease: the key was gone or another's")
 		case !time.Now().Before(l.until):
 			return fmt.Errorf("%w (last error from redis: %w)", dist.ErrLeaseExpired, err)
+		}
+		if spent { // the attempt used its time up: retry at once, on another connection
+			next = 0
+			continue
 		}
 		next = max(time.Until(l.until)/4, time.Millisecond) // retry sooner
 	}

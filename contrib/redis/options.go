@@ -20,8 +20,11 @@ type config struct {
 	timeout  time.Duration
 	retryMin time.Duration
 	retryMax time.Duration
+	health   time.Duration
 	codec    Codec
 	prefix   string
+	// allowEviction: AllowEviction.
+	allowEviction bool
 }
 
 // Defaults.
@@ -32,10 +35,14 @@ const (
 	// DefaultTimeout bounds the calls made without a ctx: a Lock's Locked,
 	// an Event's Set, Get, IsSet and Clear.
 	DefaultTimeout = 5 * time.Second
+	// DefaultHealthCheck is how long an event's waiter lets its
+	// subscription be silent before it pings it (go-redis's channel helper
+	// uses the same).
+	DefaultHealthCheck = 3 * time.Second
 )
 
 func newConfig(opts []Option) config {
-	c := config{expiry: DefaultExpiry, timeout: DefaultTimeout, retryMin: time.Millisecond, retryMax: 32 * time.Millisecond, codec: JSON, prefix: dist.DefaultPrefix}
+	c := config{expiry: DefaultExpiry, timeout: DefaultTimeout, retryMin: time.Millisecond, retryMax: 32 * time.Millisecond, health: DefaultHealthCheck, codec: JSON, prefix: dist.DefaultPrefix}
 	for _, o := range opts {
 		if o != nil {
 			o(&c)
@@ -95,6 +102,31 @@ func WithPrefix(prefix string) Option {
 	return func(c *config) {
 		if prefix != "" {
 			c.prefix = prefix
+		}
+	}
+}
+
+// AllowEviction lets a Lock acquire on a Redis that can evict its key (a
+// maxmemory with an eviction policy other than noeviction), which Acquire
+// and TryAcquire otherwise refuse with ErrEvictionPolicy. It is unsafe: an
+// evicted key lets another handle acquire at once while the holder still
+// believes it holds the lock, until its next refresh (a third of the
+// lease) finds the key gone. Use it only where the lock's keys cannot be
+// evicted for a reason Redis does not show (a memory limit never reached).
+func AllowEviction() Option {
+	return func(c *config) { c.allowEviction = true }
+}
+
+// WithHealthCheck sets how long an event's waiter lets its subscription's
+// connection be silent before it sends a PING on it (default
+// DefaultHealthCheck); when no answer comes within as long again, the
+// connection is taken as dropped (a flow a NAT or a load balancer dropped,
+// which gives no other sign) and the waiter subscribes again on a new one,
+// reading the key for a Set it missed.
+func WithHealthCheck(every time.Duration) Option {
+	return func(c *config) {
+		if every > 0 {
+			c.health = every
 		}
 	}
 }

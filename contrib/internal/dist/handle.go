@@ -8,6 +8,8 @@ package dist
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -36,6 +38,23 @@ type Deferred interface {
 	KeepAfter() time.Duration
 }
 
+// Dropper is a Lease with more to stop than its Keep when the handle that
+// holds it is collected without a Release: an etcd session's own
+// keep-alives. Drop stops keeping the lease alive and asks nothing of the
+// server; the lease then ends within its length.
+type Dropper interface {
+	Drop()
+}
+
+// Ending is a Lease that knows where it ends by the local clock, as far as
+// its holder knows (the end its last refresh set): IsOwner says false from
+// then on, and a lease lost by running out is dated then, even when the
+// process was too busy to find it out at once. Until is called from any
+// goroutine.
+type Ending interface {
+	Until() time.Time
+}
+
 // Engine takes leases of one named lock.
 type Engine interface {
 	// Acquire waits until it holds the lock or ctx ends; it returns ctx's
@@ -61,9 +80,34 @@ type Handle struct {
 	what    string        // for messages: "redis lock \"name\""
 	timeout time.Duration // bound of the calls made without a ctx (Locked)
 	gate    chan struct{} // one hold per handle
+	*slot
+}
 
+// slot is a handle's current hold, apart from the handle so that a cleanup
+// can reach it once the handle is collected.
+type slot struct {
 	mu  sync.Mutex
 	cur *hold // nil when this handle holds nothing
+}
+
+// drop stops keeping the current hold's lease: nobody can release it, since
+// its handle was collected. The lease ends within its length, as if the
+// process had exited.
+func (s *slot) drop() {
+	s.mu.Lock()
+	c := s.cur
+	s.cur = nil
+	s.mu.Unlock()
+	if c == nil {
+		return
+	}
+	c.stop()
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	if d, ok := c.lease.(Dropper); ok {
+		go d.Drop()
+	}
 }
 
 // hold is one acquisition through a handle.
@@ -74,6 +118,7 @@ type hold struct {
 	lost    chan struct{} // closed when the lease is lost
 	why     error         // why it was lost, set before lost closes
 	lostAt  time.Time
+	once    sync.Once // marks the loss once: the keeper, or a look at the clock
 	stop    context.CancelFunc
 	done    chan struct{} // closed when the keeper has returned
 	timer   *time.Timer   // starts a Deferred lease's keeper; nil for the others
@@ -81,9 +126,14 @@ type hold struct {
 
 // NewHandle makes a handle on the lock name over engine. what names the
 // lock in errors; timeout bounds the calls made without a ctx (Locked) or
-// with one that has no deadline (Release).
+// with one that has no deadline (Release). A handle that becomes unreachable
+// while it holds the lock (its Release forgotten) is collected, and its
+// lease is no longer kept alive: it ends within its length, as it would if
+// the process had exited, and other handles can acquire the lock again.
 func NewHandle(engine Engine, name, what string, timeout time.Duration) *Handle {
-	return &Handle{engine: engine, name: name, what: what, timeout: timeout, gate: make(chan struct{}, 1)}
+	h := &Handle{engine: engine, name: name, what: what, timeout: timeout, gate: make(chan struct{}, 1), slot: &slot{}}
+	runtime.AddCleanup(h, (*slot).drop, h.slot)
+	return h
 }
 
 // Name returns the lock's name.
@@ -148,8 +198,11 @@ func (h *Handle) hold(ctx context.Context, lease Lease) {
 			if err == nil {
 				err = ErrLeaseExpired
 			}
-			c.why, c.lostAt = err, time.Now()
-			close(c.lost)
+			at := time.Now()
+			if e, ok := lease.(Ending); ok && errors.Is(err, ErrLeaseExpired) && e.Until().Before(at) {
+				at = e.Until() // it ran out then; a busy process found it later
+			}
+			c.markLost(err, at)
 		}
 	}
 	if d, ok := lease.(Deferred); ok && d.KeepAfter() > 0 {
@@ -177,6 +230,7 @@ func (h *Handle) Release(ctx context.Context) error {
 		return errs.Errorf("release %s: %w", h.what, adapters.ErrNotLocked)
 	}
 	defer func() { <-h.gate }()
+	lost(c) // a lease past its end by the clock is lost, whatever the release finds
 	c.stop()
 	kept := c.timer == nil || !c.timer.Stop() // a keeper ran, or runs: it stops while the lease is given back
 	if ctx.Err() != nil {                     // an ended ctx would leave the key held until its lease ran out
@@ -188,7 +242,7 @@ func (h *Handle) Release(ctx context.Context) error {
 	if kept {
 		<-c.done
 	}
-	if lost(c) {
+	if found(c) {
 		return errs.Errorf("release %s: %w: %w", h.what, adapters.ErrLockLost, c.why)
 	}
 	if err != nil {
@@ -204,7 +258,33 @@ func (h *Handle) Release(ctx context.Context) error {
 // Composer's proxy calls once IsOwner has said yes.
 func (h *Handle) ReleaseUnchecked(ctx context.Context) error { return h.Release(ctx) }
 
+// markLost records the hold's loss, once: why and when, then closes lost.
+func (c *hold) markLost(why error, at time.Time) {
+	c.once.Do(func() {
+		c.why, c.lostAt = why, at
+		close(c.lost)
+	})
+}
+
+// lost reports whether the hold's lease is lost: found so by its keeper, or,
+// for an Ending lease, past its end by the local clock, though its keeper
+// (on a busy process) has not yet run to find it; then it marks the loss,
+// dated at the lease's end, so that Lost, LostAt and IsOwner agree.
 func lost(c *hold) bool {
+	if found(c) {
+		return true
+	}
+	if e, ok := c.lease.(Ending); ok {
+		if end := e.Until(); !time.Now().Before(end) {
+			c.markLost(fmt.Errorf("%w: its end by the local clock passed before it was refreshed", ErrLeaseExpired), end)
+			return true
+		}
+	}
+	return false
+}
+
+// found reports whether the hold's loss has been marked.
+func found(c *hold) bool {
 	select {
 	case <-c.lost:
 		return true
@@ -229,8 +309,9 @@ func (h *Handle) Lost() <-chan struct{} {
 	return nil
 }
 
-// LostAt returns when the current hold's lease was found lost, and why;
-// zero and nil while it is not.
+// LostAt returns when the current hold's lease was lost, and why; zero and
+// nil while it is not found lost. A lease that ran out is dated at its end
+// by the local clock, which a busy process may find out later.
 func (h *Handle) LostAt() (time.Time, error) {
 	if c := h.current(); c != nil && lost(c) {
 		return c.lostAt, c.why
@@ -251,9 +332,10 @@ func (h *Handle) Token() (int64, bool) {
 
 // IsOwner reports whether ctx's task holds the lock through this handle: it
 // acquired it (a hold acquired without a task is owned by callers without
-// one), has not released it, and its lease has not been found lost. It asks
-// nothing of the server: the lease is the server's promise, and its loss is
-// found by the keeper within the lease (HeldContext asks the server).
+// one), has not released it, and its lease has not been found lost nor (for
+// an Ending lease) run out by the local clock. It asks nothing of the
+// server: the lease is the server's promise, and its loss is found by the
+// keeper within the lease (HeldContext asks the server).
 func (h *Handle) IsOwner(ctx context.Context) bool {
 	c := h.current()
 	if c == nil || lost(c) {

@@ -241,3 +241,49 @@ func TestTryAcquireMakesOneAttempt(t *testing.T) {
 	assert.False(t, ok)
 	assert.ErrorIs(t, err, context.Canceled)
 }
+
+// late is an engine whose one lease ends at a time it knows, and whose
+// keeper finds that out only when the test says: a process too busy to run
+// its keeper when the lease runs out.
+type late struct {
+	until time.Time
+	found chan struct{} // closed to let the keeper find the loss
+}
+
+func (e *late) Acquire(context.Context) (dist.Lease, error)    { return e, nil }
+func (e *late) TryAcquire(context.Context) (dist.Lease, error) { return e, nil }
+func (e *late) Locked(context.Context) (bool, error)           { return true, nil }
+func (e *late) Release(context.Context) (bool, error)          { return false, nil }
+func (e *late) Held(context.Context) (bool, error)             { return false, nil }
+func (e *late) Token() int64                                   { return 1 }
+func (e *late) Until() time.Time                               { return e.until }
+
+func (e *late) Keep(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-e.found:
+		return dist.ErrLeaseExpired
+	}
+}
+
+// TestALeaseThatRanOutIsNotOwnedBeforeItsKeeperFindsIt: an Ending lease
+// past its end is not owned, though its keeper has not run; once the keeper
+// finds the loss, it is dated at the lease's end, not when it was found.
+func TestALeaseThatRanOutIsNotOwnedBeforeItsKeeperFindsIt(t *testing.T) {
+	e := &late{until: time.Now().Add(50 * time.Millisecond), found: make(chan struct{})}
+	h := dist.NewHandle(e, "x", "lock x", time.Second)
+	ctx := context.Background()
+	ok, err := h.Acquire(ctx)
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.True(t, h.IsOwner(ctx), "within the lease")
+	time.Sleep(time.Until(e.until) + 10*time.Millisecond)
+	assert.False(t, h.IsOwner(ctx), "past the lease's end, its keeper not yet told")
+	close(e.found)
+	<-h.Lost()
+	at, why := h.LostAt()
+	assert.ErrorIs(t, why, dist.ErrLeaseExpired)
+	assert.Equal(t, e.until, at, "dated at the lease's end")
+	assert.ErrorIs(t, h.Release(ctx), adapters.ErrLockLost)
+}

@@ -3,7 +3,10 @@
 // counter kept under the lock by two clients, fencing tokens, what Locked
 // and IsOwner ask the server, events crossing clients, and the faults (a
 // holder cut off from its server until its lease runs out; the server
-// stopped under holders, waiters and event waiters, then restarted). An
+// stopped under holders, waiters and event waiters, then restarted; a
+// handle dropped while it holds the lock), and a battery generated over
+// conditions (conditions.go: one table of what a network or a server does,
+// crossed with what a handle is doing when it comes). An
 // engine's tests give it a way to make handles; each handle gets a client of
 // its own.
 package disttest
@@ -72,6 +75,12 @@ type Engine struct {
 	// Prefixed returns a handle on the lock name with the application
 	// prefix given (the engine's WithPrefix).
 	Prefixed func(t testing.TB, addr, prefix, name string) Lock
+	// Conditions are the engine's own conditions for the generated
+	// battery, beside those every engine meets (compaction, FLUSHALL).
+	Conditions []Condition
+	// Known names the battery's cells ("condition/role") whose promise the
+	// engine is known not to keep, and why: they are skipped with ErrKnown.
+	Known map[string]string
 }
 
 var names atomic.Int64
@@ -107,6 +116,8 @@ func Run(t *testing.T, e Engine) {
 		{"LostLeaseIsReportedAndTheNextHolderKeepsIt", lostLease},
 		{"ServerDownEveryCallReturnsWithinItsCtx", serverDown},
 		{"FencingTokensGrowAcrossARestart", tokensRestart},
+		{"DroppedHandleLetsItsLeaseEnd", droppedHandle},
+		{"Conditions", conditionsBattery},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, e) })

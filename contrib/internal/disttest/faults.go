@@ -3,6 +3,7 @@ package disttest
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -283,4 +284,45 @@ func eventBlip(t *testing.T, e Engine) {
 	time.Sleep(300 * time.Millisecond)
 	require.NoError(t, setter.Set("after"))
 	within(got, "after")
+}
+
+// droppedHandle: a handle that holds the lock and is dropped without a
+// Release (unreachable, then collected) stops keeping its lease: another
+// handle acquires once the lease has run out, not when the process exits.
+func droppedHandle(t *testing.T, e Engine) {
+	name := Unique(t)
+	acquireAndDrop(t, e, name)
+	other := e.NewLock(t, e.Addr, name, e.Lease, 0)
+	limit := 3 * (e.Lease + e.Grace)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	collecting := make(chan struct{})
+	go func() { // the collector runs the dropped handle's cleanup
+		for {
+			runtime.GC()
+			select {
+			case <-collecting:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	start := time.Now()
+	ok, err := other.Acquire(ctx)
+	close(collecting)
+	require.NoError(t, err, "another handle acquires within %v of the holder's handle being dropped (lease %v)", limit, e.Lease)
+	require.True(t, ok)
+	t.Logf("the dropped handle's lease (%v) ended: another handle acquired after %v", e.Lease, time.Since(start).Round(time.Millisecond))
+	require.NoError(t, other.Release(ctx))
+}
+
+// acquireAndDrop acquires the lock name through a handle that nothing
+// references once it returns.
+//
+//go:noinline
+func acquireAndDrop(t *testing.T, e Engine, name string) {
+	l := e.NewLock(t, e.Addr, name, e.Lease, 0)
+	ok, err := l.Acquire(context.Background())
+	require.NoError(t, err)
+	require.True(t, ok)
 }

@@ -33,3 +33,12 @@ func gone(cmd *exec.Cmd) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// pause stops (SIGSTOP) or continues (SIGCONT) the child's process group.
+func pause(cmd *exec.Cmd, stop bool) error {
+	sig := syscall.SIGCONT
+	if stop {
+		sig = syscall.SIGSTOP
+	}
+	return syscall.Kill(-cmd.Process.Pid, sig)
+}

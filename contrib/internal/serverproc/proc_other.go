@@ -3,6 +3,7 @@
 package serverproc
 
 import (
+	"errors"
 	"os/exec"
 	"syscall"
 )
@@ -17,3 +18,6 @@ func kill(cmd *exec.Cmd) { _ = cmd.Process.Kill() }
 
 // gone: the child was waited for.
 func gone(*exec.Cmd) {}
+
+// pause: not offered outside Linux.
+func pause(*exec.Cmd, bool) error { return errors.New("serverproc: Pause is offered on Linux only") }

@@ -3,22 +3,51 @@ package serverproc
 import (
 	"net"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
-// Proxy forwards TCP connections to a server. Stall holds every byte in
-// both directions until Resume, as a network partition between one client
-// and its server would: the client's calls hang, the server sees a silent
-// client, and nothing is refused.
+// Direction is one way through a Proxy.
+type Direction int
+
+// The two directions of a proxied connection.
+const (
+	// ToServer is the way of a client's requests.
+	ToServer Direction = iota
+	// ToClient is the way of the server's answers.
+	ToClient
+)
+
+// Proxy forwards TCP connections to a server, and makes the conditions a
+// network makes between one client and its server:
+//
+//   - Stall holds every byte in both directions until Resume, as a network
+//     partition would: the client's calls hang, the server sees a silent
+//     client, and nothing is refused. Hold does it to one direction.
+//   - Cut closes every connection and refuses new ones until Resume: a
+//     blip.
+//   - Delay makes one direction late by a fixed time, order kept: a slow
+//     return path.
+//   - Silence makes the connections open now silent for good, with no reset
+//     (their bytes are dropped, they are never closed), while new ones work:
+//     a NAT or a load balancer that dropped idle flows.
 type Proxy struct {
 	ln     net.Listener
 	target string
 
 	mu      sync.Mutex
-	stalled chan struct{} // non-nil while stalled; closed by Resume
-	cut     bool          // Cut: new connections are closed at once
+	stalled [2]chan struct{} // per direction, non-nil while held; closed by Resume
+	cut     bool             // Cut: new connections are closed at once
+	delay   [2]time.Duration
 	closed  chan struct{}
 	conns   []net.Conn
+	links   []*link
 	wg      sync.WaitGroup
+}
+
+// link is one proxied connection's state, shared by its two directions.
+type link struct {
+	silent atomic.Bool // dropped by Silence: nothing passes, nothing closes
 }
 
 // NewProxy listens on a free port of 127.0.0.1 and forwards to target.
@@ -38,10 +67,18 @@ func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 
 // Stall holds all traffic until Resume.
 func (p *Proxy) Stall() {
+	p.Hold(ToServer)
+	p.Hold(ToClient)
+}
+
+// Hold holds the traffic of one direction until Resume: an asymmetric
+// partition (with Hold(ToServer), the server's answers to what it already
+// received still arrive).
+func (p *Proxy) Hold(dir Direction) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.stalled == nil {
-		p.stalled = make(chan struct{})
+	if p.stalled[dir] == nil {
+		p.stalled[dir] = make(chan struct{})
 	}
 }
 
@@ -55,7 +92,27 @@ func (p *Proxy) Cut() {
 	for _, c := range p.conns {
 		_ = c.Close()
 	}
-	p.conns = nil
+	p.conns, p.links = nil, nil
+}
+
+// Delay makes every byte read from now on in direction dir wait d before it
+// is passed on (zero: none), on every connection; bytes keep their order.
+func (p *Proxy) Delay(dir Direction, d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.delay[dir] = d
+}
+
+// Silence makes every connection open now silent in both directions, for
+// good: its bytes are read and dropped, and it is not closed (no reset
+// reaches either end) until the proxy closes. Connections opened afterwards
+// work.
+func (p *Proxy) Silence() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range p.links {
+		l.silent.Store(true)
+	}
 }
 
 // Resume lets the held traffic through, and new connections after a Cut.
@@ -63,9 +120,11 @@ func (p *Proxy) Resume() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cut = false
-	if p.stalled != nil {
-		close(p.stalled)
-		p.stalled = nil
+	for i, st := range p.stalled {
+		if st != nil {
+			close(st)
+			p.stalled[i] = nil
+		}
 	}
 }
 
@@ -115,27 +174,41 @@ func (p *Proxy) serve() {
 			return
 		default:
 		}
+		l := &link{}
 		p.conns = append(p.conns, in, out)
-		p.wg.Add(2)
+		p.links = append(p.links, l)
+		p.wg.Add(4)
 		p.mu.Unlock()
-		go p.pipe(in, out)
-		go p.pipe(out, in)
+		go p.pipe(l, ToServer, in, out)
+		go p.pipe(l, ToClient, out, in)
 	}
 }
 
-// pipe copies from src to dst, holding each chunk while stalled.
-func (p *Proxy) pipe(src, dst net.Conn) {
+// chunk is what one read got, and when it may be passed on.
+type chunk struct {
+	data []byte
+	due  time.Time
+}
+
+// pipe copies from src to dst in direction dir: a reader stamps each chunk
+// with when it is due (its direction's delay after it was read), a writer
+// passes it on then, holding it while stalled and dropping it while the
+// link is silent.
+func (p *Proxy) pipe(l *link, dir Direction, src, dst net.Conn) {
+	chunks := make(chan chunk, 4096)
+	go p.write(l, dir, chunks, src, dst)
 	defer p.wg.Done()
-	defer dst.Close()
-	defer src.Close()
-	buf := make([]byte, 32<<10)
+	defer close(chunks)
 	for {
+		buf := make([]byte, 32<<10)
 		n, err := src.Read(buf)
 		if n > 0 {
-			if !p.pass() {
-				return
-			}
-			if _, werr := dst.Write(buf[:n]); werr != nil {
+			p.mu.Lock()
+			d := p.delay[dir]
+			p.mu.Unlock()
+			select {
+			case chunks <- chunk{buf[:n], time.Now().Add(d)}:
+			case <-p.closed:
 				return
 			}
 		}
@@ -145,11 +218,39 @@ func (p *Proxy) pipe(src, dst net.Conn) {
 	}
 }
 
-// pass waits while the proxy is stalled; false when it closes meanwhile.
-func (p *Proxy) pass() bool {
+// write is pipe's writer.
+func (p *Proxy) write(l *link, dir Direction, chunks <-chan chunk, src, dst net.Conn) {
+	defer p.wg.Done()
+	defer dst.Close()
+	defer src.Close()
+	for c := range chunks {
+		if wait := time.Until(c.due); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-p.closed:
+				t.Stop()
+				return
+			}
+		}
+		if !p.pass(dir) {
+			return
+		}
+		if l.silent.Load() {
+			continue
+		}
+		if _, err := dst.Write(c.data); err != nil {
+			return
+		}
+	}
+}
+
+// pass waits while direction dir is held; false when the proxy closes
+// meanwhile.
+func (p *Proxy) pass(dir Direction) bool {
 	for {
 		p.mu.Lock()
-		st := p.stalled
+		st := p.stalled[dir]
 		p.mu.Unlock()
 		if st == nil {
 			return true

@@ -283,6 +283,28 @@ func (s *Server) Stop() {
 	s.cmd, s.exited = nil, nil
 }
 
+// Pause stops the server's processes (SIGSTOP) until Continue: a server
+// that hangs (a long GC, a stalled disk, a VM paused) with its connections
+// open and silent.
+func (s *Server) Pause() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return fmt.Errorf("%s is not running", s.spec.Binary)
+	}
+	return pause(s.cmd, true)
+}
+
+// Continue resumes a paused server.
+func (s *Server) Continue() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return fmt.Errorf("%s is not running", s.spec.Binary)
+	}
+	return pause(s.cmd, false)
+}
+
 // Close stops the server and removes its directory.
 func (s *Server) Close() error {
 	s.Stop()

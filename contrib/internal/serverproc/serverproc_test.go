@@ -109,6 +109,80 @@ func TestProxyCutDropsConnectionsUntilResume(t *testing.T) {
 	assert.NoError(t, echo(c3), "after Resume, connections work")
 }
 
+// echoServer listens on 127.0.0.1 and echoes every connection.
+func echoServer(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer c.Close(); _, _ = io.Copy(c, c) }()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func echo(c net.Conn, msg string, within time.Duration) (string, error) {
+	if _, err := c.Write([]byte(msg)); err != nil {
+		return "", err
+	}
+	_ = c.SetReadDeadline(time.Now().Add(within))
+	buf := make([]byte, len(msg))
+	_, err := io.ReadFull(c, buf)
+	return string(buf), err
+}
+
+func TestProxyDelayMakesOneDirectionLate(t *testing.T) {
+	p, err := serverproc.NewProxy(echoServer(t))
+	require.NoError(t, err)
+	defer p.Close()
+	c, err := net.Dial("tcp", p.Addr())
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = echo(c, "warm", time.Second)
+	require.NoError(t, err)
+
+	const late = 200 * time.Millisecond
+	p.Delay(serverproc.ToClient, late)
+	start := time.Now()
+	got, err := echo(c, "late", 5*time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, "late", got)
+	assert.GreaterOrEqual(t, time.Since(start), late, "the answer waited in the proxy")
+
+	p.Delay(serverproc.ToClient, 0)
+	_, err = echo(c, "on time", 5*time.Second)
+	assert.NoError(t, err)
+}
+
+func TestProxySilenceDropsOpenConnectionsWithoutAReset(t *testing.T) {
+	p, err := serverproc.NewProxy(echoServer(t))
+	require.NoError(t, err)
+	defer p.Close()
+	c, err := net.Dial("tcp", p.Addr())
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = echo(c, "one", time.Second)
+	require.NoError(t, err)
+
+	p.Silence()
+	_, err = echo(c, "two", 200*time.Millisecond)
+	var nerr net.Error
+	require.ErrorAs(t, err, &nerr, "no answer, and no reset either")
+	assert.True(t, nerr.Timeout(), "the read timed out: %v", err)
+
+	c2, err := net.Dial("tcp", p.Addr())
+	require.NoError(t, err)
+	defer c2.Close()
+	got, err := echo(c2, "new", time.Second)
+	require.NoError(t, err, "a connection opened afterwards works")
+	assert.Equal(t, "new", got)
+}
+
 func TestPostgreSQLStartsAsAnUnprivilegedUserAndRestarts(t *testing.T) {
 	s, err := serverproc.Start(serverproc.PostgreSQL)
 	if errors.Is(err, serverproc.ErrMissing) {
