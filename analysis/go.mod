@@ -3,7 +3,7 @@ module github.com/gomixin/mixin/analysis
 go 1.26.0
 
 require (
-	github.com/gomixin/mixin v0.0.0
+	github.com/gomixin/mixin v0.1.0
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
 	golang.org/x/tools v0.52.0

@@ -5,14 +5,14 @@ go 1.26.0
 replace github.com/gomixin/mixin => ../
 
 require (
-	github.com/gomixin/mixin v0.0.0-00010101000000-000000000000
+	github.com/gomixin/mixin v0.1.0
 	github.com/sourcegraph/conc v0.3.0
+	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
 	golang.org/x/sync v0.25.0
 )
 
 require (
 	github.com/modern-go/reflect2 v1.0.2 // indirect
-	github.com/stretchr/testify v1.12.1 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 )

@@ -92,5 +92,8 @@ step "contrib/otel module: the observer over the OpenTelemetry SDK (manual reade
 step "benchmarks module: vet, tests, each benchmark once"
 (cd benchmarks && go vet ./... && go test ./... && go test -timeout 10m -run '^$' -bench . -benchtime 1x . | benchmarks_once)
 
+step "the README's Install section, word for word, in a scratch module outside the tree: it builds against the library and each contrib module"
+bash scripts/install_check.sh "$tmp/install"
+
 finish
 printf '\nall modules passed\n'

@@ -5,7 +5,7 @@ go 1.26.0
 replace github.com/gomixin/mixin => ../..
 
 require (
-	github.com/gomixin/mixin v0.0.0-00010101000000-000000000000
+	github.com/gomixin/mixin v0.1.0
 	github.com/jackc/pgx/v5 v5.13.0
 	github.com/jackc/puddle/v2 v2.2.3
 	github.com/stretchr/testify v1.12.1
