@@ -7,7 +7,13 @@ import (
 )
 
 // Codec turns an event's values into the bytes PostgreSQL stores, and back.
-type Codec = dist.Codec
+// Any value with these two methods will do; JSON is the default.
+type Codec interface {
+	// Marshal encodes v.
+	Marshal(v any) ([]byte, error)
+	// Unmarshal decodes data into v, a pointer.
+	Unmarshal(data []byte, v any) error
+}
 
 // JSON is the default codec: encoding/json.
 var JSON Codec = dist.JSON
