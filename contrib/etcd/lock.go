@@ -9,8 +9,15 @@
 //
 //	client, err := clientv3.New(clientv3.Config{Endpoints: []string{addr}})
 //	l, err := etcd.NewLock(client, "orders")
-//	...
-//	err = mixin.Compose(l).Lock().Do(ctx, func(ctx context.Context) error {
+//	if err != nil {
+//		return err
+//	}
+//	c, err := mixin.Compose(l) // a lock and an owner lock
+//	if err != nil {
+//		return err
+//	}
+//	lock, _ := c.Lock()
+//	err = lock.Do(ctx, func(ctx context.Context) error {
 //		// ctx is cancelled, with cause adapters.ErrLockLost, if the lease is lost
 //		return nil
 //	})

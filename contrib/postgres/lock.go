@@ -11,8 +11,15 @@
 //
 //	pool, err := pgxpool.New(ctx, "postgres://app@db/app")
 //	l, err := postgres.NewLock(pool, "orders")
-//	...
-//	err = mixin.Compose(l).Lock().Do(ctx, func(ctx context.Context) error {
+//	if err != nil {
+//		return err
+//	}
+//	c, err := mixin.Compose(l) // a lock and an owner lock
+//	if err != nil {
+//		return err
+//	}
+//	lock, _ := c.Lock()
+//	err = lock.Do(ctx, func(ctx context.Context) error {
 //		// ctx is cancelled, with cause adapters.ErrLockLost, if the lease is lost
 //		return nil
 //	})

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/alicebob/miniredis/v2"
 	goredis "github.com/redis/go-redis/v9"
@@ -11,6 +14,7 @@ import (
 	"github.com/gomixin/mixin"
 	"github.com/gomixin/mixin/adapters"
 	"github.com/gomixin/mixin/contrib/redis"
+	"github.com/gomixin/mixin/internal/doccheck"
 )
 
 // exampleAddr is the Redis the examples use: the redis-server the tests
@@ -82,4 +86,30 @@ func ExampleNewEvent() {
 	// Output:
 	// no config yet
 	// the other client woke with version 2
+}
+
+// The snippets of the README and of the package doc compile.
+func TestDocSnippetsCompile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("type-checks go-redis from source")
+	}
+	readme, err := doccheck.README("README.md")
+	require.NoError(t, err)
+	pkg, err := doccheck.PackageDoc(".")
+	require.NoError(t, err)
+	require.NotEmpty(t, readme)
+	require.NotEmpty(t, pkg)
+	doccheck.Check(t, doccheck.Preamble{
+		Imports: []string{`"context"`, `"errors"`, `goredis "github.com/redis/go-redis/v9"`, `"github.com/gomixin/mixin"`, `"github.com/gomixin/mixin/adapters"`, `"github.com/gomixin/mixin/contrib/redis"`, `"testing"`, `"github.com/gomixin/mixin/validate/conform"`},
+		Decls: `type Config struct{ Version int }
+type Order struct{ ID string }
+var (
+	ctx   context.Context
+	addr    string
+	ourAddr string
+	cfg     Config
+	order Order
+	store interface{ Write(context.Context, int64, Order) error }
+)`,
+	}, append(readme, pkg...))
 }
