@@ -49,4 +49,8 @@
 // [Compose] uses a default Composer; [New] makes a private one. The typed
 // constructors in package adapters (adapters.NewLock, adapters.NewContext[T],
 // ...) compose one kind without a Composer.
+//
+// go doc lists Compose (and New) under the types they return, Composite
+// (and Composer), as it lists every function that returns a type of the
+// package: they are the package's entry points all the same.
 package mixin

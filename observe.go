@@ -8,6 +8,11 @@ import (
 // WithObserver makes every proxy the Composer composes report to o (see
 // adapters.Observer) and keep its Stats: lock waits and holds, Enter and
 // Exit, group tasks. Composites composed before are left as they were.
+//
+// An observer attaches at three levels, with an option of each level's
+// type: WithObserver for a Composer (mixin.New), Observe for one Compose or
+// Register call, adapters.WithObserver for one proxy made without a
+// Composer (adapters.NewLock, ...). Observers of several levels add up.
 func WithObserver(o adapters.Observer) Option {
 	return func(c *Composer) { c.obs = adapters.Observers(c.obs, o) }
 }

@@ -370,6 +370,11 @@ func bindEnter[T any](v, yield any, m *validate.Match) (func(context.Context) (T
 	return nil, nil
 }
 
+// EventOption configures an Event (NewEvent): WithObserver, WithStats and
+// WithName. It is ContextOption under the name a reader of NewEvent looks
+// for: the two kinds take the same options.
+type EventOption = ContextOption
+
 // ContextOption configures a Context (NewContext) or an Event (NewEvent):
 // ForValue (a Context's only), WithObserver, WithStats, WithName.
 type ContextOption interface{ applyContext(*contextConfig) }

@@ -203,7 +203,7 @@ type anyFollower interface {
 // optional Wait(ctx) (T, error) is used by the proxy's Wait. A value that
 // does not fit is refused with a *validate.AbstractError naming every
 // problem. Its options are WithObserver, WithStats and WithName.
-func NewEvent[T any](v any, opts ...ContextOption) (*Event[T], error) {
+func NewEvent[T any](v any, opts ...EventOption) (*Event[T], error) {
 	m, err := eventKind.match(v, typeArg[T]())
 	if err != nil {
 		return nil, err
