@@ -171,3 +171,29 @@ func TestDefineRefusesASpecWithNilOrNonFuncShapes(t *testing.T) {
 		})
 	}
 }
+
+// A nil *Composite (what Compose returns with its error) answers every
+// accessor as a composite with nothing attached: no method panics. The
+// methods are found by reflection, so a new accessor is covered.
+func TestNilCompositeAnswersEveryMethod(t *testing.T) {
+	var c *mixin.Composite
+	rv := reflect.ValueOf(c)
+	for i := range rv.NumMethod() {
+		m := rv.Type().Method(i)
+		t.Run(m.Name, func(t *testing.T) {
+			args := []reflect.Value{}
+			for j := 1; j < m.Type.NumIn(); j++ {
+				args = append(args, reflect.Zero(m.Type.In(j)))
+			}
+			var out []reflect.Value
+			require.NotPanics(t, func() { out = rv.Method(i).Call(args) })
+			for _, o := range out {
+				if o.Kind() == reflect.Bool {
+					assert.False(t, o.Bool())
+				}
+			}
+		})
+	}
+	assert.Nil(t, c.Value())
+	assert.Empty(t, c.Kinds())
+}

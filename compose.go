@@ -402,11 +402,21 @@ type attached struct {
 	proxy any
 }
 
-// Value returns the composed value.
-func (c *Composite) Value() any { return c.value }
+// Value returns the composed value (nil for a nil Composite, as Compose
+// returns with an error: every method of a nil Composite answers as one
+// with nothing attached).
+func (c *Composite) Value() any {
+	if c == nil {
+		return nil
+	}
+	return c.value
+}
 
 // Kinds returns the kinds attached, in catalogue order.
 func (c *Composite) Kinds() []Kind {
+	if c == nil {
+		return nil
+	}
 	out := make([]Kind, len(c.att))
 	for i, a := range c.att {
 		out[i] = a.kind
@@ -422,6 +432,9 @@ func (c *Composite) Has(kind Kind) bool {
 
 // Proxy returns the proxy of any kind, built-in or user-defined.
 func (c *Composite) Proxy(kind Kind) (any, bool) {
+	if c == nil {
+		return nil, false
+	}
 	for _, a := range c.att {
 		if a.kind == kind {
 			return a.proxy, true

@@ -100,6 +100,47 @@ func ExampleRegistry_Define() {
 	// mixin: can't compose *sync.Mutex as greeter: missing abstract method Greet
 }
 
+// Greeter is what a plugin host wants of its plugins.
+type Greeter interface {
+	Greet(ctx context.Context, name string) (string, error)
+}
+
+// A plugin host's own kind, end to end: the spec names the method and its
+// shape (validate.Shape spells a func type), the build func turns a value
+// that passed the check into the host's own typed proxy, and the host calls
+// it with no reflection and no []any. (Without a build func, Proxy returns
+// a *mixin.Dynamic, whose Call returns the method's results, its error
+// among them, as a []any.)
+func ExampleRegistry_Define_typed() {
+	host := mixin.New()
+	err := host.Registry().Define("greeter", validate.Spec{Methods: []validate.Method{{
+		Name:   "Greet",
+		Shapes: []reflect.Type{validate.Shape[func(context.Context, string) (string, error)]()},
+	}}}, func(v any) (any, error) {
+		g, ok := v.(Greeter) // the check passed: v has Greet in that shape
+		if !ok {
+			return nil, fmt.Errorf("%T is not a Greeter", v)
+		}
+		return g, nil
+	})
+	if err != nil {
+		panic(err)
+	}
+	c, err := host.Register("hello-plugin", greeterPlugin{}, mixin.Require("greeter"))
+	if err != nil {
+		panic(err)
+	}
+	p, _ := c.Proxy("greeter")
+	msg, err := p.(Greeter).Greet(context.Background(), "gopher")
+	fmt.Println(msg, err)
+
+	d, _ := mixin.Compose(greeterPlugin{}) // the default Composer knows no greeter
+	fmt.Println(d.Has("greeter"))
+	// Output:
+	// hello, gopher <nil>
+	// false
+}
+
 func ExampleWithObserver() {
 	waits := adapters.ObserverFunc(func(_ context.Context, e adapters.Observation) {
 		if e.Op == adapters.OpAcquire {
