@@ -171,6 +171,9 @@ func (c *Composer) Compose(v any, opts ...ComposeOption) (*Composite, error) {
 			continue
 		}
 		comp.attach(kind, proxy)
+		if s.note != "" {
+			comp.notes = append(comp.notes, s.note)
+		}
 	}
 	if len(refusals) > 0 {
 		return nil, joinRefusals(refusals)
@@ -393,6 +396,7 @@ func (c *Composer) All() iter.Seq2[string, *Composite] {
 // immutable and safe for concurrent use.
 type Composite struct {
 	value any
+	notes []string // see Notes
 	att   []attached  // the kinds attached, in catalogue order: inline's storage up to four
 	built [4]attached // inline storage, so that a Composite of up to four kinds is one allocation
 }
@@ -410,6 +414,19 @@ func (c *Composite) Value() any {
 		return nil
 	}
 	return c.value
+}
+
+// Notes returns what the value's author may want to know although it
+// composed: each kind that attached by another of its forms while the value
+// has methods of the kind's main form that look like a mistake (a type with
+// Lock and Unlock, an Acquire() int and a Relase() error composes as a
+// sync.Locker; the note names the Acquire and the Relase it passed over).
+// nil when there is nothing to say.
+func (c *Composite) Notes() []string {
+	if c == nil {
+		return nil
+	}
+	return c.notes
 }
 
 // Kinds returns the kinds attached, in catalogue order.

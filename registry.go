@@ -2,6 +2,7 @@ package mixin
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"sync"
@@ -233,7 +234,8 @@ type step struct {
 	auto   bool  // attaches without being required
 	err    error // why it cannot attach; nil when it can
 	adapt  AdaptFunc
-	hasAny bool // the value has some of the kind's methods (a near miss when err != nil)
+	hasAny bool   // the value has some of the kind's methods (a near miss when err != nil)
+	note   string // when it attaches by another form than the main one, what of the main form looks like a mistake
 }
 
 // planFor returns the cached plan of v's type, computing it on first sight.
@@ -253,6 +255,10 @@ func (r *Registry) planFor(v any) *plan {
 				s.err = err
 				s.auto = err == nil && m.Has()
 				s.hasAny = err == nil || len(validate.Missing(v, e.spec)) < requiredCount(e.spec) || nearMiss(err)
+				if near := m.NearMiss(); near != "" && m.Form > 0 && m.Form <= len(e.spec.Alternatives) {
+					s.note = fmt.Sprintf("%s: composed by its %s methods; its methods of the %s kind's main form look like a mistake: %s",
+						e.kind, e.spec.Alternatives[m.Form-1].Name, e.kind, near)
+				}
 			}
 			p.steps = append(p.steps, s)
 		}

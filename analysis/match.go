@@ -461,13 +461,9 @@ func missingNames(spec *validate.Spec, probs []problem) []string {
 	return out
 }
 
-// hintFor mirrors validate's near-miss note for a missing method.
+// hintFor mirrors validate's near-miss note for a missing method: a typo
+// first, then a hinted name.
 func hintFor(info *typeInfo, form *validate.Spec, m validate.Method) string {
-	for _, h := range m.Hints {
-		if _, ok := info.methods[h]; ok && !formHas(form, h) {
-			return "but does have method " + h
-		}
-	}
 	limit := 1
 	if len(m.Name) >= 6 {
 		limit = 2
@@ -483,6 +479,11 @@ func hintFor(info *typeInfo, form *validate.Spec, m validate.Method) string {
 	}
 	if best != "" {
 		return best + typoSuffix(m.Name)
+	}
+	for _, h := range m.Hints {
+		if _, ok := info.methods[h]; ok && !formHas(form, h) {
+			return "but does have method " + h
+		}
 	}
 	return ""
 }

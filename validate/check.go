@@ -17,8 +17,25 @@ type Match struct {
 	// Form is 0 when the spec's own Methods matched, i when Alternatives[i-1] did.
 	Form int
 	// Bound is the type the placeholder T stands for, nil when no method used T.
-	Bound   reflect.Type
+	Bound reflect.Type
+	// Ignored, when a later form matched (Form > 0), are the problems of the
+	// spec's main form if the value has methods of it that look like a
+	// mistake: one with the main form's name but a signature no shape fits,
+	// or a name one edit from a missing one. The value composes all the
+	// same; NearMiss says it in words.
+	Ignored []Problem
 	methods []Bound
+}
+
+// NearMiss describes the Ignored problems, "" when there are none: "Acquire
+// has signature func() int, want ...; missing abstract method Release
+// (Relase: did you mean Release?)".
+func (m *Match) NearMiss() string {
+	if m == nil || len(m.Ignored) == 0 {
+		return ""
+	}
+	e := &AbstractError{Type: m.Type, Problems: m.Ignored}
+	return strings.Join(e.kindSummary(m.Ignored[0].Kind), "; ")
 }
 
 // Bound says how one abstract method of a Spec is served.
@@ -165,11 +182,18 @@ func bindInfo(info *typeInfo, spec *Spec) (*Match, []Problem) {
 	}
 	forms := spec.forms()
 	best, bestScore, bestForm := []Problem(nil), formScore{names: -1, fit: -1}, 0
+	var main []Problem // the main form's problems
 	for fi, form := range forms {
 		m, probs, score := bindForm(info, spec, &form)
 		if len(probs) == 0 {
 			m.Form = fi
+			if fi > 0 && looksMistaken(main, m) {
+				m.Ignored = main
+			}
 			return m, nil
+		}
+		if fi == 0 {
+			main = probs
 		}
 		if score.beats(bestScore) {
 			best, bestScore, bestForm = probs, score, fi
@@ -186,6 +210,25 @@ func bindInfo(info *typeInfo, spec *Spec) (*Match, []Problem) {
 		}
 	}
 	return nil, best
+}
+
+// looksMistaken reports whether the main form's problems show methods the
+// author likely meant for it, given the form that matched: a method of the
+// main form's with a signature no shape fits, or a missing method with a
+// name one edit away that the matched form does not use (Lock beside a
+// missing Locked is a sync.Locker's, no typo).
+func looksMistaken(probs []Problem, matched *Match) bool {
+	for _, p := range probs {
+		switch {
+		case p.Reason == ReasonSignature:
+			return true
+		case p.Reason == ReasonMissing && strings.HasSuffix(p.Hint, typoSuffix(p.Method)):
+			if _, used := matched.Method(strings.TrimSuffix(p.Hint, typoSuffix(p.Method))); !used {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // alternatives lists the required methods of each form, forms with the same

@@ -7,15 +7,10 @@ import "strings"
 // ("but does have method Unlock"), or one a typo away ("Relase: did you mean
 // Release?"). It is empty when nothing is close.
 func hintFor(info *typeInfo, form *Spec, m Method) string {
-	for _, h := range m.Hints {
-		if _, ok := info.methods[h]; ok && !formHas(form, h) {
-			// (a hint that serves another abstract method, Set for IsSet,
-			// is no near miss)
-			return "but does have method " + h
-		}
-	}
-	// One edit away, or two for names of six letters or more: close enough to
-	// be a typo, not so loose that Wait would suggest Exit.
+	// A typo first: a method one edit away (two for names of six letters or
+	// more: close enough to be a typo, not so loose that Wait would suggest
+	// Exit) is what the author meant, more surely than a hinted name
+	// (Relase beside Unlock: Release was meant).
 	limit := 1
 	if len(m.Name) >= 6 {
 		limit = 2
@@ -32,6 +27,13 @@ func hintFor(info *typeInfo, form *Spec, m Method) string {
 	}
 	if best != "" {
 		return best + typoSuffix(m.Name)
+	}
+	for _, h := range m.Hints {
+		if _, ok := info.methods[h]; ok && !formHas(form, h) {
+			// (a hint that serves another abstract method, Set for IsSet,
+			// is no near miss)
+			return "but does have method " + h
+		}
 	}
 	return ""
 }
