@@ -35,7 +35,13 @@ func (c *Context[T]) observedEnter(ctx context.Context) (v T, err error) {
 	}()
 	v, err = c.enterUnobserved(ctx)
 	finished = true
-	p.timed(ctx, OpEnter, start, err)
+	// An observer that exits the goroutine takes Enter's caller with it:
+	// the Enter nobody receives is exited.
+	doorObserver.call(func() { p.timed(ctx, OpEnter, start, err) }, func() {
+		if err == nil {
+			_, _ = c.timedExit(ctx, ErrGoexit)
+		}
+	})
 	return v, err
 }
 
@@ -71,7 +77,9 @@ func (c *Context[T]) observedDo(ctx context.Context, fn func(context.Context, T)
 	start := now()
 	var xerr error
 	if doorDoBody.suppressible(func() { err = fn(ctx, val) }, func(pe *PanicError, goexit bool) bool {
-		p.report(ctx, OpDo, OutcomePanicked, time.Duration(now()-start), nil)
+		// An observer that exits the goroutine has the context exited.
+		doorObserver.call(func() { p.report(ctx, OpDo, OutcomePanicked, time.Duration(now()-start), nil) },
+			func() { _, _ = c.timedExit(ctx, ErrGoexit) })
 		if goexit {
 			_, _ = c.timedExit(ctx, ErrGoexit)
 			return false
@@ -82,7 +90,7 @@ func (c *Context[T]) observedDo(ctx context.Context, fn func(context.Context, T)
 	}) {
 		return xerr
 	}
-	p.timed(ctx, OpDo, start, err)
+	doorObserver.call(func() { p.timed(ctx, OpDo, start, err) }, func() { _, _ = c.timedExit(ctx, err) })
 	suppress, xerr := c.timedExit(ctx, err)
 	return exitResult(err, suppress, xerr)
 }

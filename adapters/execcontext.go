@@ -2,6 +2,7 @@ package adapters
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/gomixin/mixin/validate"
 )
@@ -138,7 +139,11 @@ func (x *ExecContext[T]) do(ctx context.Context, fn func(), mustRun bool) error 
 	var pe *PanicError
 	var exited error
 	var h handoff
+	var claimed atomic.Bool // an executor that runs a function twice runs it once
 	job := func() {
+		if !claimed.CompareAndSwap(false, true) {
+			return
+		}
 		doorExecWork.guard(fn, func(p *PanicError, goexit bool) {
 			pe = p
 			if goexit {

@@ -18,7 +18,8 @@ func (l *Lock) observedAcquire(ctx context.Context) (ok bool, err error) {
 		return true, nil
 	}
 	p.waiting.Add(1)
-	p.report(ctx, OpWait, OutcomeOK, 0, nil)
+	// An observer that exits the goroutine takes the waiter with it.
+	doorObserver.call(func() { p.report(ctx, OpWait, OutcomeOK, 0, nil) }, func() { p.waiting.Add(-1) })
 	start := now()
 	finished := false
 	defer func() {
@@ -119,7 +120,9 @@ func (l *Lock) observedDo(ctx context.Context, fn func(context.Context) error) (
 	finished := false
 	defer func() {
 		if !finished {
-			p.report(ctx, OpDo, OutcomePanicked, time.Duration(now()-start), nil)
+			// An observer that exits the goroutine has the hold given back.
+			doorObserver.call(func() { p.report(ctx, OpDo, OutcomePanicked, time.Duration(now()-start), nil) },
+				func() { _ = l.Release(ctx) })
 			_ = l.Release(ctx)
 		}
 	}()
@@ -129,7 +132,7 @@ func (l *Lock) observedDo(ctx context.Context, fn func(context.Context) error) (
 		err = fn(ctx)
 	}
 	finished = true
-	p.timed(ctx, OpDo, start, err)
+	doorObserver.call(func() { p.timed(ctx, OpDo, start, err) }, func() { _ = l.Release(ctx) })
 	return l.Exit(ctx, err)
 }
 

@@ -83,8 +83,18 @@ func Awaitable(t testing.TB, make func() (v any, resolve func()), opts ...Option
 		if a == nil {
 			return
 		}
-		go func() { time.Sleep(5 * time.Millisecond); resolve() }()
+		// resolve is the implementation's: its panic fails the property
+		// instead of ending the test binary.
+		panicked := goRecovered(func() { time.Sleep(5 * time.Millisecond); resolve() })
 		check(t, a, resolve)
+		select {
+		case r := <-panicked:
+			if r != nil {
+				t.Errorf("resolve panicked: %v", r)
+			}
+		case <-time.After(c.timeout):
+			t.Errorf("resolve did not return within %v", c.timeout)
+		}
 	}) && ok
 	ok = c.property(t, "cancelled-await-then-await", func(t testing.TB) {
 		t.Helper()
@@ -99,4 +109,15 @@ func Awaitable(t testing.TB, make func() (v any, resolve func()), opts ...Option
 		check(t, a, resolve)
 	}) && ok
 	return ok
+}
+
+// goRecovered runs fn on a goroutine of its own and delivers what it
+// panicked with (nil when it returned) on the returned channel.
+func goRecovered(fn func()) <-chan any {
+	ch := make(chan any, 1)
+	go func() {
+		defer func() { ch <- recover() }()
+		fn()
+	}()
+	return ch
 }
