@@ -396,7 +396,7 @@ func (c *Composer) All() iter.Seq2[string, *Composite] {
 // immutable and safe for concurrent use.
 type Composite struct {
 	value any
-	notes []string // see Notes
+	notes []string    // see Notes
 	att   []attached  // the kinds attached, in catalogue order: inline's storage up to four
 	built [4]attached // inline storage, so that a Composite of up to four kinds is one allocation
 }

@@ -90,6 +90,7 @@ var (
 	doorChan     = newDoor("Await channel", "the panic is delivered on the channel")
 	doorStopWait = newDoor("stop task Wait", "Exit's caller gets the panic")
 	doorGraceful = newDoor("graceful stop", "Exit's caller gets the panic")
+	doorReport   = newDoor("watchdog report", "nothing: its panic is contained and reported, the other holds are told")
 	doorLost     = newDoor("lost watch", "the body's ctx is cancelled; the observer's panic is contained")
 )
 
@@ -169,10 +170,23 @@ func (d *door) guard(fn func(), settle func(pe *PanicError, goexit bool)) {
 		default:
 			goexit = true
 		}
-		settle(pe, goexit)
+		d.settle(settle, pe, goexit)
 	}()
 	fn()
 	normal = true
+}
+
+// settle calls a guard's settle; a panic in it (library code, which foreign
+// code may have driven into a state it does not expect: an executor that
+// runs a function twice) is reported as a Fault, not let loose on a
+// goroutine nobody waits on.
+func (d *door) settle(settle func(*PanicError, bool), pe *PanicError, goexit bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			reportFault(Fault{Door: d.name, Panic: newPanicError(r)})
+		}
+	}()
+	settle(pe, goexit)
 }
 
 // spawn runs fn through guard on a new goroutine.

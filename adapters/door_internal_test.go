@@ -308,6 +308,27 @@ var doorDrivers = map[string]doorDriver{
 			assert.False(t, l.Locked())
 		}
 	},
+	"watchdog report": func(t *testing.T, f fault, faults *caughtFaults) {
+		// Two long holds, a report func that fails on the first: the other
+		// is told all the same (a panic), or by the next Check (a Goexit).
+		var told atomic.Int32
+		w := NewWatchdog(time.Nanosecond, func(Hold) {
+			if told.Add(1) == 1 {
+				f.do()
+			}
+		})
+		for range 2 {
+			l, err := w.Watch(&sync.Mutex{})
+			require.NoError(t, err)
+			_, err = l.Acquire(context.Background())
+			require.NoError(t, err)
+			defer func() { _ = l.Release(context.Background()) }()
+		}
+		time.Sleep(time.Millisecond)
+		_, _ = onGoroutine(func() { w.Check() })
+		_, _ = onGoroutine(func() { w.Check() })
+		assert.GreaterOrEqual(t, told.Load(), int32(2), "both long holds were told")
+	},
 	"lock factory": func(t *testing.T, f fault, _ *caughtFaults) {
 		l, err := NewLock(&sync.Mutex{}, WithStats(), WithLockFactory(func(any) any { f.do(); return nil }))
 		require.NoError(t, err)

@@ -141,7 +141,6 @@ func (p *Pool) Submit(ctx context.Context, fn func()) error {
 		doorPoolFunc.spawn(fn, p.settle)
 		return nil
 	}
-	p.probe.queuedFor(ctx, asked)
 	p.run.add()
 	var started int64
 	doorPoolFunc.spawn(func() {
@@ -151,6 +150,9 @@ func (p *Pool) Submit(ctx context.Context, fn func()) error {
 		p.probe.poolEnd(started, pe, goexit)
 		p.settle(pe, goexit)
 	})
+	// Reported once the function is on its way: an observer that exits
+	// the goroutine takes nothing with it.
+	p.probe.queuedFor(ctx, asked)
 	return nil
 }
 

@@ -169,7 +169,9 @@ func (g *Group) Value() any {
 // Enter runs the value's Setup with ctx and makes the group's ctx from ctx:
 // tasks end when it does. If Setup fails, its error is returned and the
 // group is not entered. Tasks started by Go before Enter keep running, and
-// are cancelled when Enter's ctx ends, as the later ones are.
+// are cancelled when Enter's ctx ends, as the later ones are. Enter on a
+// group already entered (and not exited) does nothing and returns nil:
+// Setup runs once per run, as Cleanup does.
 func (g *Group) Enter(ctx context.Context) error {
 	if ctx == nil {
 		return nilCtx("Group.Enter")
@@ -181,6 +183,12 @@ func (g *Group) Enter(ctx context.Context) error {
 		// An Exit gave up on tasks that ignore their cancellation: a new run
 		// would count them as its own.
 		return errs.Errorf("Enter after Exit: %w: %d tasks of the exited run", ErrStillRunning, g.RunningTasks())
+	}
+	g.mu.Lock()
+	entered := g.entered
+	g.mu.Unlock()
+	if entered {
+		return nil
 	}
 	if g.setup != nil {
 		if err := g.setup(ctx); err != nil {
@@ -265,10 +273,14 @@ func (t *groupTask) run() {
 func (g *Group) runTask(ctx context.Context, r *groupRun, fn func(context.Context) error, submitted int64) {
 	var err error
 	var started int64
-	if g.probe != nil {
-		started = g.probe.taskStart(ctx, submitted)
-	}
-	doorTask.guard(func() { err = fn(ctx) }, func(pe *PanicError, goexit bool) {
+	// The start is reported inside the task's door: an observer that exits
+	// the goroutine ends the task as a Goexit of its own would.
+	doorTask.guard(func() {
+		if g.probe != nil {
+			started = g.probe.taskStart(ctx, submitted)
+		}
+		err = fn(ctx)
+	}, func(pe *PanicError, goexit bool) {
 		if goexit {
 			err = ErrGoexit
 		}

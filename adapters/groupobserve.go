@@ -23,7 +23,10 @@ func (p *probe) taskStart(ctx context.Context, submitted int64) int64 {
 // kept says whether the group keeps the error as a failure: one it keeps is
 // never counted as ended by the ctx, one it leaves out always is.
 func (p *probe) taskEnd(ctx context.Context, started int64, err error, pe *PanicError, kept bool) {
-	d := now() - started
+	var d int64
+	if started != 0 { // 0: the task never began (its start's report did not return)
+		d = now() - started
+	}
 	out := outcomeOf(ctx, err)
 	switch {
 	case pe != nil:

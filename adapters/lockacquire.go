@@ -153,12 +153,24 @@ func (l *Lock) blocking() func() (bool, error) {
 
 // acquired records a successful acquisition: the tracked state, and for a
 // watched lock when and by which task.
+//
+// For a watched lock the count and the record are one step under hmu: a
+// release of the previous hold, which keeps its record while holds remain
+// (a shared lock's), must never see this hold counted but not yet recorded,
+// or it would put its own record back for a Watchdog to report, and a
+// ForceRelease of that report would release this hold.
 func (l *Lock) acquired(ctx context.Context) {
+	if l.watched.Load() > 0 {
+		l.hmu.Lock()
+		if l.locked == nil {
+			l.holds.Add(1)
+		}
+		l.record(ctx)
+		l.hmu.Unlock()
+		return
+	}
 	if l.locked == nil {
 		l.holds.Add(1)
-	}
-	if l.watched.Load() > 0 {
-		l.record(ctx)
 	}
 }
 

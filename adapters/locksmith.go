@@ -153,19 +153,43 @@ func (w *Watchdog) Check() []Hold {
 		out = append(out, Hold{Lock: l, Holder: rec.holder, HasHolder: rec.holder != 0, For: held, dog: w, rec: rec})
 	}
 	w.mu.Unlock()
-	for _, h := range out {
-		w.tell(h)
-		if w.report != nil {
-			w.report(h)
-		}
+	for i, h := range out {
+		// An observer or report func that panics is contained (the other
+		// holds are told all the same); one that exits the goroutine leaves
+		// this hold and the ones after it unmarked, told by the next Check.
+		doorObserver.call(func() {
+			w.tell(h)
+			if w.report != nil {
+				doorReport.contain(func() { w.report(h) })
+			}
+		}, func() { w.unmark(out[i:]) })
 	}
 	return out
 }
 
-// Run checks every interval until ctx ends.
+// unmark forgets that holds were reported, so that the next Check reports
+// them (their report did not complete).
+func (w *Watchdog) unmark(holds []Hold) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, h := range holds {
+		if w.locks[h.Lock] == h.rec {
+			w.locks[h.Lock] = nil
+		}
+	}
+}
+
+// Run checks every interval until ctx ends; an interval <= 0 checks every
+// threshold (every second for a zero Watchdog).
 func (w *Watchdog) Run(ctx context.Context, interval time.Duration) {
 	if ctx == nil {
 		return
+	}
+	if interval <= 0 {
+		interval = w.threshold
+		if interval <= 0 {
+			interval = time.Second
+		}
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()

@@ -144,7 +144,12 @@ func (s *store) Follow(ctx context.Context, read bool, next func([]byte) bool) e
 	last := int64(-1) // the number of the last Set seen; -1 before the first read
 	wait := s.retryMin
 	for {
-		data, n, err := s.read(ctx)
+		// Each read is bounded as the listening connection's ping is: one
+		// on a pooled connection gone silent is given up (pgx closes the
+		// connection) and the next goes out on another.
+		rctx, cancel := context.WithTimeout(ctx, heartbeat)
+		data, n, err := s.read(rctx)
+		cancel()
 		switch {
 		case err == nil:
 			wait = s.retryMin
@@ -159,7 +164,7 @@ func (s *store) Follow(ctx context.Context, read bool, next func([]byte) bool) e
 		case errors.Is(err, puddle.ErrClosedPool):
 			return err // nothing will ever answer
 		}
-		bound := heartbeat // a bound on a notification lost on its way (a pooler in transaction mode)
+		bound := reread // a bound on a notification lost on its way (a pooler in transaction mode)
 		switch {
 		case err != nil:
 			bound = wait + rand.N(wait/2+1)

@@ -28,10 +28,18 @@ import (
 const linger = 100 * time.Millisecond
 
 // heartbeat is how long a listening connection with waiters waits for a
-// notification before it makes sure, with a ping, that it is alive: a
-// connection cut off without a word (a partition) is otherwise found dead
-// only by TCP's keep-alive, minutes later.
-const heartbeat = 15 * time.Second
+// notification before it makes sure, with a ping bounded by as long, that
+// it is alive: a connection cut off without a word (a partition, a NAT that
+// dropped the flow) is otherwise found dead only by TCP's keep-alive,
+// minutes later. One ping every two seconds per pool with waiters; a silent
+// connection is opened again within two heartbeats, and its waiters look
+// again (the battery's silence cells: within 6 s of the silence's end).
+const heartbeat = 2 * time.Second
+
+// reread bounds an event waiter's wait for a notification that may have
+// been lost on its way (a pooler in transaction mode): it reads the row
+// again.
+const reread = 15 * time.Second
 
 var (
 	listenersMu sync.Mutex
@@ -306,7 +314,7 @@ func (l *listener) serve(conn *pgx.Conn) error {
 		case idle && stillIdle && ended == context.DeadlineExceeded:
 			return nil // no waiter for linger
 		case !idle && ended == context.DeadlineExceeded:
-			pctx, pcancel := context.WithTimeout(context.Background(), 5*time.Second)
+			pctx, pcancel := context.WithTimeout(context.Background(), heartbeat)
 			err := conn.Ping(pctx)
 			pcancel()
 			if err != nil {
