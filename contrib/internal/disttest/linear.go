@@ -219,6 +219,7 @@ func CheckOps(t testing.TB, ops []Op) {
 	took := time.Since(start)
 	switch v {
 	case Linear:
+		t.Logf("linearizable: %d operations checked in %v", len(ops), took.Round(time.Microsecond))
 	case TimedOut:
 		t.Logf("the linearizability check of %d operations did not end within %v: unknown", len(ops), checkTime)
 	case NotLinear:
@@ -229,9 +230,6 @@ func CheckOps(t testing.TB, ops []Op) {
 		t.Errorf("the history of %d operations is not linearizable (the lock's model): see %s", len(ops), file)
 	default:
 		t.Errorf("the linearizability check said %q (%v)", v, err)
-	}
-	if took > time.Second {
-		t.Logf("the linearizability check of %d operations took %v", len(ops), took.Round(time.Millisecond))
 	}
 }
 
