@@ -5,6 +5,7 @@ go 1.26.0
 replace github.com/gomixin/mixin => ../..
 
 require (
+	github.com/anishathalye/porcupine v1.3.1
 	github.com/gomixin/mixin v0.1.0
 	github.com/stretchr/testify v1.12.1
 	go.etcd.io/etcd/api/v3 v3.7.3

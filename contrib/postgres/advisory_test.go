@@ -45,6 +45,7 @@ func TestAdvisoryLockContendedHoldsKeepTheirOrder(t *testing.T) {
 	for _, n := range []int{2, 8} {
 		h := disttest.ContendedHistory(t, advisory(), n, 40)
 		h.Check(t)
+		h.CheckLinearizable(t)
 		ho, again := h.HandOvers()
 		t.Logf("%d advisory handles, 40 holds: %d hand-overs, %d taken again; holds per handle %v", n, len(ho), again, h.Spread())
 	}

@@ -5,6 +5,7 @@ go 1.26.0
 replace github.com/gomixin/mixin => ../..
 
 require (
+	github.com/anishathalye/porcupine v1.3.1
 	github.com/gomixin/mixin v0.1.0
 	github.com/jackc/pgx/v5 v5.13.0
 	github.com/jackc/puddle/v2 v2.2.3

@@ -6,6 +6,7 @@ replace github.com/gomixin/mixin => ../..
 
 require (
 	github.com/alicebob/miniredis/v2 v2.40.0
+	github.com/anishathalye/porcupine v1.3.1
 	github.com/go-redsync/redsync/v4 v4.18.1
 	github.com/gomixin/mixin v0.1.0
 	github.com/redis/go-redis/v9 v9.23.0

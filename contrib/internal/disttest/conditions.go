@@ -111,11 +111,10 @@ var roles = []Role{
 func holding(t *testing.T, s *Scene) (during, after func(*testing.T)) {
 	name := Unique(t)
 	h := s.E.NewLock(t, s.At, name, s.E.Lease, sceneTimeout)
-	ok, err := h.Acquire(context.Background())
-	require.NoError(t, err)
-	require.True(t, ok)
 	hist := &History{}
-	hold := hist.Acquired("holder", h)
+	hold, err := hist.Acquire(context.Background(), "holder", h)
+	require.NoError(t, err)
+	require.NotNil(t, hold)
 	return func(*testing.T) {}, func(t *testing.T) {
 		// A lost lease, or a server error: the key expires. The release is
 		// bounded by the handle's timeout.
@@ -123,11 +122,12 @@ func holding(t *testing.T, s *Scene) (during, after func(*testing.T)) {
 		ctx, cancel := context.WithTimeout(context.Background(), s.Bound)
 		defer cancel()
 		other := s.E.NewLock(t, s.E.Addr, name, s.E.Lease, sceneTimeout)
-		ok, err := other.Acquire(ctx)
+		otherHold, err := hist.Acquire(ctx, "other", other)
 		require.NoError(t, err, "another handle acquires within %v of the condition's end", s.Bound)
-		require.True(t, ok)
-		cleanRelease(t, hist.Release(ctx, hist.Acquired("other", other), other))
+		require.NotNil(t, otherHold)
+		cleanRelease(t, hist.Release(ctx, otherHold, other))
 		hist.Check(t)
+		hist.CheckLinearizable(t)
 	}
 }
 
@@ -139,19 +139,16 @@ func refreshingContended(t *testing.T, s *Scene) (during, after func(*testing.T)
 	name := Unique(t)
 	h := s.E.NewLock(t, s.At, name, s.E.Lease, sceneTimeout)
 	other := s.E.NewLock(t, s.E.Addr, name, s.E.Lease, sceneTimeout)
-	ok, err := h.Acquire(context.Background())
-	require.NoError(t, err)
-	require.True(t, ok)
 	hist := &History{}
-	hold := hist.Acquired("holder", h)
+	hold, err := hist.Acquire(context.Background(), "holder", h)
+	require.NoError(t, err)
+	require.NotNil(t, hold)
 	ctx, cancel := context.WithCancel(context.Background())
 	taken := make(chan error, 1)
 	var otherHold *Hold
 	go func() {
-		ok, err := other.Acquire(ctx)
-		if ok {
-			otherHold = hist.Acquired("other", other)
-		}
+		var err error
+		otherHold, err = hist.Acquire(ctx, "other", other)
 		taken <- err
 	}()
 	return func(*testing.T) {}, func(t *testing.T) {
@@ -170,6 +167,7 @@ func refreshingContended(t *testing.T, s *Scene) (during, after func(*testing.T)
 		}
 		cleanRelease(t, hist.Release(rctx, otherHold, other))
 		hist.Check(t)
+		hist.CheckLinearizable(t)
 	}
 }
 
@@ -181,19 +179,16 @@ func waiting(t *testing.T, s *Scene) (during, after func(*testing.T)) {
 	name := Unique(t)
 	holder := s.E.NewLock(t, s.E.Addr, name, s.E.Lease, sceneTimeout)
 	w := s.E.NewLock(t, s.At, name, s.E.Lease, sceneTimeout)
-	ok, err := holder.Acquire(context.Background())
-	require.NoError(t, err)
-	require.True(t, ok)
 	hist := &History{}
-	hold := hist.Acquired("holder", holder)
+	hold, err := hist.Acquire(context.Background(), "holder", holder)
+	require.NoError(t, err)
+	require.NotNil(t, hold)
 	ctx, cancel := context.WithCancel(context.Background())
 	taken := make(chan error, 1)
 	var wHold *Hold
 	go func() {
-		ok, err := w.Acquire(ctx)
-		if ok {
-			wHold = hist.Acquired("waiter", w)
-		}
+		var err error
+		wHold, err = hist.Acquire(ctx, "waiter", w)
 		taken <- err
 	}()
 	time.Sleep(50 * time.Millisecond) // waiting
@@ -210,6 +205,7 @@ func waiting(t *testing.T, s *Scene) (during, after func(*testing.T)) {
 		}
 		cleanRelease(t, hist.Release(rctx, wHold, w))
 		hist.Check(t)
+		hist.CheckLinearizable(t)
 	}
 }
 
@@ -232,11 +228,10 @@ func cleanRelease(t *testing.T, err error) {
 func releasing(t *testing.T, s *Scene) (during, after func(*testing.T)) {
 	name := Unique(t)
 	h := s.E.NewLock(t, s.At, name, s.E.Lease, sceneTimeout)
-	ok, err := h.Acquire(context.Background())
-	require.NoError(t, err)
-	require.True(t, ok)
 	hist := &History{}
-	hold := hist.Acquired("holder", h)
+	hold, err := hist.Acquire(context.Background(), "holder", h)
+	require.NoError(t, err)
+	require.NotNil(t, hold)
 	released := make(chan struct{})
 	return func(*testing.T) {
 			go func() {
@@ -252,11 +247,12 @@ func releasing(t *testing.T, s *Scene) (during, after func(*testing.T)) {
 			ctx, cancel := context.WithTimeout(context.Background(), s.Bound)
 			defer cancel()
 			other := s.E.NewLock(t, s.E.Addr, name, s.E.Lease, sceneTimeout)
-			ok, err := other.Acquire(ctx)
+			otherHold, err := hist.Acquire(ctx, "other", other)
 			require.NoError(t, err, "another handle acquires within %v of the condition's end", s.Bound)
-			require.True(t, ok)
-			cleanRelease(t, hist.Release(ctx, hist.Acquired("other", other), other))
+			require.NotNil(t, otherHold)
+			cleanRelease(t, hist.Release(ctx, otherHold, other))
 			hist.Check(t)
+			hist.CheckLinearizable(t)
 		}
 }
 
@@ -343,8 +339,9 @@ func lengths() []length {
 // conditionsBattery makes each condition (for each length, MIXIN_STRESS
 // times), with every role playing under it, and checks each role's
 // promise: the generated battery. Each scene's roles are subtests named
-// condition/length/role; the holds of each are checked against the lock's
-// model (History.Check).
+// condition/length/role; the holds of each are checked by their holders'
+// knowledge (History.Check) and their operations for linearizability
+// against the lock's model (History.CheckLinearizable).
 func conditionsBattery(t *testing.T, e Engine) {
 	// Leases of at least a second: a machine shared with other builds
 	// stalls a test process for tens of milliseconds, which a holder on a

@@ -118,6 +118,7 @@ func Run(t *testing.T, e Engine) {
 		{"FencingTokensGrowAcrossARestart", tokensRestart},
 		{"DroppedHandleLetsItsLeaseEnd", droppedHandle},
 		{"Conditions", conditionsBattery},
+		{"LinearizabilityCheckRefusesWhatALockMustNotDo", checkerRefuses},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, e) })
@@ -152,7 +153,8 @@ func lockComposes(t *testing.T, e Engine) {
 
 // counter is the test a lock exists for: sixteen goroutines, each with a
 // handle (and client) of its own, a read-modify-write of a value on the
-// server that loses updates without the lock.
+// server that loses updates without the lock. The holds Do made are
+// checked by their holders' knowledge and for linearizability.
 func counter(t *testing.T, e Engine) {
 	name, value := Unique(t), Unique(t)
 	store := e.NewEvent(t, e.Addr, value, 0)
@@ -161,15 +163,22 @@ func counter(t *testing.T, e Engine) {
 	defer cancel()
 	var wg sync.WaitGroup
 	errs := make(chan error, holders*rounds)
-	for range holders {
-		proxy, err := adapters.NewLock(e.NewLock(t, e.Addr, name, 0, 0))
+	hist := &History{}
+	for i := range holders {
+		l := e.NewLock(t, e.Addr, name, 0, 0)
+		proxy, err := adapters.NewLock(l)
 		require.NoError(t, err)
 		own := e.NewEvent(t, e.Addr, value, 0)
+		who := "holder-" + strconv.Itoa(i)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for range rounds {
-				errs <- proxy.Do(ctx, func(ctx context.Context) error {
+				var hold *Hold
+				called := time.Now()
+				err := proxy.Do(ctx, func(ctx context.Context) error {
+					hold = hist.acquired(who, l, called, time.Now())
+					defer func() { hold.Released = time.Now() }()
 					s, err := own.GetContext(ctx)
 					if err != nil && !errors.Is(err, adapters.ErrNoValue) {
 						return err
@@ -177,6 +186,8 @@ func counter(t *testing.T, e Engine) {
 					n, _ := strconv.Atoi(s)
 					return own.SetContext(ctx, strconv.Itoa(n+1))
 				})
+				hist.done(who, called, hold, err)
+				errs <- err
 			}
 		}()
 	}
@@ -188,6 +199,8 @@ func counter(t *testing.T, e Engine) {
 	got, err := store.Get()
 	require.NoError(t, err)
 	assert.Equal(t, strconv.Itoa(holders*rounds), got, "every increment made under the lock")
+	hist.Check(t)
+	hist.CheckLinearizable(t)
 }
 
 func tokens(t *testing.T, e Engine) {

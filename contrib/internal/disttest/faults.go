@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -88,6 +89,7 @@ func lostLease(t *testing.T, e Engine) {
 	require.NotNil(t, secondHold)
 	assert.NoError(t, hist.Release(secondTask, secondHold, second))
 	hist.Check(t)
+	hist.CheckLinearizable(t)
 }
 
 // serverDown stops the server while a lock is held, waiters wait and an
@@ -127,12 +129,13 @@ func serverDown(t *testing.T, e Engine) {
 		}()
 	}
 	const waiters = 4
-	for range waiters {
+	for i := range waiters {
 		w := e.NewLock(t, e.Addr, name, e.Lease, timeout)
+		who := "waiter-" + strconv.Itoa(i)
 		call("Acquire", wait, func(ctx context.Context) error {
-			ok, err := w.Acquire(ctx)
-			if ok {
-				_ = w.Release(ctx)
+			hold, err := hist.Acquire(ctx, who, w)
+			if hold != nil {
+				_ = hist.Release(ctx, hold, w)
 				return errors.New("acquired a held lock")
 			}
 			return err
@@ -185,6 +188,7 @@ func serverDown(t *testing.T, e Engine) {
 	t.Logf("after the restart: acquired again in %v", time.Since(start).Round(time.Millisecond))
 	require.NoError(t, hist.Release(ctx, hist.Acquired("holder", holder), holder))
 	hist.Check(t)
+	hist.CheckLinearizable(t)
 	assert.Len(t, hist.Holds(), 2, "the waiters never held the lock")
 	require.NoError(t, event.SetContext(ctx, "y"))
 	got, err := event.GetContext(ctx)
@@ -203,14 +207,15 @@ func TokensGrowAcrossARestart(t *testing.T, e Engine, afterFirst, restart func()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var tokens []int64
+	hist := &History{}
 	hold := func() {
-		ok, err := h.Acquire(ctx)
+		hd, err := hist.Acquire(ctx, "holder", h)
 		require.NoError(t, err)
-		require.True(t, ok)
+		require.NotNil(t, hd)
 		tok, held := h.Token()
 		require.True(t, held)
 		tokens = append(tokens, tok)
-		require.NoError(t, h.Release(ctx))
+		require.NoError(t, hist.Release(ctx, hd, h))
 	}
 	hold()
 	if afterFirst != nil {
@@ -223,6 +228,7 @@ func TokensGrowAcrossARestart(t *testing.T, e Engine, afterFirst, restart func()
 	for i := 1; i < len(tokens); i++ {
 		assert.Greater(t, tokens[i], tokens[i-1], "hold %d (holds 2 and 3 are either side of the restart): tokens %v", i, tokens)
 	}
+	hist.CheckLinearizable(t)
 }
 
 // tokensRestart: TokensGrowAcrossARestart on the server the tests started.

@@ -2,6 +2,7 @@ package disttest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gomixin/mixin/adapters"
 )
 
 // Hold is one hold of a lock as its holder knew it: from the moment its
@@ -21,6 +24,7 @@ import (
 type Hold struct {
 	Who       string
 	Token     int64
+	Called    time.Time // when its Acquire was called; zero when not known
 	Acquired  time.Time
 	Released  time.Time // when Release was called
 	Lost      time.Time // when the loss was found; zero when it was not
@@ -35,10 +39,12 @@ func (h Hold) End() time.Time {
 	return h.Released
 }
 
-// History records holds of one lock, from any goroutines.
+// History records holds of one lock, from any goroutines, and the
+// operations they were made of (Ops), for the linearizability check.
 type History struct {
 	mu    sync.Mutex
 	holds []Hold
+	ops   []Op
 }
 
 // Losing is what History needs of a handle beyond Lock: when its hold's
@@ -49,14 +55,39 @@ type Losing interface {
 
 // Acquired records that who's Acquire on l just returned true; it returns
 // the hold, for Release.
+//
+// The acquisition is recorded as an operation of a moment, when it
+// returned; Acquire records its call too.
 func (h *History) Acquired(who string, l Lock) *Hold {
 	now := time.Now()
+	return h.acquired(who, l, now, now)
+}
+
+func (h *History) acquired(who string, l Lock, called, now time.Time) *Hold {
 	tok, _ := l.Token()
-	return &Hold{Who: who, Token: tok, Acquired: now}
+	h.Op(Op{Who: who, Kind: OpAcquire, Outcome: Done, Token: tok, Call: since(called), Return: since(now)})
+	return &Hold{Who: who, Token: tok, Called: called, Acquired: now}
+}
+
+// Acquire calls who's l.Acquire and records it: the hold when it took the
+// lock; an Acquire that did not (its ctx ended, an error) is recorded as an
+// operation whose outcome is unknown.
+func (h *History) Acquire(ctx context.Context, who string, l Lock) (*Hold, error) {
+	called := time.Now()
+	ok, err := l.Acquire(ctx)
+	if ok {
+		return h.acquired(who, l, called, time.Now()), err
+	}
+	h.Op(Op{Who: who, Kind: OpAcquire, Outcome: Unknown, Call: since(called), Return: pending})
+	return nil, err
 }
 
 // Release releases l, recording when, and whether the hold had been lost;
-// it returns Release's error.
+// it returns Release's error. The release is recorded as an operation (of
+// an unknown outcome on an error other than ErrLockLost or ErrNotLocked),
+// and a lease found lost (LostAt, or the release's ErrLockLost) as a
+// lease's end between the hold's Acquire and the moment its holder was
+// told.
 func (h *History) Release(ctx context.Context, hold *Hold, l Lock) error {
 	hold.Released = time.Now()
 	if lg, ok := l.(Losing); ok {
@@ -66,17 +97,90 @@ func (h *History) Release(ctx context.Context, hold *Hold, l Lock) error {
 	}
 	err := l.Release(ctx)
 	hold.ReleaseAt = time.Now()
-	h.mu.Lock()
-	h.holds = append(h.holds, *hold)
-	h.mu.Unlock()
+	op := Op{Who: hold.Who, Kind: OpRelease, Outcome: Done, Call: since(hold.Released), Return: since(hold.ReleaseAt)}
+	switch {
+	case err == nil:
+	case errors.Is(err, adapters.ErrLockLost):
+		op.Outcome = Lost
+		if hold.Lost.IsZero() {
+			hold.Lost = hold.ReleaseAt
+		}
+	case errors.Is(err, adapters.ErrNotLocked):
+		op.Kind = 0
+	default:
+		op.Outcome, op.Return = Unknown, pending
+	}
+	if op.Kind != 0 {
+		h.Op(op)
+	}
+	h.Record(*hold)
 	return err
 }
 
-// Record adds a hold its holder ended another way (Do's release).
+// Record adds a hold its holder ended another way (Do's release), and the
+// end of its lease when it was found lost (Lost is set).
 func (h *History) Record(hold Hold) {
+	if !hold.Lost.IsZero() {
+		from := hold.Called
+		if from.IsZero() {
+			from = hold.Acquired
+		}
+		h.Op(Op{Who: hold.Who, Kind: OpLeaseEnd, Outcome: Done, Call: since(from), Return: max(since(hold.Lost), since(from))})
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.holds = append(h.holds, hold)
+}
+
+// done records how a Do called at called ended: err is Do's, hold the hold
+// its body recorded (nil when the body never ran). A Do that did not
+// acquire is an acquisition of an unknown outcome; one whose release or
+// body failed otherwise than with a lost lease, a release of an unknown
+// outcome.
+func (h *History) done(who string, called time.Time, hold *Hold, err error) {
+	now := time.Now()
+	if hold == nil {
+		h.Op(Op{Who: who, Kind: OpAcquire, Outcome: Unknown, Call: since(called), Return: pending})
+		return
+	}
+	hold.ReleaseAt = now
+	op := Op{Who: who, Kind: OpRelease, Outcome: Done, Call: since(hold.Released), Return: since(now)}
+	switch {
+	case err == nil:
+	case errors.Is(err, adapters.ErrLockLost):
+		op.Outcome = Lost
+		hold.Lost = now
+	default:
+		op.Outcome, op.Return = Unknown, pending
+	}
+	h.Op(op)
+	h.Record(*hold)
+}
+
+// Op records an operation made another way than through the History's
+// methods (its Client is set by Ops).
+func (h *History) Op(op Op) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.ops = append(h.ops, op)
+}
+
+// Ops returns the operations recorded, each with its Client: the index of
+// its handle among the handles in the order they first appear.
+func (h *History) Ops() []Op {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ops := slices.Clone(h.ops)
+	clients := map[string]int{}
+	for i, op := range ops {
+		c, ok := clients[op.Who]
+		if !ok {
+			c = len(clients)
+			clients[op.Who] = c
+		}
+		ops[i].Client = c
+	}
+	return ops
 }
 
 // Holds returns the holds recorded, in the order they were acquired.
@@ -147,7 +251,7 @@ func quantile(d []time.Duration, q float64) time.Duration {
 
 // contended: n handles on one lock, each on a client of its own, take
 // holds turns until total holds are made, recording the history; it is
-// checked, and the hand-over latency and the spread of holds per handle
+// checked (by the holders' knowledge, and for linearizability), and the hand-over latency and the spread of holds per handle
 // are logged.
 func contended(t *testing.T, e Engine) {
 	total := 160
@@ -158,6 +262,7 @@ func contended(t *testing.T, e Engine) {
 		t.Run(strconv.Itoa(n)+"-handles", func(t *testing.T) {
 			h := ContendedHistory(t, e, n, total)
 			h.Check(t)
+			h.CheckLinearizable(t)
 			ho, again := h.HandOvers()
 			spread := h.Spread()
 			for len(spread) < n {
@@ -197,11 +302,10 @@ func ContendedHistory(t testing.TB, e Engine, n, total int) *History {
 			defer left.Done()
 			who := "handle-" + strconv.Itoa(i)
 			for take() {
-				ok, err := l.Acquire(ctx)
-				if !assert.NoError(t, err) || !ok {
+				hold, err := h.Acquire(ctx, who, l)
+				if !assert.NoError(t, err) || hold == nil {
 					return
 				}
-				hold := h.Acquired(who, l)
 				if !assert.NoError(t, h.Release(ctx, hold, l)) {
 					return
 				}
