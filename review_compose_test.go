@@ -15,7 +15,7 @@ import (
 // goroutine ended.
 func TestReviewComposerObserverGoexitOnDo(t *testing.T) {
 	prev := adapters.SetFaultHandler(func(adapters.Fault) {})
-	defer adapters.SetFaultHandler(prev)
+	defer func() { _ = adapters.SetFaultHandler(prev) }()
 	o := adapters.ObserverFunc(func(_ context.Context, e adapters.Observation) {
 		if e.Op == adapters.OpDo {
 			runtime.Goexit()

@@ -18,7 +18,7 @@ func (c *countingCtx) Exit(error) bool     { c.exited.Add(1); return false }
 func reviewContextGoexit(t *testing.T, op adapters.Op, body func(context.Context, int) error) {
 	t.Helper()
 	prev := adapters.SetFaultHandler(func(adapters.Fault) {})
-	defer adapters.SetFaultHandler(prev)
+	defer func() { _ = adapters.SetFaultHandler(prev) }()
 	v := &countingCtx{}
 	c, err := adapters.NewContext[int](v, adapters.WithObserver(goexitOn(op)))
 	if err != nil {

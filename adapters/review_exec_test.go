@@ -27,7 +27,7 @@ func (e *twiceExecutor) Submit(_ context.Context, fn func()) error {
 // ExecContext does not.
 func TestReviewExecContextExecutorRunsTwice(t *testing.T) {
 	prev := adapters.SetFaultHandler(func(adapters.Fault) {})
-	defer adapters.SetFaultHandler(prev)
+	defer func() { _ = adapters.SetFaultHandler(prev) }()
 	e := &twiceExecutor{}
 	x, err := adapters.NewExecContext[int](&countingCtx{}, adapters.WithExecutor(e))
 	if err != nil {

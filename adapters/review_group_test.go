@@ -14,7 +14,7 @@ import (
 // Wait hang (the task is never counted done) nor leave Stats().Running at 1.
 func TestReviewGroupObserverGoexitOnTaskStart(t *testing.T) {
 	prev := adapters.SetFaultHandler(func(adapters.Fault) {})
-	defer adapters.SetFaultHandler(prev)
+	defer func() { _ = adapters.SetFaultHandler(prev) }()
 	g, err := adapters.NewGroup(nil, adapters.WithObserver(goexitOn(adapters.OpTaskStart)))
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +40,7 @@ func TestReviewGroupObserverGoexitOnTaskStart(t *testing.T) {
 // Group: an observer that exits the goroutine on OpTaskEnd.
 func TestReviewGroupObserverGoexitOnTaskEnd(t *testing.T) {
 	prev := adapters.SetFaultHandler(func(adapters.Fault) {})
-	defer adapters.SetFaultHandler(prev)
+	defer func() { _ = adapters.SetFaultHandler(prev) }()
 	g, err := adapters.NewGroup(nil, adapters.WithObserver(goexitOn(adapters.OpTaskEnd)))
 	if err != nil {
 		t.Fatal(err)

@@ -30,7 +30,7 @@ func runGoroutine(fn func()) {
 // lock held: the promise "an observer never changes what a proxy does".
 func TestReviewObserverGoexitOnDoLeavesLockHeld(t *testing.T) {
 	prev := adapters.SetFaultHandler(func(adapters.Fault) {})
-	defer adapters.SetFaultHandler(prev)
+	defer func() { _ = adapters.SetFaultHandler(prev) }()
 	mu := &sync.Mutex{}
 	l, err := adapters.NewLock(mu, adapters.WithObserver(goexitOn(adapters.OpDo)))
 	if err != nil {
@@ -54,7 +54,7 @@ func TestReviewObserverGoexitOnDoLeavesLockHeld(t *testing.T) {
 // Stats().WaitingNow counting a caller that is gone.
 func TestReviewObserverGoexitOnWaitLeaksWaitingNow(t *testing.T) {
 	prev := adapters.SetFaultHandler(func(adapters.Fault) {})
-	defer adapters.SetFaultHandler(prev)
+	defer func() { _ = adapters.SetFaultHandler(prev) }()
 	mu := &sync.Mutex{}
 	l, err := adapters.NewLock(mu, adapters.WithObserver(goexitOn(adapters.OpWait)))
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 // stays 1.
 func TestReviewPoolObserverGoexitOnQueueLeaksPlace(t *testing.T) {
 	prev := adapters.SetFaultHandler(func(adapters.Fault) {})
-	defer adapters.SetFaultHandler(prev)
+	defer func() { _ = adapters.SetFaultHandler(prev) }()
 	var armed = true
 	obs := adapters.ObserverFunc(func(_ context.Context, e adapters.Observation) {
 		if e.Op == adapters.OpQueue && armed {

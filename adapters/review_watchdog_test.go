@@ -50,7 +50,7 @@ func TestReviewWatchdogReportPanicLosesOtherHolds(t *testing.T) {
 // later Check does not report them either.
 func TestReviewWatchdogObserverGoexitLosesReports(t *testing.T) {
 	prev := adapters.SetFaultHandler(func(adapters.Fault) {})
-	defer adapters.SetFaultHandler(prev)
+	defer func() { _ = adapters.SetFaultHandler(prev) }()
 	var calls atomic.Int32
 	var armed atomic.Bool
 	armed.Store(true)

@@ -170,17 +170,17 @@ func (e *advisoryEngine) Acquire(ctx context.Context) (dist.Lease, error) {
 			return l, nil
 		case errors.Is(err, puddle.ErrClosedPool):
 			return nil, err
-		case says(err):
+		case dist.Says(err):
 			last = err
 		}
-		if over(ctx) {
-			return nil, ended(ctx, last)
+		if dist.Over(ctx) {
+			return nil, dist.Ended(ctx, last, "postgres")
 		}
 		t := time.NewTimer(wait + rand.N(wait/2+1))
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, ended(ctx, last)
+			return nil, dist.Ended(ctx, last, "postgres")
 		case <-t.C:
 		}
 		wait = min(2*wait, e.cfg.retryMax)

@@ -34,7 +34,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -266,11 +265,11 @@ func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
 			return l, nil
 		case errors.Is(err, puddle.ErrClosedPool):
 			return nil, err // nothing will ever answer: do not wait for ctx
-		case err != nil && says(err):
+		case err != nil && dist.Says(err):
 			last = err
 		}
-		if over(ctx) {
-			return nil, ended(ctx, last)
+		if dist.Over(ctx) {
+			return nil, dist.Ended(ctx, last, "postgres")
 		}
 		if s == nil {
 			s = listen(e.pool, e.channel, true)
@@ -293,7 +292,7 @@ func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return nil, ended(ctx, last)
+			return nil, dist.Ended(ctx, last, "postgres")
 		}
 		t.Stop()
 	}
@@ -318,40 +317,8 @@ func mayHaveLanded(err error) bool {
 	return true
 }
 
-// says reports whether err tells more than that time ran out.
-func says(err error) bool {
-	var nerr net.Error
-	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), pgconn.Timeout(err):
-		return false
-	case errors.As(err, &nerr) && nerr.Timeout():
-		return false
-	}
-	return true
-}
 
-// over reports whether ctx has ended, or its deadline passed a moment
-// before its timer says so.
-func over(ctx context.Context) bool {
-	if ctx.Err() != nil {
-		return true
-	}
-	d, ok := ctx.Deadline()
-	return ok && !time.Now().Before(d)
-}
 
-// ended is the error of an acquire whose ctx ended: ctx's, with the last
-// error the server gave beside it.
-func ended(ctx context.Context, last error) error {
-	cerr := ctx.Err()
-	if cerr == nil {
-		cerr = context.DeadlineExceeded
-	}
-	if last == nil || errors.Is(last, cerr) {
-		return cerr
-	}
-	return fmt.Errorf("%w (last error from postgres: %w)", cerr, last)
-}
 
 func (e *lockEngine) Locked(ctx context.Context) (bool, error) {
 	var held bool

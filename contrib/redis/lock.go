@@ -309,17 +309,17 @@ func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
 			return l, nil
 		case errors.Is(err, goredis.ErrClosed):
 			return nil, err // nothing will ever answer: do not wait for ctx
-		case err != nil && says(err):
+		case err != nil && dist.Says(err):
 			last = err
 		}
-		if over(ctx) {
-			return nil, ended(ctx, last)
+		if dist.Over(ctx) {
+			return nil, dist.Ended(ctx, last, "redis")
 		}
 		if err == nil && sub == nil { // held: be told of its release
 			if sub, unsubscribe, err = e.subscribe(ctx); err == nil {
 				continue // try again: a release before the subscription is not published to it
 			}
-			if says(err) {
+			if dist.Says(err) {
 				last = err
 			}
 		}
@@ -329,8 +329,8 @@ func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
 				unsubscribe(true) // the connection dropped: subscribe again when next held
 				sub, unsubscribe = nil, func(bool) {}
 			}
-			if over(ctx) {
-				return nil, ended(ctx, last)
+			if dist.Over(ctx) {
+				return nil, dist.Ended(ctx, last, "redis")
 			}
 			continue
 		}
@@ -338,7 +338,7 @@ func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, ended(ctx, last)
+			return nil, dist.Ended(ctx, last, "redis")
 		case <-t.C:
 		}
 		wait = min(2*wait, e.cfg.retryMax)
@@ -415,42 +415,8 @@ func mayHaveLanded(err error) bool {
 	return true
 }
 
-// says reports whether err tells more than that time ran out: a deadline
-// or an I/O timeout is the ctx's doing, a refused connection is the
-// server's.
-func says(err error) bool {
-	var nerr net.Error
-	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		return false
-	case errors.As(err, &nerr) && nerr.Timeout():
-		return false
-	}
-	return true
-}
 
-// over reports whether ctx has ended, or its deadline passed a moment
-// before its timer says so.
-func over(ctx context.Context) bool {
-	if ctx.Err() != nil {
-		return true
-	}
-	d, ok := ctx.Deadline()
-	return ok && !time.Now().Before(d)
-}
 
-// ended is the error of an acquire whose ctx ended: ctx's, with the last
-// error Redis gave beside it.
-func ended(ctx context.Context, last error) error {
-	cerr := ctx.Err()
-	if cerr == nil {
-		cerr = context.DeadlineExceeded
-	}
-	if last == nil || errors.Is(last, cerr) {
-		return cerr
-	}
-	return fmt.Errorf("%w (last error from redis: %w)", cerr, last)
-}
 
 func (e *lockEngine) Locked(ctx context.Context) (bool, error) {
 	n, err := e.client.Exists(ctx, e.key).Result()
