@@ -317,9 +317,6 @@ func mayHaveLanded(err error) bool {
 	return true
 }
 
-
-
-
 func (e *lockEngine) Locked(ctx context.Context) (bool, error) {
 	var held bool
 	err := withSetup(ctx, e.pool, e.names, func() error {

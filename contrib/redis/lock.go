@@ -415,9 +415,6 @@ func mayHaveLanded(err error) bool {
 	return true
 }
 
-
-
-
 func (e *lockEngine) Locked(ctx context.Context) (bool, error) {
 	n, err := e.client.Exists(ctx, e.key).Result()
 	return n > 0, err
