@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"sync"
+	"time"
 )
 
 // Executor runs functions on goroutines: Python's event loop and its
@@ -141,6 +142,8 @@ func (p *Pool) Submit(ctx context.Context, fn func()) error {
 		doorPoolFunc.spawn(fn, p.settle)
 		return nil
 	}
+	d := max(0, now()-asked)
+	p.probe.queued(d) // counted before the start, so that its end never comes first
 	p.run.add()
 	var started int64
 	doorPoolFunc.spawn(func() {
@@ -152,7 +155,7 @@ func (p *Pool) Submit(ctx context.Context, fn func()) error {
 	})
 	// Reported once the function is on its way: an observer that exits
 	// the goroutine takes nothing with it.
-	p.probe.queuedFor(ctx, asked)
+	p.probe.report(ctx, OpQueue, OutcomeOK, time.Duration(d), nil)
 	return nil
 }
 

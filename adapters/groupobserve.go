@@ -48,13 +48,6 @@ func (p *probe) taskNotRun(ctx context.Context, submitted int64, err error) {
 	p.reportTask(ctx, OpTaskStart, outcomeOf(ctx, err), time.Duration(now()-submitted), err, task)
 }
 
-// queuedFor counts and reports a pool function's wait for a place.
-func (p *probe) queuedFor(ctx context.Context, asked int64) {
-	d := max(0, now()-asked)
-	p.queued(d)
-	p.report(ctx, OpQueue, OutcomeOK, time.Duration(d), nil)
-}
-
 // notRun counts and reports a Submit that gave up waiting for a place, and
 // returns its error.
 func (p *Pool) notRun(ctx context.Context, asked int64, err error) error {

@@ -26,6 +26,11 @@ func TestReviewPoolObserverGoexitOnQueueLeaksPlace(t *testing.T) {
 	p := adapters.NewPool(adapters.WithSize(1), adapters.WithObserver(obs))
 	defer p.Close()
 	runGoroutine(func() { _ = p.Submit(context.Background(), func() {}) })
+	wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer wcancel()
+	if err := p.Wait(wctx); err != nil {
+		t.Fatalf("Wait for the first function: %v", err)
+	}
 	if s := p.Stats(); s.Running != 0 {
 		t.Errorf("Stats().Running = %d after the submitter's goroutine ended, want 0", s.Running)
 	}
