@@ -31,10 +31,10 @@ const linger = 100 * time.Millisecond
 // notification before it makes sure, with a ping bounded by as long, that
 // it is alive: a connection cut off without a word (a partition, a NAT that
 // dropped the flow) is otherwise found dead only by TCP's keep-alive,
-// minutes later. One ping every two seconds per pool with waiters; a silent
+// minutes later. One ping a second per pool with waiters; a silent
 // connection is opened again within two heartbeats, and its waiters look
 // again (the battery's silence cells: within 6 s of the silence's end).
-const heartbeat = 2 * time.Second
+const heartbeat = time.Second
 
 // reread bounds an event waiter's wait for a notification that may have
 // been lost on its way (a pooler in transaction mode): it reads the row
