@@ -199,7 +199,7 @@ func TestSuitesOverBrokenImplementations(t *testing.T) {
 		for _, m := range s.methods {
 			for _, b := range breakages {
 				cells++
-				if testing.Short() && cells%5 != 0 {
+				if testing.Short() && cells%8 != 0 {
 					continue // a sample under -short; every cell otherwise
 				}
 				t.Run(s.name+"/"+m+"/"+b.name, func(t *testing.T) {
