@@ -190,7 +190,9 @@ func (e *lockEngine) try(ctx context.Context) (*lease, time.Duration, error) {
 	case a.token == 0:
 		return nil, time.Duration(a.left) * time.Microsecond, nil
 	}
-	return &lease{e: e, value: value, token: a.token, until: start.Add(e.cfg.lease - e.drift())}, 0, nil
+	l := &lease{e: e, value: value, token: a.token}
+	l.Begin(start.Add(e.cfg.lease - e.drift()))
+	return l, 0, nil
 }
 
 // attempt is the outcome of one acquire statement.
@@ -328,10 +330,10 @@ func (e *lockEngine) Locked(ctx context.Context) (bool, error) {
 // lease is one hold: its random value in the row, its token, and where it
 // ends by the local clock.
 type lease struct {
+	dist.Keeper
 	e     *lockEngine
 	value string
 	token int64
-	until time.Time // only Keep moves it
 }
 
 func (l *lease) Token() int64 { return l.token }
@@ -341,43 +343,22 @@ func (l *lease) Token() int64 { return l.token }
 func (l *lease) KeepAfter() time.Duration { return l.e.cfg.lease / 3 }
 
 // Keep refreshes the row's lease at once (the handle starts it a third into
-// the lease), then every third of it. A refresh the server refuses (the row
-// is gone, another's, or its lease ran out) loses the lease at once;
-// refreshes that fail are retried until the lease runs out by the local
-// clock.
+// the lease), then every third of it, through dist.Keeper: a refresh the
+// server refuses (the row is gone, another's, or its lease ran out) loses
+// the lease at once; refreshes that fail are retried until the lease runs
+// out by the local clock, each attempt bounded by a third of the lease and
+// the timeout, so that one on a pooled connection gone silent is retried on
+// another.
 func (l *lease) Keep(ctx context.Context) error {
-	every := l.e.cfg.lease / 3
-	var next time.Duration
-	for {
-		if next > 0 {
-			t := time.NewTimer(next)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return nil
-			case <-t.C:
-			}
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		start := time.Now()
-		rctx, cancel := context.WithDeadline(ctx, l.until)
-		tag, err := l.e.pool.Exec(rctx, l.e.sql.keep, l.e.key, l.value, l.e.cfg.lease.Microseconds())
-		cancel()
-		switch {
-		case ctx.Err() != nil:
-			return nil
-		case err == nil && tag.RowsAffected() == 1:
-			l.until, next = start.Add(l.e.cfg.lease-l.e.drift()), every
-			continue
-		case err == nil:
-			return errors.New("postgres refused to refresh the lease: the row was gone, another's, or its lease had run out")
-		case !time.Now().Before(l.until):
-			return fmt.Errorf("%w (last error from postgres: %w)", dist.ErrLeaseExpired, err)
-		}
-		next = max(time.Until(l.until)/4, time.Millisecond) // retry sooner
-	}
+	return l.Run(ctx, dist.Refresh{
+		Every: l.e.cfg.lease / 3, Attempt: min(l.e.cfg.lease/3, l.e.cfg.timeout), Length: l.e.cfg.lease - l.e.drift(),
+		Renew: func(ctx context.Context) (bool, error) {
+			tag, err := l.e.pool.Exec(ctx, l.e.sql.keep, l.e.key, l.value, l.e.cfg.lease.Microseconds())
+			return err == nil && tag.RowsAffected() == 1, err
+		},
+		Refused: "postgres refused to refresh the lease: the row was gone, another's, or its lease had run out",
+		Server:  "postgres",
+	})
 }
 
 // Release ends the hold's lease, if the row is still this hold's, and wakes

@@ -231,14 +231,6 @@ return 0
 // timeout.
 func (e *lockEngine) attempt() time.Duration { return min(e.cfg.expiry/3, e.cfg.timeout) }
 
-// earliest is the earlier of two times.
-func earliest(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
 // drift is how much sooner than Redis a holder counts its lease as ended:
 // for the clocks' rates and the time a reply takes to arrive.
 func (e *lockEngine) drift() time.Duration { return e.cfg.expiry/100 + 2*time.Millisecond }
@@ -261,7 +253,7 @@ func (e *lockEngine) try(ctx context.Context) (*lease, error) {
 		return nil, nil
 	}
 	l := &lease{e: e, value: value, token: token}
-	l.setUntil(start.Add(e.cfg.expiry - e.drift()))
+	l.Begin(start.Add(e.cfg.expiry - e.drift()))
 	return l, nil
 }
 
@@ -421,24 +413,13 @@ func (e *lockEngine) Locked(ctx context.Context) (bool, error) {
 }
 
 // lease is one hold: its random value in the key, its token, and where it
-// ends by the local clock.
+// ends by the local clock (the embedded Keeper).
 type lease struct {
+	dist.Keeper
 	e     *lockEngine
 	value string
 	token int64
-	until time.Time // only Keep moves it (setUntil)
-	end   atomic.Pointer[time.Time]
 }
-
-// setUntil moves where the lease ends, for Keep and for Until.
-func (l *lease) setUntil(t time.Time) {
-	l.until = t
-	l.end.Store(&t)
-}
-
-// Until is where the lease ends by the local clock, as far as its holder
-// knows: counted from before its last refresh was sent, less the drift.
-func (l *lease) Until() time.Time { return *l.end.Load() }
 
 func (l *lease) Token() int64 { return l.token }
 
@@ -447,53 +428,19 @@ func (l *lease) Token() int64 { return l.token }
 func (l *lease) KeepAfter() time.Duration { return l.e.cfg.expiry / 3 }
 
 // Keep refreshes the key's expiry at once (the handle starts it a third
-// into the lease), then every third of it. A refresh Redis refuses (the key
-// is gone or another's) loses the lease at once; refreshes that fail are
-// retried until the lease runs out by the local clock, each attempt bounded
-// by attempt().
+// into the lease), then every third of it, through dist.Keeper: a refresh
+// Redis refuses (the key is gone or another's) loses the lease at once;
+// refreshes that fail are retried until the lease runs out by the local
+// clock, each attempt bounded by attempt().
 func (l *lease) Keep(ctx context.Context) error {
-	every := l.e.cfg.expiry / 3
-	var next time.Duration
-	for {
-		if next > 0 {
-			t := time.NewTimer(next)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return nil
-			case <-t.C:
-			}
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		start := time.Now()
-		// Each attempt is bounded well inside the lease: one that meets a
-		// silent connection (a flow a NAT dropped) gives it up (go-redis
-		// closes a connection whose call timed out) and the next goes out
-		// on another.
-		rctx, cancel := context.WithDeadline(ctx, earliest(l.until, start.Add(l.e.attempt())))
-		ok, err := extendScript.Run(rctx, l.e.client, []string{l.e.key}, l.value, l.e.cfg.expiry.Milliseconds()).Bool()
-		spent := rctx.Err() != nil
-		cancel()
-		switch {
-		case ctx.Err() != nil:
-			return nil
-		case err == nil && ok:
-			l.setUntil(start.Add(l.e.cfg.expiry - l.e.drift()))
-			next = every
-			continue
-		case err == nil:
-			return errors.New("redis refused to refresh the lease: the key was gone or another's")
-		case !time.Now().Before(l.until):
-			return fmt.Errorf("%w (last error from redis: %w)", dist.ErrLeaseExpired, err)
-		}
-		if spent { // the attempt used its time up: retry at once, on another connection
-			next = 0
-			continue
-		}
-		next = max(time.Until(l.until)/4, time.Millisecond) // retry sooner
-	}
+	return l.Run(ctx, dist.Refresh{
+		Every: l.e.cfg.expiry / 3, Attempt: l.e.attempt(), Length: l.e.cfg.expiry - l.e.drift(),
+		Renew: func(ctx context.Context) (bool, error) {
+			return extendScript.Run(ctx, l.e.client, []string{l.e.key}, l.value, l.e.cfg.expiry.Milliseconds()).Bool()
+		},
+		Refused: "redis refused to refresh the lease: the key was gone or another's",
+		Server:  "redis",
+	})
 }
 
 func (l *lease) Release(ctx context.Context) (bool, error) {
