@@ -144,22 +144,6 @@ func TestNewLockRefusesATypedNilClient(t *testing.T) {
 	}
 }
 
-// TestAcquireKeepsTheLastErrorRedisGave: against a port nothing listens
-// on, an Acquire ends with its ctx, and says why it never got an answer.
-func TestAcquireKeepsTheLastErrorRedisGave(t *testing.T) {
-	port, err := serverproc.FreePort()
-	require.NoError(t, err)
-	l, err := redis.NewLock(newClient(t, "127.0.0.1:"+strconv.Itoa(port)), disttest.Unique(t))
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	ok, err := l.Acquire(ctx)
-	assert.False(t, ok)
-	assert.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.ErrorContains(t, err, "connection refused", "the last error that says something")
-	t.Log(err)
-}
-
 // TestFencingTokensGrowAcrossARestartInEveryPersistenceMode restarts a
 // redis-server of its own that keeps nothing, one that keeps every write
 // (AOF), and one that comes back from a snapshot older than the last holds:
