@@ -37,6 +37,11 @@ func engine() disttest.Engine {
 			require.NoError(t, err)
 			return l
 		},
+		NewSemaphore: func(t testing.TB, at, name string, permits int, lease, timeout time.Duration) disttest.Lock {
+			s, err := redis.NewSemaphore(newClient(t, at), name, permits, redis.WithExpiry(lease), redis.WithTimeout(timeout))
+			require.NoError(t, err)
+			return s
+		},
 		NewEvent: func(t testing.TB, at, name string, timeout time.Duration) disttest.Event {
 			// A waiter whose subscription goes silent notices within 200 ms
 			// (the battery's silence), not the default 6 s.
