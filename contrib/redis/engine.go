@@ -32,7 +32,7 @@ const counterTTL = time.Minute
 // waiter moves on while it waits, so that a waiter whose client died ages
 // out. Only the first waiters in the queue (the first for a lock, as many
 // as there are free permits for a semaphore) may take a hold, and a release
-// publishes their ids on the channel, which wakes them and no other.
+// wakes them, each on a channel of its own, and no other.
 type engine struct {
 	client  goredis.UniversalClient
 	st      *clientState
@@ -69,7 +69,9 @@ func newEngine(client goredis.UniversalClient, cfg config, kind, name string, pe
 // last use.
 //
 // purge drops the waiters whose deadline passed (at most 100 a call) and
-// says how many; wake publishes the ids of the first n waiters;
+// says how many; wake publishes to each of the first n waiters on a channel
+// of its own (the channel's name, ':', its id), so that a wake-up reaches
+// the waiter's client and no other;
 // enqueue puts id at the back of the queue (where it is if it is there
 // already) with a deadline ttl ms away, and returns its place (0: first).
 const preludeLua = `
@@ -94,8 +96,9 @@ local function purge(q, d)
 end
 local function wake(q, ch, n)
   if n <= 0 then return end
-  local ids = redis.call('ZRANGE', q, 0, n - 1)
-  if #ids > 0 then redis.call('PUBLISH', ch, table.concat(ids, ' ')) end
+  for _, id in ipairs(redis.call('ZRANGE', q, 0, n - 1)) do
+    redis.call('PUBLISH', ch .. ':' .. id, id)
+  end
 end
 local function expire(k, ttl)
   if redis.call('PTTL', k) < ttl then redis.call('PEXPIRE', k, ttl) end
@@ -309,7 +312,7 @@ func (e *engine) Acquire(ctx context.Context) (dist.Lease, error) {
 		}
 		if err == nil && sub == nil { // queued: be told when it is our turn
 			var serr error
-			if sub, serr = e.st.subscribe(ctx, e.client, e.channel, e.cfg.health); serr == nil {
+			if sub, serr = e.st.subscribe(ctx, e.client, e.channel+":"+id, e.cfg.health); serr == nil {
 				continue // try again: a wake-up before the subscription was not received
 			}
 			sub = nil
