@@ -398,9 +398,14 @@ func TestConnectionsDoNotGrowWithWaitingHandles(t *testing.T) {
 			}
 			// Every lock waiter is queued and every event waiter subscribed.
 			require.Eventually(t, func() bool {
-				n2, err := admin.PubSubNumSub(bg, mixinChannels(id, n)...).Result()
+				locks, err := admin.PubSubChannels(bg, "mixin:lock:{"+id+"/*}:released:*").Result()
 				require.NoError(t, err)
-				for _, v := range n2 {
+				if len(locks) < n {
+					return false
+				}
+				events, err := admin.PubSubNumSub(bg, eventChannels(id, n)...).Result()
+				require.NoError(t, err)
+				for _, v := range events {
 					if v == 0 {
 						return false
 					}
@@ -424,13 +429,12 @@ func TestConnectionsDoNotGrowWithWaitingHandles(t *testing.T) {
 	}
 }
 
-// mixinChannels are the channels the waiters of TestConnectionsDoNotGrow
-// subscribe to: each lock's wake-ups and each event's.
-func mixinChannels(id string, n int) []string {
-	chans := make([]string, 0, 2*n)
+// eventChannels are the channels the event waiters of
+// TestConnectionsDoNotGrow subscribe to.
+func eventChannels(id string, n int) []string {
+	chans := make([]string, 0, n)
 	for i := range n {
-		name := id + "/" + strconv.Itoa(i)
-		chans = append(chans, lockKey(name)+":released", "mixin:event:{"+name+"}")
+		chans = append(chans, "mixin:event:{"+id+"/"+strconv.Itoa(i)+"}")
 	}
 	return chans
 }
