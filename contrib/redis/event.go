@@ -38,7 +38,10 @@ type Event[T any] struct {
 // with '%', ':', '{' and '}' escaped in the prefix and the name.
 func (e *Event[T]) Key() string { return e.key }
 
-// NewEvent returns a handle on the event name over client.
+// NewEvent returns a handle on the event name over client. Its keys are
+// prefix:event:{name} (the value, kept until Clear: it has no expiry while
+// the event is set) and prefix:event:{name}:seq (the number of the last
+// Set, expiring a minute after it: numbers keep rising without it).
 func NewEvent[T any](client goredis.UniversalClient, name string, opts ...Option) (*Event[T], error) {
 	if err := usable(client, name); err != nil {
 		return nil, err

@@ -1,11 +1,19 @@
-// Package redis gives the library's distributed lock, owner lock and event
-// on Redis: ready-made values the Composer composes with no adapter, thin
-// layers over go-redis (the lock is three short Lua scripts of its own).
+// Package redis gives the library's distributed lock, owner lock, counting
+// semaphore and event on Redis: ready-made values the Composer composes
+// with no adapter, thin layers over go-redis (the lock and the semaphore
+// are short Lua scripts of their own).
 //
 // A Lock is a handle per holder, made from a shared client and a name:
 // handles with the same name on any number of clients and processes
-// exclude each other. An Event keeps its value in a key and wakes its
-// waiters, in every process, through pub/sub.
+// exclude each other. A Semaphore is the same with up to N holders at once.
+// Their waiters queue on the server in the order they came, and a release
+// wakes the first of them only. An Event keeps its value in a key and wakes
+// its waiters, in every process, through pub/sub.
+//
+// Every wait on a client (of every Lock, Semaphore and Event made on it)
+// shares one pub/sub connection, open while waits use it: the connections
+// a client opens do not grow with the names or the waiters. Every key a
+// name leaves behind expires (see NewLock, NewSemaphore, NewEvent).
 //
 //	client := goredis.NewClient(&goredis.Options{Addr: addr, ContextTimeoutEnabled: true})
 //	l, err := redis.NewLock(client, "orders")
@@ -63,8 +71,12 @@ const evictionRecheck = time.Minute
 // proxy cancels its body's ctx with cause adapters.ErrLockLost, and Release
 // returns an error matching adapters.ErrLockLost. Each hold has a fencing
 // token, larger than every earlier hold's, also across a restart of Redis
-// that lost the last token (see acquireScript). A handle keeps one pub/sub
-// connection of its own once it has waited.
+// that lost the last token (see preludeLua's mint). Waiters queue in the
+// order they came: a release wakes the first waiter only, a waiter that
+// gives up leaves the queue, and one whose client died ages out of it
+// within its lease; a handle that released does not take the lock back
+// ahead of those waiting. A wait subscribes on the client's shared pub/sub
+// connection.
 //
 // Its methods are those of the embedded dist.Handle: Acquire, TryAcquire, Release,
 // ReleaseUnchecked, Locked (asks Redis; LockedContext returns its error),
@@ -78,11 +90,14 @@ type Lock struct {
 }
 
 // NewLock returns a handle on the lock name over client. Its keys are
-// prefix:lock:{name} (the holder's random value, expiring with the lease)
-// and prefix:lock:{name}:fence (the last fencing token), and a release is
-// published on the channel prefix:lock:{name}:released; prefix is
-// WithPrefix's ("mixin" by default), and ':', '{', '}' and '%' in the prefix
-// and the name are escaped as %XX.
+// prefix:lock:{name} (the holder's random value, expiring with the lease),
+// prefix:lock:{name}:fence (the last fencing token, expiring a minute after
+// it was minted: tokens keep rising without it) and, while handles wait,
+// prefix:lock:{name}:waiters and :waiters:until (the queue, expiring a
+// lease after its last waiter's last word); a waiter is woken on the
+// channel prefix:lock:{name}:released:<its id>. prefix is WithPrefix's
+// ("mixin" by default), and ':', '{', '}' and '%' in the prefix and the name
+// are escaped as %XX.
 func NewLock(client goredis.UniversalClient, name string, opts ...Option) (*Lock, error) {
 	if err := usable(client, name); err != nil {
 		return nil, err
