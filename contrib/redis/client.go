@@ -271,15 +271,24 @@ func (s *subscription) leave() {
 	if !last {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), DefaultTimeout)
-	defer cancel()
 	select {
 	case hc.write <- struct{}{}:
-	case <-ctx.Done():
-		hc.drop(ctx.Err())
-		return
+		hc.unsubscribe(cs, s.channel)
+	default: // another command is being written (a subscription may be dialing): do not wait for it
+		go func() {
+			hc.write <- struct{}{}
+			hc.unsubscribe(cs, s.channel)
+		}()
 	}
+}
+
+// unsubscribe unsubscribes the channel if no registration came since its
+// last left, holding the write token, which it gives back.
+func (hc *hubConn) unsubscribe(cs *channelState, channel string) {
 	defer func() { <-hc.write }()
+	st := hc.st
+	ctx, cancel := context.WithTimeout(context.Background(), DefaultTimeout)
+	defer cancel()
 	st.mu.Lock()
 	send := len(cs.subs) == 0 && cs.subscribed && !hc.closed
 	if send {
@@ -288,7 +297,7 @@ func (s *subscription) leave() {
 	}
 	st.mu.Unlock()
 	if send {
-		if err := hc.ps.Unsubscribe(ctx, s.channel); err != nil {
+		if err := hc.ps.Unsubscribe(ctx, channel); err != nil {
 			hc.drop(err)
 		}
 	}
