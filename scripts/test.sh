@@ -84,6 +84,9 @@ bash scripts/servers.sh
 step "contrib/redis module: Lock and Event on a redis-server the tests start, -race; each benchmark once"
 (cd contrib/redis && go vet ./... && go test -race ./... && go test -run '^$' -bench . -benchtime 1x . | benchmarks_once)
 
+step "contrib/redis/examples module: the replicas example (redis-server or miniredis) and the comparison with redsync, -race; each benchmark once"
+(cd contrib/redis/examples && go vet ./... && go test -race ./... && go test -run '^$' -bench . -benchtime 1x ./... | benchmarks_once)
+
 step "contrib/etcd module: Lock and Event on an etcd the tests start, -race; each benchmark once"
 (cd contrib/etcd && go vet ./... && go test -race ./... && go test -run '^$' -bench . -benchtime 1x . | benchmarks_once)
 
