@@ -86,11 +86,11 @@ go vet -race -vettool="$tmp/mixinvet" ./examples/...
 step "the servers the contrib modules start: redis-server, etcd, postgres (installed when missing, as root)"
 bash scripts/servers.sh
 
-step "contrib/redis module: Lock and Event on a redis-server the tests start, -race; each benchmark once"
+step "contrib/redis module: Lock, Semaphore and Event on a redis-server the tests start, -race; each benchmark once"
 (cd contrib/redis && go test -race -vet=all ./... && go test -race -run '^$' -bench . -benchtime 1x . | benchmarks_once)
 
 step "contrib/redis/examples module: the replicas example (redis-server or miniredis) and the comparison with redsync, -race; each benchmark once"
-(cd contrib/redis/examples && go vet ./... && go test -race ./... && go test -run '^$' -bench . -benchtime 1x ./... | benchmarks_once)
+(cd contrib/redis/examples && go test -race -vet=all ./... && go test -race -run '^$' -bench . -benchtime 1x ./compare | benchmarks_once)
 
 step "contrib/etcd module: Lock and Event on an etcd the tests start, -race; each benchmark once"
 (cd contrib/etcd && go test -race -vet=all ./... && go test -race -run '^$' -bench . -benchtime 1x . | benchmarks_once)
