@@ -578,3 +578,46 @@ func containsField(line, key, value string) bool {
 	}
 	return false
 }
+
+// TestWaitsComingAndGoingOnOneChannelShareItSafely: waits on one client and
+// one event start and end at random (their ctx cut after 0-3 ms), so that
+// subscriptions and unsubscriptions of the one channel cross on the shared
+// connection; then every waiter waits, and one Set wakes them all: no
+// unsubscription of an earlier wait left a later one deaf.
+func TestWaitsComingAndGoingOnOneChannelShareItSafely(t *testing.T) {
+	srv.Need(t)
+	c := newClient(t, srv.Addr)
+	name := disttest.Unique(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const waiters, churn = 20, 30
+	var started sync.WaitGroup
+	got := make(chan string, waiters)
+	for i := range waiters {
+		ev, err := redis.NewEvent[string](c, name)
+		require.NoError(t, err)
+		started.Add(1)
+		go func() {
+			for j := range churn {
+				wctx, wcancel := context.WithTimeout(ctx, time.Duration((i+j)%4)*time.Millisecond)
+				_, _ = ev.WaitForNext(wctx)
+				wcancel()
+			}
+			started.Done()
+			v, err := ev.WaitUntil(ctx, func(v string) bool { return v == "go" })
+			assert.NoError(t, err)
+			got <- v
+		}()
+	}
+	started.Wait()
+	require.Eventually(t, func() bool {
+		n, err := c.PubSubNumSub(ctx, "mixin:event:{"+name+"}").Result()
+		return err == nil && n["mixin:event:{"+name+"}"] == 1
+	}, 10*time.Second, time.Millisecond, "the channel subscribed, once")
+	setter, err := redis.NewEvent[string](newClient(t, srv.Addr), name)
+	require.NoError(t, err)
+	require.NoError(t, setter.Set("go"))
+	for range waiters {
+		assert.Equal(t, "go", <-got)
+	}
+}
