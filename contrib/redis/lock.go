@@ -32,7 +32,7 @@
 //
 // The client must have ContextTimeoutEnabled set: without it go-redis
 // ignores ctx deadlines (a call on a dead server then takes the client's
-// read timeout), and NewLock and NewEvent refuse it.
+// read timeout), and NewLock, NewSemaphore and NewEvent refuse it.
 package redis
 
 import (
@@ -46,7 +46,7 @@ import (
 	"github.com/gomixin/mixin/contrib/internal/dist"
 )
 
-// ErrNoContextTimeout is matched by the error of NewLock and NewEvent given
+// ErrNoContextTimeout is matched by the error of NewLock, NewSemaphore and NewEvent given
 // a go-redis client without Options.ContextTimeoutEnabled.
 var ErrNoContextTimeout = errors.New("mixin/redis: the go-redis client ignores ctx deadlines: set ContextTimeoutEnabled in its options")
 
