@@ -261,7 +261,9 @@ func TestAWaitingAcquireIsWokenByTheRelease(t *testing.T) {
 		released := time.Now()
 		require.NoError(t, holder.Release(ctx))
 		took := (<-acquired).Sub(released)
-		assert.Less(t, took, 300*time.Millisecond, "the waiter was woken by the release")
+		// Under the 2 s poll by a margin a loaded machine keeps: the
+		// release's message woke it.
+		assert.Less(t, took, 1500*time.Millisecond, "the waiter was woken by the release")
 		t.Logf("release to the waiter's acquire: %v", took.Round(10*time.Microsecond))
 		require.NoError(t, waiter.Release(ctx))
 	}
