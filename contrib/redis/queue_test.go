@@ -2,6 +2,7 @@ package redis_test
 
 import (
 	"context"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -301,12 +302,13 @@ func TestASemaphoreHoldersLeaseIsItsOwn(t *testing.T) {
 	require.NoError(t, third.Release(ctx))
 }
 
-// TestNewSemaphoreRefusesBadInput: permits below one, an empty name, a nil
+// TestNewSemaphoreRefusesBadInput: permits below one or above MaxPermits,
+// an empty name, a nil
 // client (typed or not) are errors, never a panic.
 func TestNewSemaphoreRefusesBadInput(t *testing.T) {
 	ok := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true})
 	defer ok.Close()
-	for _, permits := range []int{0, -1} {
+	for _, permits := range []int{0, -1, redis.MaxPermits + 1, math.MaxInt} {
 		_, err := redis.NewSemaphore(ok, "x", permits)
 		assert.ErrorContains(t, err, "permits", "permits %d", permits)
 	}

@@ -31,6 +31,11 @@ type Semaphore struct {
 	permits int
 }
 
+// MaxPermits is the most permits a semaphore may have: the scripts count
+// in Lua's doubles, and a queue's first MaxPermits waiters are woken at
+// once at most.
+const MaxPermits = 1 << 20
+
 // Permits returns how many handles may hold the semaphore at once.
 func (s *Semaphore) Permits() int { return s.permits }
 
@@ -39,14 +44,14 @@ func (s *Semaphore) Permits() int { return s.permits }
 // the end of its lease), prefix:semaphore:{name}:fence (the last fencing
 // token) and, while handles wait, prefix:semaphore:{name}:waiters and
 // :waiters:until (the queue); every one of them expires. prefix is
-// WithPrefix's ("mixin" by default), escaped as a Lock's. permits below 1,
-// an empty name and a nil client are errors.
+// WithPrefix's ("mixin" by default), escaped as a Lock's. permits below 1
+// or above MaxPermits, an empty name and a nil client are errors.
 func NewSemaphore(client goredis.UniversalClient, name string, permits int, opts ...Option) (*Semaphore, error) {
 	if err := usable(client, name); err != nil {
 		return nil, err
 	}
-	if permits < 1 {
-		return nil, fmt.Errorf("mixin/redis: semaphore %q of %d permits: want 1 or more", name, permits)
+	if permits < 1 || permits > MaxPermits {
+		return nil, fmt.Errorf("mixin/redis: semaphore %q of %d permits: want 1 to %d", name, permits, MaxPermits)
 	}
 	cfg := newConfig(opts)
 	e := newEngine(client, cfg, "semaphore", name, permits, semaphoreScripts)
