@@ -42,7 +42,11 @@ type engine struct {
 	// key is the lock's key (the holder's value) or the semaphore's sorted
 	// set of holders (value -> end of the lease, server ms).
 	key, fence, queue, until, channel string
-	checked                           atomic.Int64 // when the eviction policy was last found safe (UnixNano); 0: never
+	// left is a sorted set of the ids of waits that gave up, each until
+	// tombstone() from then (server ms): an attempt of theirs that reaches
+	// Redis later (it was on its way, delayed) takes nothing.
+	left    string
+	checked atomic.Int64 // when the eviction policy was last found safe (UnixNano); 0: never
 }
 
 // scripts are an engine's Lua scripts: a lock's or a semaphore's.
@@ -54,7 +58,8 @@ type scripts struct {
 func newEngine(client goredis.UniversalClient, cfg config, kind, name string, permits int, s *scripts) *engine {
 	key := baseKey(cfg.prefix, kind, name)
 	return &engine{client: client, st: stateOf(client), cfg: cfg, scripts: s, permits: permits, key: key,
-		fence: key + ":fence", queue: key + ":waiters", until: key + ":waiters:until", channel: key + ":released"}
+		fence: key + ":fence", queue: key + ":waiters", until: key + ":waiters:until", channel: key + ":released",
+		left: key + ":left"}
 }
 
 // preludeLua opens every script: the server's clock (now_us, now in ms),
@@ -72,6 +77,8 @@ func newEngine(client goredis.UniversalClient, cfg config, kind, name string, pe
 // says how many; wake publishes to each of the first n waiters on a channel
 // of its own (the channel's name, ':', its id), so that a wake-up reaches
 // the waiter's client and no other;
+// gone(l, id) says whether the wait id gave up (bury(l, id, ttl) says so
+// for ttl ms): its late attempts take nothing;
 // enqueue puts id at the back of the queue (where it is if it is there
 // already) with a deadline ttl ms away, and returns its place (0: first).
 const preludeLua = `
@@ -103,6 +110,14 @@ end
 local function expire(k, ttl)
   if redis.call('PTTL', k) < ttl then redis.call('PEXPIRE', k, ttl) end
 end
+local function gone(l, id)
+  redis.call('ZREMRANGEBYSCORE', l, '-inf', now)
+  return redis.call('ZSCORE', l, id)
+end
+local function bury(l, id, ttl)
+  redis.call('ZADD', l, now + ttl, id)
+  expire(l, ttl)
+end
 local function enqueue(q, d, id, ttl)
   if not redis.call('ZSCORE', q, id) then redis.call('ZADD', q, now_us, id) end
   redis.call('ZADD', d, now + ttl, id)
@@ -117,7 +132,8 @@ func script(body string) *goredis.Script {
 	return goredis.NewScript(strings.Replace(preludeLua, "COUNTER_TTL", strconv.FormatInt(counterTTL.Milliseconds(), 10), 1) + body)
 }
 
-// The lock's scripts. KEYS: the key, the fence, the queue, its deadlines.
+// The lock's scripts. KEYS: the key, the fence, the queue, its deadlines,
+// the waits that gave up.
 // ARGV of acquire: the waiter's id (the hold's value), the lease (ms), how
 // long the waiter's place is kept (ms; 0: do not queue), the channel. It
 // returns the hold's token, 0 when another holds the lock (or comes first),
@@ -125,6 +141,7 @@ func script(body string) *goredis.Script {
 var lockScripts = &scripts{
 	acquire: script(`
 local id, lease, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+if gone(KEYS[5], id) then return 0 end -- a late attempt of a wait that gave up
 local cur = redis.call('GET', KEYS[1])
 if cur == id then -- an earlier attempt of this wait took it
   redis.call('PEXPIRE', KEYS[1], lease)
@@ -138,6 +155,9 @@ if not cur then
     if head then
       redis.call('ZREM', KEYS[3], id)
       redis.call('ZREM', KEYS[4], id)
+      -- The waiter now first in line learns it, and looks for a lease
+      -- that runs out (a holder that died) as the first waiter does.
+      wake(KEYS[3], ARGV[4], 1)
     end
     return mint(KEYS[2])
   end
@@ -155,10 +175,12 @@ purge(KEYS[3], KEYS[4])
 wake(KEYS[3], ARGV[2], 1)
 return 1
 `),
-	// leave takes a waiter that gave up out of the queue, and deletes the
-	// key if an attempt of its took it after all; the first waiter is woken
+	// leave takes a waiter that gave up out of the queue, remembers it gave
+	// up (ARGV[4] ms), and deletes the key if an attempt of its took it after
+	// all; the first waiter is woken
 	// when the lock is free and the one leaving was first or had it.
 	leave: script(`
+bury(KEYS[5], ARGV[1], tonumber(ARGV[4]))
 local freed = 0
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('DEL', KEYS[1])
@@ -189,7 +211,13 @@ return 0
 }
 
 // keys are the keys every script of the engine is given.
-func (e *engine) keys() []string { return []string{e.key, e.fence, e.queue, e.until} }
+func (e *engine) keys() []string { return []string{e.key, e.fence, e.queue, e.until, e.left} }
+
+// tombstone is how long a wait that gave up is remembered: an attempt of
+// its still on its way (delayed in the network past its own timeout) that
+// reaches Redis within it takes nothing. One on its way longer takes a hold
+// for nobody, which ends with its lease.
+func (e *engine) tombstone() time.Duration { return 2 * (e.cfg.expiry + e.cfg.timeout) }
 
 // waiterTTL is how long a waiter's place in the queue is kept without a
 // word from it: the lease, so that a waiter whose client died holds up the
@@ -232,7 +260,7 @@ func (e *engine) try(ctx context.Context, id string, queue bool) (*lease, int64,
 func (e *engine) leave(ctx context.Context, id string) {
 	gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.timeout)
 	defer cancel()
-	_ = e.scripts.leave.Run(gctx, e.client, e.keys(), id, e.channel, e.permits).Err()
+	_ = e.scripts.leave.Run(gctx, e.client, e.keys(), id, e.channel, e.permits, e.tombstone().Milliseconds()).Err()
 }
 
 func (e *engine) TryAcquire(ctx context.Context) (dist.Lease, error) {

@@ -60,7 +60,7 @@ func NewSemaphore(client goredis.UniversalClient, name string, permits int, opts
 
 // The semaphore's scripts. KEYS: the holders (a sorted set: each holder's
 // value, scored with the end of its lease in server ms), the fence, the
-// queue, its deadlines. ARGV of acquire: the waiter's id (the hold's
+// queue, its deadlines, the waits that gave up. ARGV of acquire: the waiter's id (the hold's
 // value), the lease (ms), how long the waiter's place is kept (ms; 0: do
 // not queue), the channel, the permits. It returns as a lock's does.
 // Holders past the end of their lease are dropped by every script that
@@ -68,6 +68,7 @@ func NewSemaphore(client goredis.UniversalClient, name string, permits int, opts
 var semaphoreScripts = &scripts{
 	acquire: script(`
 local id, lease, ttl, permits = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[5])
+if gone(KEYS[5], id) then return 0 end -- a late attempt of a wait that gave up
 local expired = redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local function hold()
   redis.call('ZADD', KEYS[1], now + lease, id)
@@ -87,7 +88,13 @@ if free > 0 then
       redis.call('ZREM', KEYS[3], id)
       redis.call('ZREM', KEYS[4], id)
     end
-    return hold()
+    local token = hold()
+    -- The waiters now first: those that may take the permits left (freed
+    -- by leases that ran out, which no release announced), and the one
+    -- after them, first in line from now on, which looks for leases that
+    -- run out as the first waiter does.
+    wake(KEYS[3], ARGV[4], free)
+    return token
   end
   if expired > 0 or purged > 0 then wake(KEYS[3], ARGV[4], free) end
 end
@@ -104,10 +111,12 @@ purge(KEYS[3], KEYS[4])
 wake(KEYS[3], ARGV[2], tonumber(ARGV[3]) - redis.call('ZCARD', KEYS[1]))
 return 1
 `),
-	// leave takes a waiter that gave up out of the queue, and out of the
-	// holders if an attempt of its took a permit after all; the first
+	// leave takes a waiter that gave up out of the queue (remembering it
+	// gave up, ARGV[4] ms), and out of the holders if an attempt of its took
+	// a permit after all; the first
 	// waiters are woken when permits are free.
 	leave: script(`
+bury(KEYS[5], ARGV[1], tonumber(ARGV[4]))
 local freed = redis.call('ZREM', KEYS[1], ARGV[1])
 local rank = redis.call('ZRANK', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
