@@ -68,6 +68,11 @@ type Engine struct {
 	// that dials addr, with the given lease and timeout (zero: the
 	// defaults).
 	NewLock func(t testing.TB, addr, name string, lease, timeout time.Duration) Lock
+	// NewSemaphore returns a handle on the counting semaphore name of
+	// permits permits (each handle holds at most one), on a client of its
+	// own, with the given lease and timeout (zero: the defaults); nil for an
+	// engine without semaphores (their tests then skip).
+	NewSemaphore func(t testing.TB, addr, name string, permits int, lease, timeout time.Duration) Lock
 	// NewEvent returns a handle on the event name, on a client of its own.
 	NewEvent func(t testing.TB, addr, name string, timeout time.Duration) Event
 	// Closed returns a handle on the lock name whose client has been closed.
@@ -117,6 +122,11 @@ func Run(t *testing.T, e Engine) {
 		{"ServerDownEveryCallReturnsWithinItsCtx", serverDown},
 		{"FencingTokensGrowAcrossARestart", tokensRestart},
 		{"DroppedHandleLetsItsLeaseEnd", droppedHandle},
+		{"WaitersThatGiveUpOrDieDoNotStallTheQueue", queueSurvivesLeavers},
+		{"SemaphoreConformsAcrossClients", semaphoreConforms},
+		{"SemaphoreComposesWithNoAdapter", semaphoreComposes},
+		{"SemaphoreTokensGrow", semaphoreTokens},
+		{"SemaphoreNeverAdmitsMoreThanItsPermits", semaphoreHolders},
 		{"Conditions", conditionsBattery},
 		{"LinearizabilityCheckRefusesWhatALockMustNotDo", checkerRefuses},
 	}
