@@ -160,7 +160,7 @@ func (q *queue) keep(ctx context.Context, g *grant) error {
 	}
 	err := g.Run(ctx, dist.Refresh{
 		Every: g.ttl / 3, Attempt: min(g.ttl/3, q.cfg.timeout), Length: g.length(),
-		Renew: func(ctx context.Context) (bool, error) { return q.keepAlive(ctx, g) },
+		Renew:   func(ctx context.Context) (bool, error) { return q.keepAlive(ctx, g) },
 		Refused: fmt.Sprintf("%v: etcd says lease %x is gone", dist.ErrLeaseExpired, int64(g.id)),
 		Server:  "etcd",
 	})
