@@ -33,6 +33,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -125,8 +126,11 @@ type lockStatements struct {
 // whose lease has ended, minting the hold's token: the sequence's next
 // value, and more than the row's last token (the sequence's value is drawn
 // when the statement begins, and another hold may have come and gone while
-// it waited for the row); when the lock is held it returns a zero token and
-// how many microseconds the holder's lease has left. acquireSlot is the same
+// it waited for the row); it takes nothing while a live waiter is queued
+// ahead of ticket $5 in the queue of $4, so that a release hands the lock to
+// the first waiter, and a holder that releases and acquires again at once
+// goes to the back; when the lock is held it returns a zero token and how
+// many microseconds the holder's lease has left. acquireSlot is the same
 // for a semaphore: it takes one of the slots ($1) whose lease has ended (in
 // a random order) and returns its key; with none free it returns how long
 // the first of the holders' leases has left, and whether it found a free
@@ -144,12 +148,16 @@ type lockStatements struct {
 // for a waiter that gives up: a release may have woken it alone.
 func lockSQL(n names) lockStatements {
 	const released = `$2 || '` + releasedMark + `'`
+	// first: no live waiter is queued ahead of ticket $5 (the caller's, or
+	// the largest bigint for a caller not queued)
+	first := `NOT EXISTS (SELECT FROM ` + n.waiters + ` WHERE key = $4 AND ticket < $5 AND expires_at > clock_timestamp())`
 	take := `ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, token = greatest(excluded.token, l.token + 1), expires_at = excluded.expires_at
 	WHERE l.expires_at <= clock_timestamp()`
 	return lockStatements{
 		acquire: `WITH taken AS (
 	INSERT INTO ` + n.locks + ` AS l (key, holder, token, expires_at)
-	VALUES ($1, $2, nextval(` + n.tokensLiteral + `), clock_timestamp() + $3::bigint * interval '1 microsecond')
+	SELECT $1, $2, nextval(` + n.tokensLiteral + `), clock_timestamp() + $3::bigint * interval '1 microsecond'
+	WHERE ` + first + `
 	` + take + `
 	RETURNING token)
 SELECT token, 0::bigint FROM taken
@@ -158,7 +166,7 @@ SELECT 0::bigint, greatest(0, (extract(epoch FROM expires_at - clock_timestamp()
 FROM ` + n.locks + ` WHERE key = $1 AND NOT EXISTS (SELECT FROM taken)`,
 		acquireSlot: `WITH free AS (
 	SELECT k FROM unnest($1::text[]) AS k
-	WHERE NOT EXISTS (SELECT FROM ` + n.locks + ` WHERE key = k AND expires_at > clock_timestamp())
+	WHERE NOT EXISTS (SELECT FROM ` + n.locks + ` WHERE key = k AND expires_at > clock_timestamp()) AND ` + first + `
 	ORDER BY random() LIMIT 1),
 taken AS (
 	INSERT INTO ` + n.locks + ` AS l (key, holder, token, expires_at)
@@ -247,18 +255,18 @@ func (e *lockEngine) drift() time.Duration { return e.cfg.lease/100 + 2*time.Mil
 // hold it took is released. A statement that failed in a way that may have
 // let the row land (a connection lost after the statement left) is given
 // back in the background too.
-func (e *lockEngine) try(ctx context.Context) (*lease, time.Duration, error) {
+func (e *lockEngine) try(ctx context.Context, ticket int64) (*lease, time.Duration, error) {
 	value := newValue()
 	start := time.Now()
 	var a attempt
 	if ctx.Done() == nil { // a ctx that never ends: nothing to wait beside
-		a = e.attempt(ctx, value)
+		a = e.attempt(ctx, value, ticket)
 	} else {
 		done := make(chan attempt, 1)
 		go func() {
 			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.timeout)
 			defer cancel()
-			done <- e.attempt(dctx, value)
+			done <- e.attempt(dctx, value, ticket)
 		}()
 		select {
 		case a = <-done:
@@ -276,7 +284,7 @@ func (e *lockEngine) try(ctx context.Context) (*lease, time.Duration, error) {
 		}
 		return nil, 0, a.err
 	case a.token == 0 && a.raced:
-		return e.try(ctx) // a free slot another took first: another may be free
+		return e.try(ctx, ticket) // a free slot another took first: another may be free
 	case a.token == 0:
 		return nil, time.Duration(a.left) * time.Microsecond, nil
 	}
@@ -294,13 +302,13 @@ type attempt struct {
 }
 
 // attempt runs the acquire statement for the hold value.
-func (e *lockEngine) attempt(ctx context.Context, value string) attempt {
+func (e *lockEngine) attempt(ctx context.Context, value string, ticket int64) attempt {
 	a := attempt{key: e.key}
 	a.err = withSetup(ctx, e.pool, e.names, func() error {
 		if e.slots == nil {
-			return e.pool.QueryRow(ctx, e.sql.acquire, e.key, value, e.cfg.lease.Microseconds()).Scan(&a.token, &a.left)
+			return e.pool.QueryRow(ctx, e.sql.acquire, e.key, value, e.cfg.lease.Microseconds(), e.key, ticket).Scan(&a.token, &a.left)
 		}
-		return e.pool.QueryRow(ctx, e.sql.acquireSlot, e.slots, value, e.cfg.lease.Microseconds()).Scan(&a.key, &a.token, &a.left, &a.raced)
+		return e.pool.QueryRow(ctx, e.sql.acquireSlot, e.slots, value, e.cfg.lease.Microseconds(), e.key, ticket).Scan(&a.key, &a.token, &a.left, &a.raced)
 	})
 	return a
 }
@@ -342,7 +350,7 @@ func (e *lockEngine) giveBack(ctx context.Context, value string) {
 }
 
 func (e *lockEngine) TryAcquire(ctx context.Context) (dist.Lease, error) {
-	l, _, err := e.try(ctx)
+	l, _, err := e.try(ctx, notQueued)
 	if l == nil {
 		return nil, err
 	}
@@ -373,7 +381,11 @@ func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
 		e.dequeue(ctx, q, acquired)
 	}()
 	for {
-		l, left, err := e.try(ctx)
+		ticket := q.ticket
+		if ticket == 0 {
+			ticket = notQueued
+		}
+		l, left, err := e.try(ctx, ticket)
 		switch {
 		case l != nil:
 			acquired = true
@@ -424,6 +436,9 @@ func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
 		}
 	}
 }
+
+// notQueued is the ticket of a caller not in the queue: behind every waiter.
+const notQueued = math.MaxInt64
 
 // queued is a waiter's place in the queue: its ticket (0: none) and when
 // its row's lease was last renewed.
