@@ -49,7 +49,9 @@ an adapters.NewX constructor, or to validate.Check or validate.Implements with
 a built-in spec, is reported with the error the call would return at run
 time: missing abstract methods, signatures that fit no shape, methods on the
 pointer type only, near misses. A Compose without Require that would attach
-no kind at all is reported too.
+no kind at all is reported too, and so is a value that composes by another
+form of a kind while methods of the kind's main form look like a mistake
+(the note Composite.Notes holds at run time).
 
 A type declaration may say what its type is meant to compose as:
 
@@ -364,6 +366,16 @@ func checkCompose(pass *goanalysis.Pass, v ast.Expr, opts []ast.Expr, adapts boo
 	// Without Require the value was meant to be of no kind in particular:
 	// stubs of a kind it came near would be a guess.
 	report(pass, v, t, func(t types.Type) *refusal { return builtin.compose(t, require, only) }, len(require) > 0, nil)
+	// A value that composes by another form of a kind while it has methods
+	// of the kind's main form that look like a mistake (an Acquire() int, a
+	// Relase beside Lock and Unlock) composes silently at run time, where
+	// only Composite.Notes says so: say it where its author sees it.
+	if _, notes := builtin.composeNotes(t, require, only); len(notes) > 0 {
+		for _, n := range notes {
+			pass.Report(goanalysis.Diagnostic{Pos: v.Pos(), End: v.End(),
+				Message: "mixin: " + rstring(t) + " composes, but " + n})
+		}
+	}
 }
 
 // report reports the refusal check finds for v of type t, with its fixes:

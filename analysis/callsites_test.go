@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -30,12 +31,12 @@ type callForm struct {
 func callForms() []callForm {
 	err := func(_ any, err error) error { return err }
 	forms := []callForm{
-		{"mixin.Compose(X)", func(v any) error { return err(mixin.Compose(v)) }},
+		{"mixin.Compose(X)", func(v any) error { return noted(v)(mixin.Compose(v)) }},
 		{"mixin.Compose(X, mixin.Only(mixin.KindLock, mixin.KindAwaitable))", func(v any) error {
-			return err(mixin.Compose(v, mixin.Only(mixin.KindLock, mixin.KindAwaitable)))
+			return noted(v)(mixin.Compose(v, mixin.Only(mixin.KindLock, mixin.KindAwaitable)))
 		}},
 		{"mixin.New().Compose(X, mixin.Require(mixin.KindEvent), mixin.Only(mixin.KindGroup))", func(v any) error {
-			return err(mixin.New().Compose(v, mixin.Require(mixin.KindEvent), mixin.Only(mixin.KindGroup)))
+			return noted(v)(mixin.New().Compose(v, mixin.Require(mixin.KindEvent), mixin.Only(mixin.KindGroup)))
 		}},
 		{"adapters.NewLock(X)", func(v any) error { return err(adapters.NewLock(v)) }},
 		{"adapters.NewOwnerLock(X)", func(v any) error { return err(adapters.NewOwnerLock(v)) }},
@@ -62,10 +63,25 @@ func callForms() []callForm {
 	for _, k := range mixin.NewRegistry().Kinds() {
 		forms = append(forms, callForm{
 			fmt.Sprintf("mixin.Compose(X, mixin.Require(%q))", k),
-			func(v any) error { return err(mixin.New().Compose(v, mixin.Require(k))) },
+			func(v any) error { return noted(v)(mixin.New().Compose(v, mixin.Require(k))) },
 		})
 	}
 	return forms
+}
+
+// noted returns a Compose's error, or, when the value composed with notes
+// (Composite.Notes), the analyzer's words for its last note: mixinvet says
+// at the call what the composite holds.
+func noted(v any) func(c *mixin.Composite, err error) error {
+	return func(c *mixin.Composite, err error) error {
+		if err != nil {
+			return err
+		}
+		if n := c.Notes(); len(n) > 0 {
+			return errors.New("mixin: " + reflect.TypeOf(v).String() + " composes, but " + n[len(n)-1])
+		}
+		return nil
+	}
 }
 
 // TestDifferentialCallSites writes a call of every checked form for every

@@ -69,17 +69,27 @@ func (c *catalogue) check(t types.Type, fixed types.Type, specs ...validate.Spec
 type step struct {
 	kind   mixin.Kind
 	probs  []problem
-	auto   bool // attaches without being required
-	hasAny bool // the value comes near the kind
+	auto   bool   // attaches without being required
+	hasAny bool   // the value comes near the kind
+	note   string // mirrors the Registry's: attached by another form, its main form's methods look like a mistake
 }
 
 // compose mirrors Composer.Compose with the built-in kinds and no adapters:
 // it returns what Compose of a value of type t would refuse, nil when it
 // would compose.
 func (c *catalogue) compose(t types.Type, require, only []mixin.Kind) *refusal {
+	r, _ := c.composeNotes(t, require, only)
+	return r
+}
+
+// composeNotes is compose, and, when the value composes, the notes the
+// Composite would hold (Composite.Notes): each kind attached by another of
+// its forms while the value has methods of its main form that look like a
+// mistake.
+func (c *catalogue) composeNotes(t types.Type, require, only []mixin.Kind) (*refusal, []string) {
 	if isPointerToInterface(t) {
 		// Compose refuses it before any kind, as validate.Check does.
-		return pointerToInterface(t, "any kind")
+		return pointerToInterface(t, "any kind"), nil
 	}
 	info := scan(t)
 	steps := make([]step, 0, len(c.kinds))
@@ -88,6 +98,11 @@ func (c *catalogue) compose(t types.Type, require, only []mixin.Kind) *refusal {
 		m, probs := bindInfo(info, &spec, nil)
 		s := step{kind: k, probs: probs, auto: probs == nil && m.has}
 		s.hasAny = probs == nil || len(missingNames(&spec, probs)) < requiredCount(spec) || anyNear(probs)
+		if m != nil && len(m.ignored) > 0 && m.form > 0 && m.form <= len(spec.Alternatives) {
+			near := strings.Join((&refusal{typ: t, problems: m.ignored}).kindSummary(m.ignored[0].kind), "; ")
+			s.note = fmt.Sprintf("%s: composed by its %s methods; its methods of the %s kind's main form look like a mistake: %s",
+				k, spec.Alternatives[m.form-1].Name, k, near)
+		}
 		steps = append(steps, s)
 	}
 	parents := map[mixin.Kind]bool{}
@@ -98,6 +113,7 @@ func (c *catalogue) compose(t types.Type, require, only []mixin.Kind) *refusal {
 	}
 	attached, hidden := map[mixin.Kind]bool{}, map[mixin.Kind]bool{}
 	var refused []problem
+	var notes []string
 	for _, s := range steps {
 		required := slices.Contains(require, s.kind)
 		filtered := len(only) > 0 && !slices.Contains(only, s.kind) && !required
@@ -120,14 +136,17 @@ func (c *catalogue) compose(t types.Type, require, only []mixin.Kind) *refusal {
 			continue
 		}
 		attached[s.kind] = true
+		if s.note != "" {
+			notes = append(notes, s.note)
+		}
 	}
 	if len(refused) > 0 {
-		return &refusal{typ: t, problems: refused}
+		return &refusal{typ: t, problems: refused}, nil
 	}
 	if len(attached) == 0 {
-		return c.noKind(t, steps, only)
+		return c.noKind(t, steps, only), nil
 	}
-	return nil
+	return nil, notes
 }
 
 // noKind mirrors the error of a Compose that attaches nothing: the problems

@@ -76,7 +76,7 @@ func TestDifferentialCorpus(t *testing.T) {
 	}
 	sort.Strings(names)
 	reg := mixin.NewRegistry()
-	refused := 0
+	refused, noted := 0, 0
 	for _, name := range names {
 		v, st := values[name], typesByName[name]
 		require.NotNil(t, st, name)
@@ -92,8 +92,13 @@ func TestDifferentialCorpus(t *testing.T) {
 				refused++
 			}
 		}
-		_, err := mixin.Compose(v)
-		assertMirrorsf(t, text(err), refusalText(builtin.compose(st, nil, nil)), "%s composed", name)
+		comp, err := mixin.Compose(v)
+		r, notes := builtin.composeNotes(st, nil, nil)
+		assertMirrorsf(t, text(err), refusalText(r), "%s composed", name)
+		assert.Equalf(t, comp.Notes(), notes, "%s composed: its notes", name)
+		if len(notes) > 0 {
+			noted++
+		}
 		_, err = mixin.New().Compose(v, mixin.Require(mixin.KindLock, mixin.KindEvent))
 		assertMirrorsf(t, text(err), refusalText(builtin.compose(st, []mixin.Kind{mixin.KindLock, mixin.KindEvent}, nil)), "%s composed with Require(lock, event)", name)
 
@@ -112,4 +117,5 @@ func TestDifferentialCorpus(t *testing.T) {
 		assertMirrorsf(t, text(err), refusalText(builtin.check(st, nil, builtin.specs[mixin.KindLock])), "%s NewLock", name)
 	}
 	assert.Greater(t, refused, 50, "the corpus has refusals to compare")
+	assert.Positive(t, noted, "the corpus has near misses that compose, whose notes to compare")
 }

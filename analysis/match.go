@@ -238,6 +238,9 @@ type match struct {
 	form  int
 	has   bool
 	bound types.Type
+	// ignored mirrors validate.Match.Ignored: when a later form matched, the
+	// main form's problems if they look like a mistake.
+	ignored []problem
 }
 
 // forms returns the spec's main form followed by its alternatives.
@@ -259,11 +262,18 @@ func bindInfo(info *typeInfo, spec *validate.Spec, fixed types.Type) (*match, []
 	var best []problem
 	bestScore, bestForm := formScore{names: -1, fit: -1}, 0
 	all := forms(spec)
+	var main []problem // the main form's problems
 	for fi, form := range all {
 		m, probs, score := bindForm(info, spec, &form, fixed)
 		if len(probs) == 0 {
 			m.form = fi
+			if fi > 0 && looksMistaken(main, &form) {
+				m.ignored = main
+			}
 			return m, nil
+		}
+		if fi == 0 {
+			main = probs
 		}
 		if score.beats(bestScore) {
 			best, bestScore, bestForm = probs, score, fi
@@ -280,6 +290,23 @@ func bindInfo(info *typeInfo, spec *validate.Spec, fixed types.Type) (*match, []
 		}
 	}
 	return nil, best
+}
+
+// looksMistaken mirrors validate's: a method of the main form's with a
+// signature no shape fits, or a missing one with a name one edit away that
+// the form that matched does not use.
+func looksMistaken(probs []problem, matched *validate.Spec) bool {
+	for _, p := range probs {
+		switch {
+		case p.reason == validate.ReasonSignature:
+			return true
+		case p.reason == validate.ReasonMissing && strings.HasSuffix(p.hint, typoSuffix(p.method)):
+			if !formHas(matched, strings.TrimSuffix(p.hint, typoSuffix(p.method))) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // alternatives mirrors validate's: the required methods of each form, read

@@ -48,6 +48,11 @@ summary() {
 	return $rc
 }
 
+# Each module is vetted by its go test (-vet=all: every vet check, on the
+# packages the test build compiles anyway); a go vet of its own would compile
+# every dependency a second time, without -race. The benchmarks run once
+# under -race too, from the test binary already built.
+#
 # benchmarks_once prints one line per benchmark package instead of every
 # benchmark's numbers (each runs once, to keep them from rotting).
 benchmarks_once() { awk '/^(ok|FAIL|PASS|panic|---)/ { print; fflush() }'; }
@@ -58,39 +63,46 @@ tmp=$(mktemp -d)
 trap 'rc=$?; summary "$rc" || true; rm -rf "$tmp"; exit "$rc"' EXIT
 
 step "root module, $(go env GOVERSION), -race"
-go test -race ./...
+go test -race -vet=all ./...
 
 step "the plugin host without -race (the race detector misreports code loaded by plugin.Open, golang/go#24245)"
 go test -count=1 ./examples/plugins
 
-step "root module under the oldest supported Go, $OLDEST_GO, -race"
-GOTOOLCHAIN=$OLDEST_GO go test -race ./...
+# Under the oldest Go the question is whether the library builds and behaves
+# the same, which -short answers; the race detector and the long stress,
+# model and matrix runs are toolchain-independent and ran in the first step
+# (a second -race build of everything cost five minutes cold).
+step "root module under the oldest supported Go, $OLDEST_GO, -short"
+GOTOOLCHAIN=$OLDEST_GO go test -short ./...
 
 step "ecosystem module: real third-party types, -race"
-(cd ecosystem && go vet ./... && go test -race ./...)
+(cd ecosystem && go test -race -vet=all ./...)
 
 step "analysis module: the mixinvet analyzer, vet and -race; then mixinvet over the examples and the ecosystem module"
-(cd analysis && go vet ./... && go test -race ./... && go build -o "$tmp/mixinvet" ./cmd/mixinvet)
-go vet -vettool="$tmp/mixinvet" ./examples/...
-(cd ecosystem && go vet -vettool="$tmp/mixinvet" ./...)
+(cd analysis && go test -race -vet=all ./... && go build -o "$tmp/mixinvet" ./cmd/mixinvet)
+go vet -race -vettool="$tmp/mixinvet" ./examples/...
+(cd ecosystem && go vet -race -vettool="$tmp/mixinvet" ./...)
 
 step "the servers the contrib modules start: redis-server, etcd, postgres (installed when missing, as root)"
 bash scripts/servers.sh
 
-step "contrib/redis module: Lock and Event on a redis-server the tests start, -race; each benchmark once"
-(cd contrib/redis && go vet ./... && go test -race ./... && go test -run '^$' -bench . -benchtime 1x . | benchmarks_once)
+step "contrib/redis module: Lock, Semaphore and Event on a redis-server the tests start, -race; each benchmark once"
+(cd contrib/redis && go test -race -vet=all ./... && go test -race -run '^$' -bench . -benchtime 1x . | benchmarks_once)
+
+step "contrib/redis/examples module: the replicas example (redis-server or miniredis) and the comparison with redsync, -race; each benchmark once"
+(cd contrib/redis/examples && go test -race -vet=all ./... && go test -race -run '^$' -bench . -benchtime 1x ./compare | benchmarks_once)
 
 step "contrib/etcd module: Lock and Event on an etcd the tests start, -race; each benchmark once"
-(cd contrib/etcd && go vet ./... && go test -race ./... && go test -run '^$' -bench . -benchtime 1x . | benchmarks_once)
+(cd contrib/etcd && go test -race -vet=all ./... && go test -race -run '^$' -bench . -benchtime 1x . | benchmarks_once)
 
 step "contrib/postgres module: Lock and Event on a PostgreSQL the tests start (as nobody when root), -race; each benchmark once"
-(cd contrib/postgres && go vet ./... && go test -race ./... && go test -run '^$' -bench . -benchtime 1x . | benchmarks_once)
+(cd contrib/postgres && go test -race -vet=all ./... && go test -race -run '^$' -bench . -benchtime 1x . | benchmarks_once)
 
 step "contrib/otel module: the observer over the OpenTelemetry SDK (manual reader, span recorder), -race"
-(cd contrib/otel && go vet ./... && go test -race ./...)
+(cd contrib/otel && go test -race -vet=all ./...)
 
 step "benchmarks module: vet, tests, each benchmark once"
-(cd benchmarks && go vet ./... && go test ./... && go test -timeout 10m -run '^$' -bench . -benchtime 1x . | benchmarks_once)
+(cd benchmarks && go test -vet=all ./... && go test -timeout 10m -run '^$' -bench . -benchtime 1x . | benchmarks_once)
 
 step "the README's Install section, word for word, in a scratch module outside the tree: it builds against the library and each contrib module"
 bash scripts/install_check.sh "$tmp/install"

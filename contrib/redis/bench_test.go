@@ -1,47 +1,29 @@
 package redis_test
 
 import (
-	"context"
 	"testing"
 
-	"github.com/go-redsync/redsync/v4"
-	redsyncgoredis "github.com/go-redsync/redsync/v4/redis/goredis/v9"
-
 	"github.com/gomixin/mixin/contrib/internal/disttest"
-	"github.com/gomixin/mixin/contrib/redis"
 )
 
 // BenchmarkDo: Do through the proxy (two round trips: the acquire script,
-// which mints the fencing token, and the release script) against redsync
-// called by hand: its lock and unlock (two round trips, no token), and the
-// same with an INCR for a token (three).
+// which mints the fencing token, and the release script). The same beside
+// redsync called by hand is examples/compare's BenchmarkDo, in a module of
+// its own so that redsync is no dependency of this one.
 func BenchmarkDo(b *testing.B) {
 	srv.Need(b)
-	c := newClient(b, srv.Addr)
-	rs := redsync.New(redsyncgoredis.NewPool(c))
-	hand := func(token bool) func(ctx context.Context, name string) error {
-		return func(ctx context.Context, name string) error {
-			m := rs.NewMutex(name, redsync.WithExpiry(redis.DefaultExpiry), redsync.WithTries(1))
-			if err := m.LockContext(ctx); err != nil {
-				return err
-			}
-			if token {
-				if err := c.Incr(ctx, name+":fence").Err(); err != nil {
-					return err
-				}
-			}
-			_, err := m.UnlockContext(ctx)
-			return err
-		}
-	}
-	disttest.BenchDo(b, engine(), map[string]func(context.Context, string) error{
-		"redsync-by-hand-with-token": hand(true),
-		"redsync-by-hand":            hand(false),
-	})
+	disttest.BenchDo(b, engine(), nil)
 }
 
 // BenchmarkContended: 2, 8 and 32 handles on clients of their own.
 func BenchmarkContended(b *testing.B) {
 	srv.Need(b)
 	disttest.BenchContended(b, engine())
+}
+
+// BenchmarkSemaphore: a semaphore of 4 permits taken by 8 and 32 handles on
+// clients of their own.
+func BenchmarkSemaphore(b *testing.B) {
+	srv.Need(b)
+	disttest.BenchSemaphore(b, engine(), 4)
 }

@@ -20,7 +20,9 @@ import (
 // the same name in the same transaction, so that
 // WaitForNext on every client wakes. Wait and WaitUntil subscribe, wait
 // for Redis to confirm, then read the key, so a Set between the read and the
-// wait is not missed. Each waiting call holds a pub/sub connection.
+// wait is not missed. Waiting calls subscribe on the client's one pub/sub
+// connection, shared with every Lock and Semaphore on the client, and
+// unsubscribe when they return.
 //
 // Its methods (Set, SetContext, Get, GetContext, IsSet, Clear, WaitForNext,
 // Wait, WaitUntil, Name) are those of the embedded dist.Event: the event
@@ -36,14 +38,17 @@ type Event[T any] struct {
 // with '%', ':', '{' and '}' escaped in the prefix and the name.
 func (e *Event[T]) Key() string { return e.key }
 
-// NewEvent returns a handle on the event name over client.
+// NewEvent returns a handle on the event name over client. Its keys are
+// prefix:event:{name} (the value, kept until Clear: it has no expiry while
+// the event is set) and prefix:event:{name}:seq (the number of the last
+// Set, expiring a minute after it: numbers keep rising without it).
 func NewEvent[T any](client goredis.UniversalClient, name string, opts ...Option) (*Event[T], error) {
 	if err := usable(client, name); err != nil {
 		return nil, err
 	}
 	cfg := newConfig(opts)
 	key := baseKey(cfg.prefix, "event", name)
-	s := &store{client: client, key: key, seq: key + ":seq", retryMin: cfg.retryMin, retryMax: max(cfg.retryMax, time.Second), health: cfg.health}
+	s := &store{client: client, st: stateOf(client), key: key, seq: key + ":seq", retryMin: cfg.retryMin, retryMax: max(cfg.retryMax, time.Second), health: cfg.health}
 	return &Event[T]{dist.NewEvent[T](s, fmt.Sprintf("redis event %q", name), name, cfg.codec, cfg.timeout), s.key}, nil
 }
 
@@ -51,15 +56,17 @@ func NewEvent[T any](client goredis.UniversalClient, name string, opts ...Option
 // the number of its last Set in a key beside it.
 type store struct {
 	client             goredis.UniversalClient
+	st                 *clientState
 	key, seq           string
 	retryMin, retryMax time.Duration // how a waiter cut off tries again
 	health             time.Duration // how long a subscription may be silent before it is pinged
 }
 
 // putScript stores the value, numbers the Set (as a lock's tokens: never
-// below the server's clock in µs, so numbers grow across a restart) and
+// below the server's clock in µs, so numbers grow across a restart, and
+// after the number's key expired, counterTTL after the last Set) and
 // publishes "number value" on the event's channel.
-var putScript = goredis.NewScript(mintLua + `
+var putScript = script(`
 local n = mint(KEYS[2])
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('PUBLISH', KEYS[1], string.format('%.0f', n) .. ' ' .. ARGV[1])
@@ -103,18 +110,15 @@ func (s *store) read(ctx context.Context) ([]byte, int64, error) {
 	return data, n, nil
 }
 
-// errCutOff is why a subscription ended while its ctx had not: the
-// connection dropped. The waiter subscribes again.
-var errCutOff = errors.New("the subscription's connection dropped")
-
-// Follow subscribes, waits for the subscription's confirmation, reads the
-// key when asked, then passes on what is published. A subscription silent
-// for the health-check interval is pinged, and one whose ping is not
-// answered within another interval is taken as dropped (a flow a NAT or a
-// load balancer dropped gives no other sign). When the connection drops it
-// subscribes again, with a back-off, until ctx ends; once
-// subscribed again it reads the key, and passes on its value if a Set was
-// made while it was cut off (the latest of them, if there were several).
+// Follow subscribes (on the client's shared pub/sub connection), waits for
+// the subscription's confirmation, reads the key when asked, then passes on
+// what is published. The shared connection is pinged when silent for the
+// health-check interval, and taken as dropped when the ping is not answered
+// within another (a flow a NAT or a load balancer dropped gives no other
+// sign). When it drops the waiter subscribes again, with a back-off, until
+// ctx ends; once subscribed again it reads the key, and passes on its value
+// if a Set was made while it was cut off (the latest of them, if there were
+// several).
 func (s *store) Follow(ctx context.Context, read bool, next func([]byte) bool) error {
 	last := int64(-1) // the number of the last Set seen; -1 before the first subscription
 	wait := s.retryMin
@@ -144,13 +148,11 @@ func (s *store) Follow(ctx context.Context, read bool, next func([]byte) bool) e
 
 // follow is one subscription: stop when next said so.
 func (s *store) follow(ctx context.Context, last *int64, read bool, next func([]byte) bool) (stop bool, _ error) {
-	ps := s.client.Subscribe(ctx, s.key)
-	defer ps.Close()
-	unblock := context.AfterFunc(ctx, func() { _ = ps.Close() }) // unblocks a Receive
-	defer unblock()
-	if _, err := ps.Receive(ctx); err != nil { // the subscription's confirmation
+	sub, err := s.st.subscribe(ctx, s.client, s.key, s.health)
+	if err != nil {
 		return false, err
 	}
+	defer sub.leave()
 	// The read is bounded as a ping is: the pooled connection it takes may
 	// have gone silent too; go-redis closes one whose call timed out, and
 	// the next subscription reads on another.
@@ -166,40 +168,24 @@ func (s *store) follow(ctx context.Context, last *int64, read bool, next func([]
 	if data != nil && ((first && read) || (!first && fresh)) && next(data) {
 		return true, nil
 	}
-	pinged := false // a ping is out, unanswered
 	for {
-		msg, err := ps.ReceiveTimeout(ctx, s.health)
-		switch {
-		case err == nil:
-			pinged = false // anything received shows the connection alive
-		case ctx.Err() != nil:
-			return false, ctx.Err()
-		case !timedOut(err):
-			return false, fmt.Errorf("%w: %w", errCutOff, err)
-		case pinged:
-			return false, fmt.Errorf("%w: no answer to a ping within %v", errCutOff, s.health)
-		default: // silent for a while: is the connection still there?
-			if err := ps.Ping(ctx); err != nil {
-				return false, fmt.Errorf("%w: %w", errCutOff, err)
+		msgs, err := sub.next(ctx, 0)
+		if err != nil {
+			return false, err
+		}
+		for _, m := range msgs {
+			num, value, ok := strings.Cut(m, " ")
+			n, perr := strconv.ParseInt(num, 10, 64)
+			if !ok || perr != nil {
+				continue // not a Set of this library's
 			}
-			pinged = true
-			continue
-		}
-		m, ok := msg.(*goredis.Message)
-		if !ok {
-			continue // a pong, or a subscription's confirmation
-		}
-		num, value, ok := strings.Cut(m.Payload, " ")
-		n, perr := strconv.ParseInt(num, 10, 64)
-		if !ok || perr != nil {
-			continue // not a Set of this library's
-		}
-		if n <= *last {
-			continue // seen when the key was read
-		}
-		*last = n
-		if next([]byte(value)) {
-			return true, nil
+			if n <= *last {
+				continue // seen when the key was read
+			}
+			*last = n
+			if next([]byte(value)) {
+				return true, nil
+			}
 		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/alicebob/miniredis/v2"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/gomixin/mixin"
@@ -18,17 +17,8 @@ import (
 )
 
 // exampleAddr is the Redis the examples use: the redis-server the tests
-// started, or, on a machine without one, miniredis in this process.
-func exampleAddr() (addr string, stop func()) {
-	if srv.Addr != "" {
-		return srv.Addr, func() {}
-	}
-	m, err := miniredis.Run()
-	if err != nil {
-		panic(err)
-	}
-	return m.Addr(), m.Close
-}
+// started (without one, TestMain leaves the examples out).
+func exampleAddr() (addr string, stop func()) { return srv.Addr, func() {} }
 
 func ExampleNewLock() {
 	addr, stop := exampleAddr()
@@ -86,6 +76,42 @@ func ExampleNewEvent() {
 	// Output:
 	// no config yet
 	// the other client woke with version 2
+}
+
+func ExampleNewSemaphore() {
+	addr, stop := exampleAddr()
+	defer stop()
+	ctx := context.Background()
+	var handles []*redis.Semaphore
+	for range 3 { // a client each, as three processes would have
+		client := goredis.NewClient(&goredis.Options{Addr: addr, ContextTimeoutEnabled: true})
+		defer client.Close()
+		s, err := redis.NewSemaphore(client, "example:exports", 2)
+		if err != nil {
+			panic(err)
+		}
+		handles = append(handles, s)
+	}
+	for i, s := range handles {
+		ok, err := s.TryAcquire(ctx)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Printf("handle %d took a permit: %v (all taken: %v)\n", i, ok, s.Locked())
+	}
+	if err := handles[0].Release(ctx); err != nil {
+		panic(err)
+	}
+	ok, _ := handles[2].Acquire(ctx) // the permit handle 0 gave back
+	fmt.Println("handle 2 after a release:", ok)
+	for _, s := range handles[1:] {
+		_ = s.Release(ctx)
+	}
+	// Output:
+	// handle 0 took a permit: true (all taken: false)
+	// handle 1 took a permit: true (all taken: true)
+	// handle 2 took a permit: false (all taken: true)
+	// handle 2 after a release: true
 }
 
 // The snippets of the README and of the package doc compile.

@@ -18,7 +18,7 @@ type Codec interface {
 // JSON is the default codec: encoding/json.
 var JSON Codec = dist.JSON
 
-// Option configures a Lock or an Event.
+// Option configures a Lock, a Semaphore or an Event.
 type Option func(*config)
 
 type config struct {
@@ -57,9 +57,11 @@ func newConfig(opts []Option) config {
 	return c
 }
 
-// WithExpiry sets a lock's lease (default DefaultExpiry). The lease is
-// refreshed every third of it while held; a holder that cannot refresh it
-// before it runs out is told it lost the lock.
+// WithExpiry sets a lock's or a semaphore's lease (default DefaultExpiry).
+// The lease is refreshed every third of it while held; a holder that cannot
+// refresh it before it runs out is told it lost the lock. A waiter's place
+// in the queue lasts as long without a word from it, and is moved on every
+// third of it.
 func WithExpiry(d time.Duration) Option {
 	return func(c *config) {
 		if d > 0 {
@@ -77,11 +79,12 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
-// WithRetry sets how an Acquire waiting for a held lock tries again
-// (default 1ms to 32ms). It is woken by the lock's release (pub/sub) and
-// tries again at least every max besides, to notice a lease that ran out
-// with no release; when Redis refuses the subscription it polls, first
-// after min, the wait doubling up to max. Every wait has up to half of it
+// WithRetry sets how an Acquire waiting for a held lock (or semaphore)
+// tries again (default 1ms to 32ms). It is woken by the release when its
+// turn comes (pub/sub); the first waiter in the queue also tries every max,
+// to notice a lease that ran out with no release. When Redis refuses the
+// subscription, or an attempt fails, it polls, first after min, the wait
+// doubling up to max. Every wait has up to half of it
 // added at random. An event's waiter cut off from Redis subscribes again
 // with the same back-off, from min to at least a second.
 func WithRetry(min, max time.Duration) Option {

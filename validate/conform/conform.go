@@ -1,5 +1,5 @@
 // Package conform holds behavioural conformance suites: they check that a
-// value is a lock, an owner lock, an event, an awaitable or a context
+// value is a lock, an owner lock, a counting semaphore, an event, an awaitable or a context
 // manager in what it does, not only in its method names. Each suite first
 // runs the ABC check, then exercises the value's behaviour as subtests, and
 // says on failure what was expected and what happened.

@@ -58,6 +58,7 @@ var (
 	BadSetupPtr   = &BadSetup{}
 	ThingVal      = Thing{}
 	UnlockerPtr   = &Unlocker{}
+	NearLockerPtr = &NearLocker{}
 	WaiterPtr     = &Waiter{}
 	VariadicPtr   = &Variadic{}
 	ErrCloserPtr  = &ErrCloser{}
@@ -125,7 +126,7 @@ func Values() map[string]any {
 		"HalfEventPtr": &HalfEventPtr, "MixedTPtr": &MixedTPtr, "CtxLockerPtr": &CtxLockerPtr,
 		"GoodLockPtr": &GoodLockPtr, "ClosersPtr": &ClosersPtr, "BadCloserPtr": &BadCloserPtr,
 		"SetupPtr": &SetupPtr, "BadSetupPtr": &BadSetupPtr, "ThingVal": &ThingVal,
-		"UnlockerPtr": &UnlockerPtr, "WaiterPtr": &WaiterPtr, "VariadicPtr": &VariadicPtr,
+		"UnlockerPtr": &UnlockerPtr, "NearLockerPtr": &NearLockerPtr, "WaiterPtr": &WaiterPtr, "VariadicPtr": &VariadicPtr,
 		"ErrCloserPtr": &ErrCloserPtr, "ExoticPtr": &ExoticPtr, "BoxThing": &BoxThing,
 		"BoxPtrBox": &BoxPtrBox, "Chan": &Chan, "Func": &Func, "Map": &Map, "Array": &Array,
 		"AnonStruct": &AnonStruct, "PtrPtr": &PtrPtr,
@@ -210,6 +211,22 @@ func (*Typo) Relase(context.Context) error { return nil }
 
 // Locked reports false.
 func (*Typo) Locked() bool { return false }
+
+// NearLocker is a sync.Locker whose Acquire and Relase look meant for the
+// lock kind's main form: it composes, with a note.
+type NearLocker struct{ mu sync.Mutex }
+
+// Lock locks.
+func (n *NearLocker) Lock() { n.mu.Lock() }
+
+// Unlock unlocks.
+func (n *NearLocker) Unlock() { n.mu.Unlock() }
+
+// Acquire has no lock's shape.
+func (*NearLocker) Acquire() int { return 0 }
+
+// Relase is a typo.
+func (*NearLocker) Relase() error { return nil }
 
 // HalfEvent has part of an event.
 type HalfEvent struct{}

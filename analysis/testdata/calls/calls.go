@@ -27,6 +27,15 @@ func (*Lock) Acquire(context.Context) (bool, error) { return true, nil }
 func (*Lock) Release(context.Context) error         { return nil }
 func (*Lock) Locked() bool                          { return false }
 
+// NearLocker composes as a sync.Locker, though its Acquire and its Relase
+// look meant for the lock kind's main form.
+type NearLocker struct{ mu sync.Mutex }
+
+func (n *NearLocker) Lock()       { n.mu.Lock() }
+func (n *NearLocker) Unlock()     { n.mu.Unlock() }
+func (*NearLocker) Acquire() int  { return 0 }
+func (*NearLocker) Relase() error { return nil }
+
 // Plain has no method of any kind.
 type Plain struct{ N int }
 
@@ -54,6 +63,10 @@ func composes(t *testing.T, c *mixin.Composer, r io.Reader, opts []mixin.Compose
 	adapters.NewGroup(nil)
 	adapters.NewAwaitable[error](&exec.Cmd{})
 	validate.Check(&Lock{}, adapters.LockSpec())
+
+	// Values that compose by another form, with methods of the main form
+	// that look like a mistake: composed, with a note.
+	mixin.Compose(&NearLocker{}) // want `^mixin: \*calls\.NearLocker composes, but lock: composed by its sync\.Locker methods; its methods of the lock kind's main form look like a mistake: missing abstract methods Release \(Relase: did you mean Release\?\), Locked \(Lock: did you mean Locked\?\); Acquire has signature func\(\) int, want .*$`
 
 	// What the analyzer cannot know: an interface value, options it cannot read.
 	mixin.Compose(r)

@@ -4,7 +4,7 @@
 // Redis (and the other replica taking over), and an event set by one
 // replica waking the other.
 //
-//	go run ./examples/replicas          (from contrib/redis)
+//	go run ./replicas          (from contrib/redis/examples, a module of its own)
 //
 // It starts a redis-server on 127.0.0.1 (a free port, a temporary
 // directory) when one is installed (Debian package redis-server), and
