@@ -32,6 +32,11 @@ func engine() disttest.Engine {
 			require.NoError(t, err)
 			return l
 		},
+		NewSemaphore: func(t testing.TB, at, name string, permits int, lease, timeout time.Duration) disttest.Lock {
+			s, err := etcd.NewSemaphore(newClient(t, at), name, permits, etcd.WithTTL(int((lease+time.Second-1)/time.Second)), etcd.WithTimeout(timeout))
+			require.NoError(t, err)
+			return s
+		},
 		NewEvent: func(t testing.TB, at, name string, timeout time.Duration) disttest.Event {
 			e, err := etcd.NewEvent[string](newClient(t, at), name, etcd.WithTimeout(timeout))
 			require.NoError(t, err)

@@ -107,3 +107,67 @@ func (x *Lock) Token() (int64, bool) { return x.Handle.Token() }
 // and no error when another holds it (or another goroutine holds it through
 // this handle); an error when the server could not say, or ctx ended first.
 func (x *Lock) TryAcquire(ctx context.Context) (bool, error) { return x.Handle.TryAcquire(ctx) }
+
+// Acquire waits until this handle holds the lock, or ctx ends: then it
+// returns false and ctx.Err() (with the last error the server gave, if it
+// gave one). It never gives up on a retry budget of its own.
+func (x *Semaphore) Acquire(ctx context.Context) (bool, error) { return x.Handle.Acquire(ctx) }
+
+// HeldContext asks the server whether this handle's hold still holds the
+// lock; false without a hold.
+func (x *Semaphore) HeldContext(ctx context.Context) (bool, error) { return x.Handle.HeldContext(ctx) }
+
+// IsOwner reports whether ctx's task holds the lock through this handle: it
+// acquired it (a hold acquired without a task is owned by callers without
+// one), has not released it, and its lease has not been found lost nor (for
+// an Ending lease) run out by the local clock. It asks nothing of the
+// server: the lease is the server's promise, and its loss is found by the
+// keeper within the lease (HeldContext asks the server).
+func (x *Semaphore) IsOwner(ctx context.Context) bool { return x.Handle.IsOwner(ctx) }
+
+// Locked asks the server whether anyone holds the lock. When the server
+// cannot say within the handle's timeout, it reports what this handle knows:
+// whether it holds the lock itself. LockedContext returns the error instead.
+func (x *Semaphore) Locked() bool { return x.Handle.Locked() }
+
+// LockedContext asks the server whether anyone holds the lock.
+func (x *Semaphore) LockedContext(ctx context.Context) (bool, error) {
+	return x.Handle.LockedContext(ctx)
+}
+
+// Lost returns a channel closed when the current hold's lease is lost; nil
+// when this handle holds nothing.
+func (x *Semaphore) Lost() <-chan struct{} { return x.Handle.Lost() }
+
+// LostAt returns when the current hold's lease was lost, and why; zero and
+// nil while it is not found lost. A lease that ran out is dated at its end
+// by the local clock, which a busy process may find out later.
+func (x *Semaphore) LostAt() (time.Time, error) { return x.Handle.LostAt() }
+
+// Name returns the lock's name.
+func (x *Semaphore) Name() string { return x.Handle.Name() }
+
+// Release gives the lock back. After a lost lease it returns an error
+// matching adapters.ErrLockLost (and gives back nothing another holder
+// took); with no hold, one matching adapters.ErrNotLocked. An error of the
+// server leaves the lease to expire on its own, and frees the handle. The
+// call to the server is bounded by the handle's timeout when ctx has no
+// deadline, and made with ctx's values but not its end when ctx has ended.
+func (x *Semaphore) Release(ctx context.Context) error { return x.Handle.Release(ctx) }
+
+// ReleaseUnchecked is Release: the owner-lock kind's release, which the
+// Composer's proxy calls once IsOwner has said yes.
+func (x *Semaphore) ReleaseUnchecked(ctx context.Context) error {
+	return x.Handle.ReleaseUnchecked(ctx)
+}
+
+// Token returns the current hold's fencing token, larger than every earlier
+// hold's of the name, and false when this handle holds nothing. Pass it to
+// the resource the lock guards, which refuses a token smaller than one it
+// has seen.
+func (x *Semaphore) Token() (int64, bool) { return x.Handle.Token() }
+
+// TryAcquire makes one attempt to take the lock, and does not wait: false
+// and no error when another holds it (or another goroutine holds it through
+// this handle); an error when the server could not say, or ctx ended first.
+func (x *Semaphore) TryAcquire(ctx context.Context) (bool, error) { return x.Handle.TryAcquire(ctx) }

@@ -81,3 +81,10 @@ func BenchmarkContended(b *testing.B) {
 	srv.Need(b)
 	disttest.BenchContended(b, engine())
 }
+
+// BenchmarkSemaphore: a semaphore of 4 permits, 8 and 32 handles on pools
+// of their own.
+func BenchmarkSemaphore(b *testing.B) {
+	srv.Need(b)
+	disttest.BenchSemaphore(b, engine(), 4)
+}

@@ -34,6 +34,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -103,46 +104,113 @@ type lockEngine struct {
 	cfg     config
 	names   names
 	sql     lockStatements
+	// slots are a semaphore's rows' keys, one per permit (key/0, key/1,
+	// ...); nil for a lock, whose one row is keyed by key.
+	slots []string
 }
 
-type lockStatements struct{ acquire, release, expire, keep, held, locked string }
+type lockStatements struct{ acquire, acquireSlot, release, expire, expireSlots, keep, held, locked, lockedSlots, sweep string }
 
 // lockSQL returns the lock's statements over the tables of n. A lock's row
-// stays once made: a release ends its lease ('-infinity') and keeps the last
-// token. acquire inserts the row, or takes over one whose lease has ended,
-// minting the hold's token: the sequence's next value, and more than the
-// row's last token (the sequence's value is drawn when the statement
-// begins, and another hold may have come and gone while it waited for the
-// row); when the lock is held it returns a zero token and how many
-// microseconds the holder's lease has left. release ends this hold's lease
-// if it is still running (or, when $4 says that this is a second attempt,
-// was ended by the first) and notifies the waiters; it returns how many
-// rows it ended: 0 when the lease had run out (the row is left as it is,
-// free for the next taker).
+// outlives its release by a while: a release ends its lease (dates it at the
+// release, and marks the holder's value as released) and keeps the last
+// token; sweep, run now and then with a release, deletes the rows whose
+// lease ended more than rowsKept ago, so that a name used once leaves
+// nothing for good. Tokens keep rising: they come from the sequence, and a
+// row is gone only long after any statement that could have drawn a smaller
+// value before it was taken over. acquire inserts the row, or takes over one
+// whose lease has ended, minting the hold's token: the sequence's next
+// value, and more than the row's last token (the sequence's value is drawn
+// when the statement begins, and another hold may have come and gone while
+// it waited for the row); when the lock is held it returns a zero token and
+// how many microseconds the holder's lease has left. acquireSlot is the same
+// for a semaphore: it takes one of the slots ($1) whose lease has ended (in
+// a random order) and returns its key; with none free it returns how long
+// the first of the holders' leases has left, and whether it found a free
+// slot that another took first (then it is run again at once). release ends
+// this hold's lease if it is still running (or, when $4 says that this is a
+// second attempt, was ended by the first) and notifies the waiters; it
+// returns how many rows it ended: 0 when the lease had run out (the row is
+// left as it is, free for the next taker).
 func lockSQL(n names) lockStatements {
+	const released = `$2 || '` + releasedMark + `'`
+	take := `ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, token = greatest(excluded.token, l.token + 1), expires_at = excluded.expires_at
+	WHERE l.expires_at <= clock_timestamp()`
 	return lockStatements{
 		acquire: `WITH taken AS (
 	INSERT INTO ` + n.locks + ` AS l (key, holder, token, expires_at)
 	VALUES ($1, $2, nextval(` + n.tokensLiteral + `), clock_timestamp() + $3::bigint * interval '1 microsecond')
-	ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, token = greatest(excluded.token, l.token + 1), expires_at = excluded.expires_at
-	WHERE l.expires_at <= clock_timestamp()
+	` + take + `
 	RETURNING token)
 SELECT token, 0::bigint FROM taken
 UNION ALL
 SELECT 0::bigint, greatest(0, (extract(epoch FROM expires_at - clock_timestamp()) * 1000000)::bigint)
 FROM ` + n.locks + ` WHERE key = $1 AND NOT EXISTS (SELECT FROM taken)`,
+		acquireSlot: `WITH free AS (
+	SELECT k FROM unnest($1::text[]) AS k
+	WHERE NOT EXISTS (SELECT FROM ` + n.locks + ` WHERE key = k AND expires_at > clock_timestamp())
+	ORDER BY random() LIMIT 1),
+taken AS (
+	INSERT INTO ` + n.locks + ` AS l (key, holder, token, expires_at)
+	SELECT k, $2, nextval(` + n.tokensLiteral + `), clock_timestamp() + $3::bigint * interval '1 microsecond' FROM free
+	` + take + `
+	RETURNING key, token)
+SELECT key, token, 0::bigint, true FROM taken
+UNION ALL
+SELECT '', 0::bigint, coalesce((SELECT greatest(0, (extract(epoch FROM min(expires_at) - clock_timestamp()) * 1000000)::bigint)
+	FROM ` + n.locks + ` WHERE key = ANY($1::text[]) AND expires_at > clock_timestamp()), 0), EXISTS (SELECT FROM free)
+WHERE NOT EXISTS (SELECT FROM taken)`,
 		release: `WITH gone AS (
-	UPDATE ` + n.locks + ` SET expires_at = '-infinity'
-	WHERE key = $1 AND holder = $2 AND (expires_at > clock_timestamp() OR ($4 AND expires_at = '-infinity'))
+	UPDATE ` + n.locks + ` SET expires_at = clock_timestamp(), holder = ` + released + `
+	WHERE key = $1 AND (holder = $2 AND expires_at > clock_timestamp() OR ($4 AND holder = ` + released + `))
 	RETURNING true)
 SELECT count(*) FROM (SELECT pg_notify($3, '') FROM gone) AS woken`,
-		expire: `INSERT INTO ` + n.locks + ` AS l (key, holder, token, expires_at) VALUES ($1, $2, 0, '-infinity')
-ON CONFLICT (key) DO UPDATE SET expires_at = '-infinity' WHERE l.holder = $2`,
+		expire: `INSERT INTO ` + n.locks + ` AS l (key, holder, token, expires_at) VALUES ($1, ` + released + `, 0, clock_timestamp())
+ON CONFLICT (key) DO UPDATE SET expires_at = clock_timestamp(), holder = ` + released + ` WHERE l.holder = $2`,
+		expireSlots: `INSERT INTO ` + n.locks + ` AS l (key, holder, token, expires_at) SELECT k, ` + released + `, 0, clock_timestamp() FROM unnest($1::text[]) AS k
+ON CONFLICT (key) DO UPDATE SET expires_at = clock_timestamp(), holder = ` + released + ` WHERE l.holder = $2`,
 		keep: `UPDATE ` + n.locks + ` SET expires_at = clock_timestamp() + $3::bigint * interval '1 microsecond'
 WHERE key = $1 AND holder = $2 AND expires_at > clock_timestamp()`,
-		held:   `SELECT EXISTS (SELECT FROM ` + n.locks + ` WHERE key = $1 AND holder = $2 AND expires_at > clock_timestamp())`,
-		locked: `SELECT EXISTS (SELECT FROM ` + n.locks + ` WHERE key = $1 AND expires_at > clock_timestamp())`,
+		held:        `SELECT EXISTS (SELECT FROM ` + n.locks + ` WHERE key = $1 AND holder = $2 AND expires_at > clock_timestamp())`,
+		locked:      `SELECT EXISTS (SELECT FROM ` + n.locks + ` WHERE key = $1 AND expires_at > clock_timestamp())`,
+		lockedSlots: `SELECT count(*) >= cardinality($1::text[]) FROM ` + n.locks + ` WHERE key = ANY($1::text[]) AND expires_at > clock_timestamp()`,
+		sweep: `DELETE FROM ` + n.locks + ` WHERE ctid = ANY (ARRAY(SELECT ctid FROM ` + n.locks + `
+	WHERE expires_at < clock_timestamp() - $1::bigint * interval '1 microsecond' LIMIT 1000))`,
 	}
+}
+
+// releasedMark is appended to a hold's value in its row when it is
+// released: the row is then no hold's, and a second attempt at the release
+// knows the first made it.
+const releasedMark = "/released"
+
+// rowsKept is how long a lock's or a semaphore's row outlives the end of its
+// last lease (its release, or its running out) before a sweep deletes it:
+// far longer than any statement waits for a row another statement is
+// writing, so that no acquisition that drew its token before the row went
+// can find the row gone and insert a smaller one.
+var rowsKept = time.Minute
+
+// sweepEvery is how often a process's releases on a pool sweep the rows
+// whose lease ended more than rowsKept ago (a thousand at a time).
+var sweepEvery = 30 * time.Second
+
+var (
+	sweptMu sync.Mutex
+	swept   = map[string]time.Time{} // when the last sweep of each database and schema began
+)
+
+// sweepDue reports whether a release on pool is to sweep the tables of n,
+// and if so notes that it does; and rowsKept.
+func sweepDue(pool *pgxpool.Pool, n names) (time.Duration, bool) {
+	at := pool.Config().ConnString() + "\x00" + n.locks
+	sweptMu.Lock()
+	defer sweptMu.Unlock()
+	if last, ok := swept[at]; ok && time.Since(last) < sweepEvery {
+		return rowsKept, false
+	}
+	swept[at] = time.Now()
+	return rowsKept, true
 }
 
 // drift is how much sooner than the server a holder counts its lease as
@@ -187,25 +255,32 @@ func (e *lockEngine) try(ctx context.Context) (*lease, time.Duration, error) {
 			go e.giveBack(ctx, value)
 		}
 		return nil, 0, a.err
+	case a.token == 0 && a.raced:
+		return e.try(ctx) // a free slot another took first: another may be free
 	case a.token == 0:
 		return nil, time.Duration(a.left) * time.Microsecond, nil
 	}
-	l := &lease{e: e, value: value, token: a.token}
+	l := &lease{e: e, key: a.key, value: value, token: a.token}
 	l.Begin(start.Add(e.cfg.lease - e.drift()))
 	return l, 0, nil
 }
 
 // attempt is the outcome of one acquire statement.
 type attempt struct {
+	key         string // the row taken: the lock's key, or a semaphore's slot
 	token, left int64
+	raced       bool // a semaphore's: a free slot was taken by another first
 	err         error
 }
 
 // attempt runs the acquire statement for the hold value.
 func (e *lockEngine) attempt(ctx context.Context, value string) attempt {
-	var a attempt
+	a := attempt{key: e.key}
 	a.err = withSetup(ctx, e.pool, e.names, func() error {
-		return e.pool.QueryRow(ctx, e.sql.acquire, e.key, value, e.cfg.lease.Microseconds()).Scan(&a.token, &a.left)
+		if e.slots == nil {
+			return e.pool.QueryRow(ctx, e.sql.acquire, e.key, value, e.cfg.lease.Microseconds()).Scan(&a.token, &a.left)
+		}
+		return e.pool.QueryRow(ctx, e.sql.acquireSlot, e.slots, value, e.cfg.lease.Microseconds()).Scan(&a.key, &a.token, &a.left, &a.raced)
 	})
 	return a
 }
@@ -218,7 +293,7 @@ func (e *lockEngine) settle(ctx context.Context, value string, done <-chan attem
 	case a.err == nil && a.token != 0:
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.timeout)
 		defer cancel()
-		_, _ = e.pool.Exec(rctx, e.sql.release, e.key, value, e.channel, false)
+		_, _ = e.pool.Exec(rctx, e.sql.release, a.key, value, e.channel, false)
 	case a.err != nil && mayHaveLanded(a.err):
 		e.giveBack(ctx, value)
 	}
@@ -229,9 +304,17 @@ func (e *lockEngine) settle(ctx context.Context, value string, done <-chan attem
 // INSERT ... ON CONFLICT waits for it to end, then ends the row's lease if
 // the row is the attempt's (or inserts a row of its own whose lease has
 // run out, free for the next try); release then wakes a waiter.
+// A semaphore's attempt may have taken any of its slots: expire ends
+// whichever is the attempt's, and a waiter is woken to look.
 func (e *lockEngine) giveBack(ctx context.Context, value string) {
 	gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.timeout)
 	defer cancel()
+	if e.slots != nil {
+		if _, err := e.pool.Exec(gctx, e.sql.expireSlots, e.slots, value); err == nil {
+			_, _ = e.pool.Exec(gctx, "SELECT pg_notify($1, '')", e.channel)
+		}
+		return
+	}
 	if _, err := e.pool.Exec(gctx, e.sql.expire, e.key, value); err != nil {
 		return
 	}
@@ -319,9 +402,14 @@ func mayHaveLanded(err error) bool {
 	return true
 }
 
+// Locked asks whether the lock is held: for a semaphore, whether all its
+// permits are.
 func (e *lockEngine) Locked(ctx context.Context) (bool, error) {
 	var held bool
 	err := withSetup(ctx, e.pool, e.names, func() error {
+		if e.slots != nil {
+			return e.pool.QueryRow(ctx, e.sql.lockedSlots, e.slots).Scan(&held)
+		}
 		return e.pool.QueryRow(ctx, e.sql.locked, e.key).Scan(&held)
 	})
 	return held, err
@@ -332,6 +420,7 @@ func (e *lockEngine) Locked(ctx context.Context) (bool, error) {
 type lease struct {
 	dist.Keeper
 	e     *lockEngine
+	key   string // its row's
 	value string
 	token int64
 }
@@ -353,7 +442,7 @@ func (l *lease) Keep(ctx context.Context) error {
 	return l.Run(ctx, dist.Refresh{
 		Every: l.e.cfg.lease / 3, Attempt: min(l.e.cfg.lease/3, l.e.cfg.timeout), Length: l.e.cfg.lease - l.e.drift(),
 		Renew: func(ctx context.Context) (bool, error) {
-			tag, err := l.e.pool.Exec(ctx, l.e.sql.keep, l.e.key, l.value, l.e.cfg.lease.Microseconds())
+			tag, err := l.e.pool.Exec(ctx, l.e.sql.keep, l.key, l.value, l.e.cfg.lease.Microseconds())
 			return err == nil && tag.RowsAffected() == 1, err
 		},
 		Refused: "postgres refused to refresh the lease: the row was gone, another's, or its lease had run out",
@@ -363,19 +452,23 @@ func (l *lease) Keep(ctx context.Context) error {
 
 // Release ends the hold's lease, if the row is still this hold's, and wakes
 // a waiter in each listening process; false when the row was another's or
-// its lease had run out.
+// its lease had run out. Every sweepEvery, a release in the process also
+// sweeps the rows whose lease ended more than rowsKept ago.
 // A release whose connection failed (one the pool kept from before a
 // restart of the server) is made once more: the second attempt counts a
 // lease its first ended as released.
 func (l *lease) Release(ctx context.Context) (bool, error) {
 	release := func(again bool) (bool, error) {
 		var n int64
-		err := l.e.pool.QueryRow(ctx, l.e.sql.release, l.e.key, l.value, l.e.channel, again).Scan(&n)
+		err := l.e.pool.QueryRow(ctx, l.e.sql.release, l.key, l.value, l.e.channel, again).Scan(&n)
 		return n == 1, err
 	}
 	ours, err := release(false)
 	if err != nil && brokenConn(ctx, err) {
 		ours, err = release(true)
+	}
+	if kept, due := sweepDue(l.e.pool, l.e.names); err == nil && due {
+		_, _ = l.e.pool.Exec(ctx, l.e.sql.sweep, kept.Microseconds())
 	}
 	return ours, err
 }
@@ -389,6 +482,6 @@ func brokenConn(ctx context.Context, err error) bool {
 
 func (l *lease) Held(ctx context.Context) (bool, error) {
 	var held bool
-	err := l.e.pool.QueryRow(ctx, l.e.sql.held, l.e.key, l.value).Scan(&held)
+	err := l.e.pool.QueryRow(ctx, l.e.sql.held, l.key, l.value).Scan(&held)
 	return held, err
 }

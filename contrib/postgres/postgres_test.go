@@ -23,6 +23,11 @@ func engine() disttest.Engine {
 			require.NoError(t, err)
 			return l
 		},
+		NewSemaphore: func(t testing.TB, at, name string, permits int, lease, timeout time.Duration) disttest.Lock {
+			s, err := postgres.NewSemaphore(newPool(t, at), name, permits, postgres.WithLease(lease), postgres.WithTimeout(timeout))
+			require.NoError(t, err)
+			return s
+		},
 		NewEvent: func(t testing.TB, at, name string, timeout time.Duration) disttest.Event {
 			e, err := postgres.NewEvent[string](newPool(t, at), name, postgres.WithTimeout(timeout))
 			require.NoError(t, err)
