@@ -1,0 +1,342 @@
+package redis_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gomixin/mixin/contrib/internal/disttest"
+	"github.com/gomixin/mixin/contrib/internal/serverproc"
+	"github.com/gomixin/mixin/contrib/redis"
+)
+
+// reviewLease is long, so that a waiter that is not woken (and falls back
+// to its poll, a third to a half of its lease) shows as a stall of ten
+// seconds or more, far beyond the bounds below.
+const reviewLease = 30 * time.Second
+
+// acquireIn starts l.Acquire(ctx) and returns a channel that receives its
+// error (nil: acquired).
+func acquireIn(ctx context.Context, t *testing.T, l interface {
+	Acquire(context.Context) (bool, error)
+}) <-chan error {
+	got := make(chan error, 1)
+	go func() {
+		ok, err := l.Acquire(ctx)
+		if err == nil && !ok {
+			t.Error("Acquire: false and no error")
+		}
+		got <- err
+	}()
+	return got
+}
+
+// within waits for ch up to d: false when it did not come.
+func within(t *testing.T, ch <-chan error, d time.Duration) bool {
+	t.Helper()
+	select {
+	case err := <-ch:
+		require.NoError(t, err)
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+// TestReviewHeadCancelledAtTheHandOver: the first waiter gives up at the
+// instant the holder releases; the waiter behind it takes the lock at
+// once (not on its poll, a third of a lease later). Repeated with the
+// cancellation just before, with and just after the release.
+func TestReviewHeadCancelledAtTheHandOver(t *testing.T) {
+	srv.Need(t)
+	admin := newClient(t, srv.Addr)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for round := range 12 {
+		name := disttest.Unique(t)
+		mk := func() *redis.Lock {
+			l, err := redis.NewLock(newClient(t, srv.Addr), name, redis.WithExpiry(reviewLease))
+			require.NoError(t, err)
+			return l
+		}
+		holder, head, next := mk(), mk(), mk()
+		ok, err := holder.Acquire(ctx)
+		require.NoError(t, err)
+		require.True(t, ok)
+		hctx, hcancel := context.WithCancel(ctx)
+		headGot := acquireIn(hctx, t, head)
+		queueLen(t, admin, name, 1)
+		nextGot := acquireIn(ctx, t, next)
+		queueLen(t, admin, name, 2)
+		time.Sleep(50 * time.Millisecond)
+		switch round % 3 {
+		case 0:
+			hcancel()
+			require.NoError(t, holder.Release(ctx))
+		case 1:
+			go hcancel()
+			require.NoError(t, holder.Release(ctx))
+		case 2:
+			require.NoError(t, holder.Release(ctx))
+			hcancel()
+		}
+		headErr := <-headGot
+		if headErr == nil { // the head took it first: it hands over
+			require.NoError(t, head.Release(ctx))
+		}
+		assert.True(t, within(t, nextGot, 5*time.Second), "round %d: the waiter behind a head that gave up at the hand-over was not woken", round)
+		_ = next.Release(ctx)
+		hcancel()
+	}
+}
+
+// TestReviewWaitersAfterFlushAll (DEFECT: waiters whose queue entries
+// FLUSHALL deleted are never woken; they wait for their poll, up to half a
+// lease): a holder and three waiters; FLUSHALL; the holder releases (and is
+// told it lost the lock); each waiter then takes the lock in turn, each
+// releasing at once. Every one of them should have it within seconds: the
+// lock is free and nobody else wants it.
+func TestReviewWaitersAfterFlushAll(t *testing.T) {
+	s := ownServer(t)
+	admin := newClient(t, s.Addr())
+	name := disttest.Unique(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	mk := func() *redis.Lock {
+		l, err := redis.NewLock(newClient(t, s.Addr()), name, redis.WithExpiry(reviewLease))
+		require.NoError(t, err)
+		return l
+	}
+	holder := mk()
+	ok, err := holder.Acquire(ctx)
+	require.NoError(t, err)
+	require.True(t, ok)
+	var ws []*redis.Lock
+	var gots []<-chan error
+	for i := range 3 {
+		w := mk()
+		ws = append(ws, w)
+		gots = append(gots, acquireIn(ctx, t, w))
+		queueLen(t, admin, name, i+1)
+	}
+	time.Sleep(100 * time.Millisecond)
+	require.NoError(t, admin.FlushAll(ctx).Err())
+	_ = holder.Release(ctx) // lost: its key is gone
+	start := time.Now()
+	for n := range 3 {
+		// whichever waiter takes it next
+		taken := -1
+		deadline := time.After(5 * time.Second)
+	wait:
+		for {
+			for i, g := range gots {
+				if g == nil {
+					continue
+				}
+				select {
+				case err := <-g:
+					require.NoError(t, err)
+					taken = i
+					gots[i] = nil
+					break wait
+				default:
+				}
+			}
+			select {
+			case <-deadline:
+				break wait
+			case <-time.After(time.Millisecond):
+			}
+		}
+		if !assert.NotEqual(t, -1, taken, "after FLUSHALL, %d of 3 waiters took the free lock within 5 s (%v since the release); the others are stalled", n, time.Since(start).Round(time.Millisecond)) {
+			return
+		}
+		require.NoError(t, ws[taken].Release(ctx))
+	}
+}
+
+// TestReviewSharedSubscriptionSilencedThenWakes: two handles on one client
+// (behind a proxy), each second in the queue of a lock of its own behind a
+// waiter on another client. The client's shared pub/sub connection goes
+// silent (a NAT dropped the flow); once its health check has replaced it,
+// the releases must still wake the proxied handles, not leave them to their
+// poll.
+func TestReviewSharedSubscriptionSilencedThenWakes(t *testing.T) {
+	srv.Need(t)
+	admin := newClient(t, srv.Addr)
+	p, err := serverproc.NewProxy(srv.Addr)
+	require.NoError(t, err)
+	defer p.Close()
+	shared := newClient(t, p.Addr())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	type lane struct {
+		name                string
+		holder, first, mine *redis.Lock
+		firstGot, mineGot   <-chan error
+	}
+	var lanes []*lane
+	for range 2 {
+		l := &lane{name: disttest.Unique(t)}
+		mk := func(c *goredis.Client, opts ...redis.Option) *redis.Lock {
+			h, err := redis.NewLock(c, l.name, append(opts, redis.WithExpiry(reviewLease))...)
+			require.NoError(t, err)
+			return h
+		}
+		l.holder, l.first = mk(newClient(t, srv.Addr)), mk(newClient(t, srv.Addr))
+		l.mine = mk(shared, redis.WithHealthCheck(200*time.Millisecond))
+		ok, err := l.holder.Acquire(ctx)
+		require.NoError(t, err)
+		require.True(t, ok)
+		l.firstGot = acquireIn(ctx, t, l.first)
+		queueLen(t, admin, l.name, 1)
+		l.mineGot = acquireIn(ctx, t, l.mine)
+		queueLen(t, admin, l.name, 2)
+		lanes = append(lanes, l)
+	}
+	time.Sleep(300 * time.Millisecond) // both subscribed
+	p.Silence()
+	time.Sleep(2 * time.Second) // the health check replaces the connection
+	for i, l := range lanes {
+		require.NoError(t, l.holder.Release(ctx))
+		require.True(t, within(t, l.firstGot, 5*time.Second))
+		require.NoError(t, l.first.Release(ctx))
+		assert.True(t, within(t, l.mineGot, 5*time.Second), "lane %d: a handle on the silenced client was not woken", i)
+		_ = l.mine.Release(ctx)
+	}
+}
+
+// TestReviewChurnLeavesNoSubscriptionNorEntry: forty handles on one
+// client wait for a held lock with deadlines of 0 to 8 ms (cut off before,
+// while and after they subscribe), twenty times each. Afterwards no waiter
+// channel is subscribed, the queue is empty (entries of waits that ended
+// leave at once, not a lease later), and the client's pub/sub connection
+// closes.
+func TestReviewChurnLeavesNoSubscriptionNorEntry(t *testing.T) {
+	srv.Need(t)
+	admin := newClient(t, srv.Addr)
+	name := disttest.Unique(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	holder, err := redis.NewLock(newClient(t, srv.Addr), name, redis.WithExpiry(reviewLease))
+	require.NoError(t, err)
+	ok, err := holder.Acquire(ctx)
+	require.NoError(t, err)
+	require.True(t, ok)
+	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr, ContextTimeoutEnabled: true, ClientName: name})
+	defer c.Close()
+	var wg sync.WaitGroup
+	for i := range 40 {
+		l, err := redis.NewLock(c, name, redis.WithExpiry(reviewLease))
+		require.NoError(t, err)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 20 {
+				wctx, wcancel := context.WithTimeout(ctx, time.Duration((i*7+j)%9)*time.Millisecond)
+				_, _ = l.Acquire(wctx)
+				wcancel()
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Eventually(t, func() bool {
+		chans, err := admin.PubSubChannels(ctx, lockKey(name)+":released:*").Result()
+		return err == nil && len(chans) == 0
+	}, 5*time.Second, 10*time.Millisecond, "waiter channels left subscribed")
+	assert.Eventually(t, func() bool { return len(waiters(t, admin, name)) == 0 },
+		5*time.Second, 10*time.Millisecond, "queue entries of ended waits left")
+	assert.Eventually(t, func() bool { return len(subscriberConns(t, admin, name)) == 0 },
+		5*time.Second, 10*time.Millisecond, "the client's pub/sub connection left open: %v", subscriberConns(t, admin, name))
+	require.NoError(t, holder.Release(ctx))
+}
+
+// TestReviewNeverTooManyHolders: a semaphore of 2 permits and a lock,
+// twelve handles on three clients (one of them behind a proxy that delays,
+// cuts and stalls its traffic), acquiring with random deadlines and
+// releasing; never more holders than permits by the handles' own word
+// (counted between a successful Acquire and the Release, while IsOwner).
+func TestReviewNeverTooManyHolders(t *testing.T) {
+	srv.Need(t)
+	for _, permits := range []int{1, 2} {
+		name := disttest.Unique(t)
+		p, err := serverproc.NewProxy(srv.Addr)
+		require.NoError(t, err)
+		clients := []*goredis.Client{newClient(t, srv.Addr), newClient(t, srv.Addr), newClient(t, p.Addr())}
+		ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
+		var in, most atomic.Int64
+		var holds atomic.Int64
+		var wg sync.WaitGroup
+		for i := range 12 {
+			s, err := redis.NewSemaphore(clients[i%3], name, permits, redis.WithExpiry(time.Second), redis.WithTimeout(300*time.Millisecond))
+			require.NoError(t, err)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for ctx.Err() == nil {
+					actx, acancel := context.WithTimeout(ctx, time.Duration(rand.IntN(60))*time.Millisecond)
+					ok, _ := s.Acquire(actx)
+					acancel()
+					if !ok {
+						continue
+					}
+					n := in.Add(1)
+					for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+					}
+					holds.Add(1)
+					time.Sleep(time.Duration(rand.IntN(3)) * time.Millisecond)
+					in.Add(-1)
+					if err := s.Release(context.Background()); err != nil && !strings.Contains(err.Error(), "lost") {
+						t.Logf("release: %v", err)
+					}
+				}
+			}()
+		}
+		go func() { // the proxied client's network misbehaves
+			for ctx.Err() == nil {
+				time.Sleep(300 * time.Millisecond)
+				switch rand.IntN(3) {
+				case 0:
+					p.Delay(serverproc.ToServer, time.Duration(rand.IntN(400))*time.Millisecond)
+				case 1:
+					p.Cut()
+					time.Sleep(50 * time.Millisecond)
+					p.Resume()
+				case 2:
+					p.Delay(serverproc.ToServer, 0)
+				}
+			}
+		}()
+		wg.Wait()
+		cancel()
+		p.Delay(serverproc.ToServer, 0)
+		p.Resume()
+		_ = p.Close()
+		t.Logf("permits %d: %d holds, at most %d at once", permits, holds.Load(), most.Load())
+		assert.LessOrEqual(t, most.Load(), int64(permits), "more holders than permits")
+		assert.Positive(t, holds.Load())
+	}
+}
+
+// subscriberConns are the CLIENT LIST lines of the connections named name
+// whose last command was a pub/sub one (the client's shared connection).
+func subscriberConns(t *testing.T, admin *goredis.Client, name string) []string {
+	t.Helper()
+	list, err := admin.ClientList(context.Background()).Result()
+	require.NoError(t, err)
+	var out []string
+	for _, line := range splitLines(list) {
+		if containsField(line, "name", name) && (strings.Contains(line, "cmd=subscribe") || strings.Contains(line, "cmd=unsubscribe") || strings.Contains(line, "cmd=ping") || !containsField(line, "sub", "0")) {
+			out = append(out, line)
+		}
+	}
+	return out
+}
