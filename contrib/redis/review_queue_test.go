@@ -340,3 +340,74 @@ func subscriberConns(t *testing.T, admin *goredis.Client, name string) []string 
 	}
 	return out
 }
+
+// TestReviewLateAttemptsOfAWaitThatGaveUpHoldTheLock (DEFECT: attempts of
+// a wait that are still on their way when it gives up land after its
+// leave, and take the free lock for nobody, each later one renewing it
+// through the "an earlier attempt of this wait took it" branch of the
+// acquire script; the lock is held by no one for as long as they keep
+// landing, and a lease after the last): a waiter whose requests are
+// delayed (3 s, past its 200 ms attempt bound) for 2 s gives up; another
+// waiter takes the lock and gives it back; from then on the lock is free,
+// yet a third handle finds it taken for longer than a lease (1 s).
+func TestReviewLateAttemptsOfAWaitThatGaveUpHoldTheLock(t *testing.T) {
+	srv.Need(t)
+	admin := newClient(t, srv.Addr)
+	p, err := serverproc.NewProxy(srv.Addr)
+	require.NoError(t, err)
+	defer p.Close()
+	name := disttest.Unique(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const lease = time.Second
+	mk := func(c *goredis.Client) *redis.Lock {
+		l, err := redis.NewLock(c, name, redis.WithExpiry(lease), redis.WithTimeout(200*time.Millisecond))
+		require.NoError(t, err)
+		return l
+	}
+	slow := newClient(t, p.Addr())
+	var warm sync.WaitGroup // the slow client's pool: idle connections for its attempts
+	for range 12 {
+		warm.Add(1)
+		go func() { defer warm.Done(); _ = slow.BLPop(ctx, 300*time.Millisecond, name+":none").Err() }()
+	}
+	warm.Wait()
+	holder, waiter, other, probe := mk(newClient(t, srv.Addr)), mk(slow), mk(newClient(t, srv.Addr)), mk(newClient(t, srv.Addr))
+	ok, err := holder.Acquire(ctx)
+	require.NoError(t, err)
+	require.True(t, ok)
+	wctx, wcancel := context.WithCancel(ctx)
+	waiterGot := acquireIn(wctx, t, waiter)
+	queueLen(t, admin, name, 1)
+	time.Sleep(300 * time.Millisecond) // subscribed
+	p.Delay(serverproc.ToServer, 3*time.Second)
+	time.Sleep(2 * time.Second) // its attempts go out, and are late
+	p.Delay(serverproc.ToServer, 0)
+	wcancel()
+	require.ErrorIs(t, <-waiterGot, context.Canceled)
+	gaveUp := time.Now()
+	otherGot := acquireIn(ctx, t, other)
+	require.NoError(t, holder.Release(ctx))
+	require.True(t, within(t, otherGot, 5*time.Second))
+	require.NoError(t, other.Release(ctx))
+	// Nobody wants the lock now: the probe should find it free, but for a
+	// late attempt's lease at most.
+	var longest, stretch time.Duration
+	var since time.Time
+	for end := time.Now().Add(6 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		ok, err := probe.TryAcquire(ctx)
+		require.NoError(t, err)
+		if ok {
+			require.NoError(t, probe.Release(ctx))
+			since = time.Time{}
+			continue
+		}
+		if since.IsZero() {
+			since = time.Now()
+		}
+		stretch = time.Since(since)
+		longest = max(longest, stretch)
+	}
+	t.Logf("the lock was taken by nobody for %v at a stretch (the waiter gave up %v before the probes ended)", longest.Round(time.Millisecond), time.Since(gaveUp).Round(time.Millisecond))
+	assert.Less(t, longest, lease+500*time.Millisecond, "a wait that gave up held the lock for nobody for longer than a lease")
+}
