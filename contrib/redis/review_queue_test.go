@@ -204,7 +204,7 @@ func TestReviewSharedSubscriptionSilencedThenWakes(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond) // both subscribed
 	p.Silence()
-	time.Sleep(2 * time.Second) // the health check replaces the connection
+	time.Sleep(time.Second) // the health check replaces the connection
 	for i, l := range lanes {
 		require.NoError(t, l.holder.Release(ctx))
 		require.True(t, within(t, l.firstGot, 5*time.Second))
@@ -271,7 +271,7 @@ func TestReviewNeverTooManyHolders(t *testing.T) {
 		p, err := serverproc.NewProxy(srv.Addr)
 		require.NoError(t, err)
 		clients := []*goredis.Client{newClient(t, srv.Addr), newClient(t, srv.Addr), newClient(t, p.Addr())}
-		ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		var in, most atomic.Int64
 		var holds atomic.Int64
 		var wg sync.WaitGroup
