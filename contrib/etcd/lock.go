@@ -1,10 +1,13 @@
-// Package etcd gives the library's distributed lock, owner lock and event
-// on etcd: ready-made values the Composer composes with no adapter, thin
-// layers over etcd's client/v3 and its concurrency package.
+// Package etcd gives the library's distributed lock, owner lock, counting
+// semaphore and event on etcd: ready-made values the Composer composes with
+// no adapter, thin layers over etcd's client/v3.
 //
 // A Lock is a handle per holder, made from a shared client and a name: each
-// hold is a concurrency.Mutex on a session (a lease) of its own, kept alive
-// by the client while held. An Event keeps its value in a key and wakes its
+// hold is a key on the handle's lease, queued by create revision as etcd's
+// concurrency.Mutex queues its keys (the two exclude each other); the lease
+// is reused from hold to hold, kept alive while the handle waits or holds,
+// and replaced after a loss. A Semaphore admits up to its permits holders
+// the same way. An Event keeps its value in a key and wakes its
 // waiters, in every process, through a Watch from the revision it read.
 //
 //	client, err := clientv3.New(clientv3.Config{Endpoints: []string{addr}})
@@ -33,10 +36,10 @@ import (
 )
 
 // Lock is one holder's handle on a lock named in etcd. Acquire waits until
-// the handle holds the lock or ctx ends (etcd's Mutex.Lock may outlive its
-// ctx while the server is away: the handle does not wait for it, and gives
-// back a hold that comes too late). While held, the hold's lease is kept
-// alive; a lease that expires is reported lost: Lost's channel closes, Do
+// the handle holds the lock or ctx ends (a cut-off Acquire leaves nothing
+// held: its lease is revoked in the background). A waiter watches the key
+// just before its own, so a release wakes the next waiter only. While held,
+// the hold's lease (the handle's, reused across its holds) is kept alive; a lease that expires is reported lost: Lost's channel closes, Do
 // through the Composer's proxy cancels its body's ctx with cause
 // adapters.ErrLockLost, and Release returns an error matching
 // adapters.ErrLockLost. Each hold's fencing token is its key's create

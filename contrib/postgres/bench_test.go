@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -87,4 +88,24 @@ func BenchmarkContended(b *testing.B) {
 func BenchmarkSemaphore(b *testing.B) {
 	srv.Need(b)
 	disttest.BenchSemaphore(b, engine(), 4)
+}
+
+// BenchmarkContendedOnePool: BenchmarkContended with every handle on one
+// pool, as the handles of one process share it: one listening connection
+// for all its waiters. Beside BenchmarkContended (a pool, and so a
+// listening connection, per handle), it shows what PostgreSQL's NOTIFY
+// costs per listening session: before PostgreSQL 19 every NOTIFY wakes every
+// session that listens in the database, whatever the channel.
+func BenchmarkContendedOnePool(b *testing.B) {
+	srv.Need(b)
+	e := engine()
+	p := newPool(b, srv.Addr)
+	e.NewLock = func(t testing.TB, _, name string, _, _ time.Duration) disttest.Lock {
+		l, err := postgres.NewLock(p, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	disttest.BenchContended(b, e)
 }

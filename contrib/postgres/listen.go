@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -67,9 +68,18 @@ type topic struct {
 
 // sub is one waiter on a channel.
 type sub struct {
-	l    *listener
-	name string
-	c    chan struct{} // cap 1: woken
+	l      *listener
+	name   string
+	c      chan struct{} // cap 1: woken
+	ticket int64         // its place in a lock's queue on the server; 0: none
+}
+
+// wants notes the waiter's ticket: a notification naming it wakes this
+// waiter, and only it.
+func (s *sub) wants(ticket int64) {
+	s.l.mu.Lock()
+	defer s.l.mu.Unlock()
+	s.ticket = ticket
 }
 
 // listen registers a waiter on the channel name of pool; one says that a
@@ -154,6 +164,25 @@ func (t *topic) wakeOne() {
 		case s.c <- struct{}{}:
 			return
 		default:
+		}
+	}
+}
+
+// wakeTicket wakes the waiter whose ticket the payload names, if it waits
+// in this process.
+func (t *topic) wakeTicket(payload string) {
+	ticket, err := strconv.ParseInt(payload, 10, 64)
+	if err != nil {
+		t.wakeOne()
+		return
+	}
+	for _, s := range t.subs {
+		if s.ticket == ticket {
+			select {
+			case s.c <- struct{}{}:
+			default:
+			}
+			return
 		}
 	}
 }
@@ -297,10 +326,13 @@ func (l *listener) serve(conn *pgx.Conn) error {
 		ended := wctx.Err()
 		if n != nil {
 			if t := l.topics[n.Channel]; t != nil {
-				if t.one {
-					t.wakeOne()
-				} else {
+				switch {
+				case !t.one:
 					t.wakeAll()
+				case n.Payload != "":
+					t.wakeTicket(n.Payload)
+				default:
+					t.wakeOne()
 				}
 			}
 		}

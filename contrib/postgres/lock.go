@@ -33,6 +33,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -109,7 +110,10 @@ type lockEngine struct {
 	slots []string
 }
 
-type lockStatements struct{ acquire, acquireSlot, release, expire, expireSlots, keep, held, locked, lockedSlots, sweep string }
+type lockStatements struct {
+	acquire, acquireSlot, release, expire, expireSlots, keep, held, locked, lockedSlots, sweep string
+	enqueue, stay, dequeue, leave, sweepWaiters                                                string
+}
 
 // lockSQL returns the lock's statements over the tables of n. A lock's row
 // outlives its release by a while: a release ends its lease (dates it at the
@@ -122,24 +126,38 @@ type lockStatements struct{ acquire, acquireSlot, release, expire, expireSlots, 
 // whose lease has ended, minting the hold's token: the sequence's next
 // value, and more than the row's last token (the sequence's value is drawn
 // when the statement begins, and another hold may have come and gone while
-// it waited for the row); when the lock is held it returns a zero token and
-// how many microseconds the holder's lease has left. acquireSlot is the same
+// it waited for the row); it takes nothing while a live waiter is queued
+// ahead of ticket $5 in the queue of $4, so that a release hands the lock to
+// the first waiter, and a holder that releases and acquires again at once
+// goes to the back; when the lock is held it returns a zero token and how
+// many microseconds the holder's lease has left. acquireSlot is the same
 // for a semaphore: it takes one of the slots ($1) whose lease has ended (in
 // a random order) and returns its key; with none free it returns how long
 // the first of the holders' leases has left, and whether it found a free
 // slot that another took first (then it is run again at once). release ends
 // this hold's lease if it is still running (or, when $4 says that this is a
-// second attempt, was ended by the first) and notifies the waiters; it
-// returns how many rows it ended: 0 when the lease had run out (the row is
-// left as it is, free for the next taker).
+// second attempt, was ended by the first) and notifies the first waiter in
+// the queue of $5 (the lock's or the semaphore's key): its ticket is the
+// notification's payload, so that in every listening process only that
+// waiter wakes (” with no waiter queued: then one waiter per process
+// wakes); it returns how many rows it ended: 0 when the lease had run out
+// (the row is left as it is, free for the next taker). enqueue puts a
+// waiter in the queue of $1 with a ticket from the sequence; stay renews
+// its row's lease (a waiter whose process died leaves the queue when it
+// runs out); dequeue takes it out; leave too, and wakes the next waiter,
+// for a waiter that gives up: a release may have woken it alone.
 func lockSQL(n names) lockStatements {
 	const released = `$2 || '` + releasedMark + `'`
+	// first: no live waiter is queued ahead of ticket $5 (the caller's, or
+	// the largest bigint for a caller not queued)
+	first := `NOT EXISTS (SELECT FROM ` + n.waiters + ` WHERE key = $4 AND ticket < $5 AND expires_at > clock_timestamp())`
 	take := `ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, token = greatest(excluded.token, l.token + 1), expires_at = excluded.expires_at
 	WHERE l.expires_at <= clock_timestamp()`
 	return lockStatements{
 		acquire: `WITH taken AS (
 	INSERT INTO ` + n.locks + ` AS l (key, holder, token, expires_at)
-	VALUES ($1, $2, nextval(` + n.tokensLiteral + `), clock_timestamp() + $3::bigint * interval '1 microsecond')
+	SELECT $1, $2, nextval(` + n.tokensLiteral + `), clock_timestamp() + $3::bigint * interval '1 microsecond'
+	WHERE ` + first + `
 	` + take + `
 	RETURNING token)
 SELECT token, 0::bigint FROM taken
@@ -148,7 +166,7 @@ SELECT 0::bigint, greatest(0, (extract(epoch FROM expires_at - clock_timestamp()
 FROM ` + n.locks + ` WHERE key = $1 AND NOT EXISTS (SELECT FROM taken)`,
 		acquireSlot: `WITH free AS (
 	SELECT k FROM unnest($1::text[]) AS k
-	WHERE NOT EXISTS (SELECT FROM ` + n.locks + ` WHERE key = k AND expires_at > clock_timestamp())
+	WHERE NOT EXISTS (SELECT FROM ` + n.locks + ` WHERE key = k AND expires_at > clock_timestamp()) AND ` + first + `
 	ORDER BY random() LIMIT 1),
 taken AS (
 	INSERT INTO ` + n.locks + ` AS l (key, holder, token, expires_at)
@@ -164,7 +182,17 @@ WHERE NOT EXISTS (SELECT FROM taken)`,
 	UPDATE ` + n.locks + ` SET expires_at = clock_timestamp(), holder = ` + released + `
 	WHERE key = $1 AND (holder = $2 AND expires_at > clock_timestamp() OR ($4 AND holder = ` + released + `))
 	RETURNING true)
-SELECT count(*) FROM (SELECT pg_notify($3, '') FROM gone) AS woken`,
+SELECT count(*) FROM (SELECT pg_notify($3, coalesce((SELECT min(ticket) FROM ` + n.waiters + `
+	WHERE key = $5 AND expires_at > clock_timestamp())::text, '')) FROM gone) AS woken`,
+		enqueue: `INSERT INTO ` + n.waiters + ` (key, ticket, expires_at)
+VALUES ($1, nextval(` + n.tokensLiteral + `), clock_timestamp() + $2::bigint * interval '1 microsecond') RETURNING ticket`,
+		stay: `INSERT INTO ` + n.waiters + ` AS w (key, ticket, expires_at) VALUES ($1, $2, clock_timestamp() + $3::bigint * interval '1 microsecond')
+ON CONFLICT (key, ticket) DO UPDATE SET expires_at = excluded.expires_at`,
+		dequeue: `DELETE FROM ` + n.waiters + ` WHERE key = $1 AND ticket = $2`,
+		leave: `WITH gone AS (DELETE FROM ` + n.waiters + ` WHERE key = $1 AND ticket = $2 RETURNING true)
+SELECT pg_notify($3, coalesce((SELECT min(ticket) FROM ` + n.waiters + `
+	WHERE key = $1 AND ticket <> $2 AND expires_at > clock_timestamp())::text, '')) FROM gone`,
+		sweepWaiters: `DELETE FROM ` + n.waiters + ` WHERE expires_at < clock_timestamp() - $1::bigint * interval '1 microsecond'`,
 		expire: `INSERT INTO ` + n.locks + ` AS l (key, holder, token, expires_at) VALUES ($1, ` + released + `, 0, clock_timestamp())
 ON CONFLICT (key) DO UPDATE SET expires_at = clock_timestamp(), holder = ` + released + ` WHERE l.holder = $2`,
 		expireSlots: `INSERT INTO ` + n.locks + ` AS l (key, holder, token, expires_at) SELECT k, ` + released + `, 0, clock_timestamp() FROM unnest($1::text[]) AS k
@@ -227,18 +255,18 @@ func (e *lockEngine) drift() time.Duration { return e.cfg.lease/100 + 2*time.Mil
 // hold it took is released. A statement that failed in a way that may have
 // let the row land (a connection lost after the statement left) is given
 // back in the background too.
-func (e *lockEngine) try(ctx context.Context) (*lease, time.Duration, error) {
+func (e *lockEngine) try(ctx context.Context, ticket int64) (*lease, time.Duration, error) {
 	value := newValue()
 	start := time.Now()
 	var a attempt
 	if ctx.Done() == nil { // a ctx that never ends: nothing to wait beside
-		a = e.attempt(ctx, value)
+		a = e.attempt(ctx, value, ticket)
 	} else {
 		done := make(chan attempt, 1)
 		go func() {
 			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.timeout)
 			defer cancel()
-			done <- e.attempt(dctx, value)
+			done <- e.attempt(dctx, value, ticket)
 		}()
 		select {
 		case a = <-done:
@@ -256,7 +284,7 @@ func (e *lockEngine) try(ctx context.Context) (*lease, time.Duration, error) {
 		}
 		return nil, 0, a.err
 	case a.token == 0 && a.raced:
-		return e.try(ctx) // a free slot another took first: another may be free
+		return e.try(ctx, ticket) // a free slot another took first: another may be free
 	case a.token == 0:
 		return nil, time.Duration(a.left) * time.Microsecond, nil
 	}
@@ -274,13 +302,13 @@ type attempt struct {
 }
 
 // attempt runs the acquire statement for the hold value.
-func (e *lockEngine) attempt(ctx context.Context, value string) attempt {
+func (e *lockEngine) attempt(ctx context.Context, value string, ticket int64) attempt {
 	a := attempt{key: e.key}
 	a.err = withSetup(ctx, e.pool, e.names, func() error {
 		if e.slots == nil {
-			return e.pool.QueryRow(ctx, e.sql.acquire, e.key, value, e.cfg.lease.Microseconds()).Scan(&a.token, &a.left)
+			return e.pool.QueryRow(ctx, e.sql.acquire, e.key, value, e.cfg.lease.Microseconds(), e.key, ticket).Scan(&a.token, &a.left)
 		}
-		return e.pool.QueryRow(ctx, e.sql.acquireSlot, e.slots, value, e.cfg.lease.Microseconds()).Scan(&a.key, &a.token, &a.left, &a.raced)
+		return e.pool.QueryRow(ctx, e.sql.acquireSlot, e.slots, value, e.cfg.lease.Microseconds(), e.key, ticket).Scan(&a.key, &a.token, &a.left, &a.raced)
 	})
 	return a
 }
@@ -293,7 +321,7 @@ func (e *lockEngine) settle(ctx context.Context, value string, done <-chan attem
 	case a.err == nil && a.token != 0:
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.timeout)
 		defer cancel()
-		_, _ = e.pool.Exec(rctx, e.sql.release, a.key, value, e.channel, false)
+		_, _ = e.pool.Exec(rctx, e.sql.release, a.key, value, e.channel, false, e.key)
 	case a.err != nil && mayHaveLanded(a.err):
 		e.giveBack(ctx, value)
 	}
@@ -318,11 +346,11 @@ func (e *lockEngine) giveBack(ctx context.Context, value string) {
 	if _, err := e.pool.Exec(gctx, e.sql.expire, e.key, value); err != nil {
 		return
 	}
-	_, _ = e.pool.Exec(gctx, e.sql.release, e.key, value, e.channel, true) // ended by expire: notify
+	_, _ = e.pool.Exec(gctx, e.sql.release, e.key, value, e.channel, true, e.key) // ended by expire: notify
 }
 
 func (e *lockEngine) TryAcquire(ctx context.Context) (dist.Lease, error) {
-	l, _, err := e.try(ctx)
+	l, _, err := e.try(ctx, notQueued)
 	if l == nil {
 		return nil, err
 	}
@@ -331,22 +359,36 @@ func (e *lockEngine) TryAcquire(ctx context.Context) (dist.Lease, error) {
 
 // Acquire tries, and while another holds the lock waits to be woken by a
 // release (registered before the second try, so that no release is
-// missed), looking again when the holder's lease could have run out. While
-// its process cannot listen it polls, the wait doubling from retryMin to
-// retryMax.
+// missed). A waiter queues on the server (a row with a ticket, renewed
+// every third of the lease while it waits, taken out when it leaves), so
+// that a release wakes the first waiter in the queue only, in whichever
+// process it waits: a hand-over costs the same whatever the number of
+// waiters. It also looks again every third of the lease, and when the
+// holder's lease could have run out: a first waiter that died (its row not
+// yet run out) or a notification lost on its way stalls the queue no
+// longer than that. While its process cannot listen it polls, the wait
+// doubling from retryMin to retryMax.
 func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
 	wait := e.cfg.retryMin
 	var last error // the last error the server gave that says something
 	var s *sub
+	var q queued
+	acquired := false
 	defer func() {
 		if s != nil {
 			s.close()
 		}
+		e.dequeue(ctx, q, acquired)
 	}()
 	for {
-		l, left, err := e.try(ctx)
+		ticket := q.ticket
+		if ticket == 0 {
+			ticket = notQueued
+		}
+		l, left, err := e.try(ctx, ticket)
 		switch {
 		case l != nil:
+			acquired = true
 			return l, nil
 		case errors.Is(err, puddle.ErrClosedPool):
 			return nil, err // nothing will ever answer: do not wait for ctx
@@ -360,18 +402,27 @@ func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
 			s = listen(e.pool, e.channel, true)
 			continue // try again: a release before the registration woke nobody
 		}
+		if q.ticket == 0 && err == nil && s.up() {
+			if q = e.enqueue(ctx); q.ticket != 0 {
+				s.wants(q.ticket)
+				continue // try again: a release before the enqueue woke another
+			}
+		}
 		var bound time.Duration
 		if err == nil && s.up() {
 			if left <= 0 {
 				left = e.cfg.lease
 			}
 			bound = left + rand.N(left/8+1) + time.Millisecond
+			if q.ticket != 0 {
+				bound = min(bound, time.Until(q.at.Add(e.cfg.lease/3)))
+			}
 			wait = e.cfg.retryMin
 		} else {
 			bound = wait + rand.N(wait/2+1)
 			wait = min(2*wait, e.cfg.retryMax)
 		}
-		t := time.NewTimer(bound)
+		t := time.NewTimer(max(bound, time.Millisecond))
 		select {
 		case <-s.c:
 		case <-t.C:
@@ -380,7 +431,60 @@ func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
 			return nil, dist.Ended(ctx, last, "postgres")
 		}
 		t.Stop()
+		if q.ticket != 0 && time.Since(q.at) >= e.cfg.lease/3 {
+			e.stay(ctx, &q)
+		}
 	}
+}
+
+// notQueued is the ticket of a caller not in the queue: behind every waiter.
+const notQueued = math.MaxInt64
+
+// queued is a waiter's place in the queue: its ticket (0: none) and when
+// its row's lease was last renewed.
+type queued struct {
+	ticket int64
+	at     time.Time
+}
+
+// enqueue puts the waiter in the name's queue; no ticket when the server
+// could not (the waiter then wakes on every release with no ticket, and
+// when it looks again).
+func (e *lockEngine) enqueue(ctx context.Context) queued {
+	q := queued{at: time.Now()}
+	qctx, cancel := context.WithTimeout(ctx, e.cfg.timeout)
+	defer cancel()
+	_ = withSetup(qctx, e.pool, e.names, func() error {
+		return e.pool.QueryRow(qctx, e.sql.enqueue, e.key, e.cfg.lease.Microseconds()).Scan(&q.ticket)
+	})
+	return q
+}
+
+// stay renews the waiter's row's lease (putting it back if it ran out).
+func (e *lockEngine) stay(ctx context.Context, q *queued) {
+	at := time.Now()
+	sctx, cancel := context.WithTimeout(ctx, min(e.cfg.lease/3, e.cfg.timeout))
+	defer cancel()
+	if _, err := e.pool.Exec(sctx, e.sql.stay, e.key, q.ticket, e.cfg.lease.Microseconds()); err == nil {
+		q.at = at
+	}
+}
+
+// dequeue takes the waiter out of the queue, with ctx's values but not its
+// end, bounded by the timeout; a row it could not delete runs out. A waiter
+// that did not acquire wakes the next one: a release may have woken it
+// alone.
+func (e *lockEngine) dequeue(ctx context.Context, q queued, acquired bool) {
+	if q.ticket == 0 {
+		return
+	}
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.timeout)
+	defer cancel()
+	if acquired {
+		_, _ = e.pool.Exec(dctx, e.sql.dequeue, e.key, q.ticket)
+		return
+	}
+	_, _ = e.pool.Exec(dctx, e.sql.leave, e.key, q.ticket, e.channel)
 }
 
 // newValue is a hold's random value: no other hold's, on any client.
@@ -460,7 +564,9 @@ func (l *lease) Keep(ctx context.Context) error {
 func (l *lease) Release(ctx context.Context) (bool, error) {
 	release := func(again bool) (bool, error) {
 		var n int64
-		err := l.e.pool.QueryRow(ctx, l.e.sql.release, l.key, l.value, l.e.channel, again).Scan(&n)
+		err := withSetup(ctx, l.e.pool, l.e.names, func() error {
+			return l.e.pool.QueryRow(ctx, l.e.sql.release, l.key, l.value, l.e.channel, again, l.e.key).Scan(&n)
+		})
 		return n == 1, err
 	}
 	ours, err := release(false)
@@ -469,6 +575,7 @@ func (l *lease) Release(ctx context.Context) (bool, error) {
 	}
 	if kept, due := sweepDue(l.e.pool, l.e.names); err == nil && due {
 		_, _ = l.e.pool.Exec(ctx, l.e.sql.sweep, kept.Microseconds())
+		_, _ = l.e.pool.Exec(ctx, l.e.sql.sweepWaiters, kept.Microseconds())
 	}
 	return ours, err
 }

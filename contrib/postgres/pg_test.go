@@ -85,7 +85,7 @@ func TestSetupMakesTheSchemaAndItsTables(t *testing.T) {
 	require.NoError(t, err)
 	tables, err = pgx.CollectRows(rows, pgx.RowTo[string])
 	require.NoError(t, err)
-	assert.Equal(t, []string{postgres.EventsTable, postgres.LocksTable}, tables)
+	assert.Equal(t, []string{postgres.EventsTable, postgres.LocksTable, postgres.WaitersTable}, tables)
 
 	name := disttest.Unique(t)
 	in, err := postgres.NewLock(p, name, postgres.WithSchema(schema))

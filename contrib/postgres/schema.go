@@ -14,7 +14,8 @@ import (
 // Table and sequence names, in the schema WithSchema names (or the first of
 // the connection's search_path).
 const (
-	LocksTable      = "mixin_locks"         // one row per held (or expired, not yet taken) lock
+	LocksTable      = "mixin_locks"         // one row per held (or expired, not yet swept) lock or semaphore permit
+	WaitersTable    = "mixin_waiters"       // one row per waiting handle: the queue a release wakes the first of
 	EventsTable     = "mixin_events"        // one row per event ever set
 	TokensSequence  = "mixin_lock_tokens"   // fencing tokens
 	NumbersSequence = "mixin_event_numbers" // the numbers of events' Sets
@@ -24,6 +25,7 @@ const (
 type names struct {
 	schema                         string // as given; "" for the search_path
 	locks, events, tokens, numbers string // identifiers
+	waiters                        string
 	tokensLiteral, numbersLiteral  string // regclass literals, for nextval
 }
 
@@ -36,7 +38,7 @@ func newNames(schema string) names {
 	}
 	literal := func(n string) string { return "'" + strings.ReplaceAll(ident(n), "'", "''") + "'" }
 	return names{schema: schema,
-		locks: ident(LocksTable), events: ident(EventsTable), tokens: ident(TokensSequence), numbers: ident(NumbersSequence),
+		locks: ident(LocksTable), waiters: ident(WaitersTable), events: ident(EventsTable), tokens: ident(TokensSequence), numbers: ident(NumbersSequence),
 		tokensLiteral: literal(TokensSequence), numbersLiteral: literal(NumbersSequence)}
 }
 
@@ -53,6 +55,11 @@ func (n names) ddl() []string {
 	token      bigint NOT NULL,
 	expires_at timestamptz NOT NULL)`,
 		"CREATE SEQUENCE IF NOT EXISTS "+n.tokens,
+		"CREATE TABLE IF NOT EXISTS "+n.waiters+` (
+	key        text NOT NULL,
+	ticket     bigint NOT NULL,
+	expires_at timestamptz NOT NULL,
+	PRIMARY KEY (key, ticket))`,
 		"CREATE TABLE IF NOT EXISTS "+n.events+` (
 	key    text PRIMARY KEY,
 	value  bytea,
