@@ -55,7 +55,7 @@ func TestReviewNeverTooManyHolders(t *testing.T) {
 	srv.Need(t)
 	for _, permits := range []int{1, 2} {
 		name := disttest.Unique(t)
-		ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
 		var in, most, holds atomic.Int64
 		var wg sync.WaitGroup
 		for range 10 {
