@@ -411,3 +411,45 @@ func TestReviewLateAttemptsOfAWaitThatGaveUpHoldTheLock(t *testing.T) {
 	t.Logf("the lock was taken by nobody for %v at a stretch (the waiter gave up %v before the probes ended)", longest.Round(time.Millisecond), time.Since(gaveUp).Round(time.Millisecond))
 	assert.Less(t, longest, lease+500*time.Millisecond, "a wait that gave up held the lock for nobody for longer than a lease")
 }
+
+// TestReviewSemaphoreHoldersThatDieFreeTheirPermitsForEveryWaiter (DEFECT:
+// when holders' leases run out with no release, the first waiter (which
+// polls) takes a permit, and the acquire script wakes nobody else though
+// more permits are free: the waiters behind it wait for their own poll, a
+// third to a half of their lease): a semaphore of 3 permits held by three
+// handles that die (their traffic stalled; their leases are 1 s), with two
+// waiters queued behind them (leases of 30 s). Both waiters should have a
+// permit within seconds of the holders' leases running out.
+func TestReviewSemaphoreHoldersThatDieFreeTheirPermitsForEveryWaiter(t *testing.T) {
+	srv.Need(t)
+	p, err := serverproc.NewProxy(srv.Addr)
+	require.NoError(t, err)
+	defer p.Close()
+	admin := newClient(t, srv.Addr)
+	name := disttest.Unique(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for range 3 {
+		h, err := redis.NewSemaphore(newClient(t, p.Addr()), name, 3, redis.WithExpiry(time.Second))
+		require.NoError(t, err)
+		ok, err := h.Acquire(ctx)
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	var gots []<-chan error
+	for i := range 2 {
+		w, err := redis.NewSemaphore(newClient(t, srv.Addr), name, 3, redis.WithExpiry(reviewLease))
+		require.NoError(t, err)
+		gots = append(gots, acquireIn(ctx, t, w))
+		require.Eventually(t, func() bool {
+			n, err := admin.ZCard(ctx, "mixin:semaphore:{"+name+"}:waiters").Result()
+			return err == nil && n == int64(i+1)
+		}, 10*time.Second, time.Millisecond)
+	}
+	p.Stall() // the holders die
+	start := time.Now()
+	for i, got := range gots {
+		assert.True(t, within(t, got, 4*time.Second-time.Since(start)), "waiter %d had no permit %v after the holders died (their leases are 1 s; two permits were free)", i, time.Since(start).Round(time.Millisecond))
+	}
+	p.Resume()
+}
