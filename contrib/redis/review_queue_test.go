@@ -453,3 +453,63 @@ func TestReviewSemaphoreHoldersThatDieFreeTheirPermitsForEveryWaiter(t *testing.
 	}
 	p.Resume()
 }
+
+// TestReviewKeysExpireAfterChurn: a lock and a semaphore of 2 used by six
+// handles with deadlines of 0 to 20 ms (waits cut off before, while and
+// after they queue), TryAcquire among them; afterwards every key of the
+// two names has an expiry (SCAN + PTTL).
+func TestReviewKeysExpireAfterChurn(t *testing.T) {
+	srv.Need(t)
+	admin := newClient(t, srv.Addr)
+	name := disttest.Unique(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i := range 6 {
+		l, err := redis.NewLock(newClient(t, srv.Addr), name, redis.WithExpiry(5*time.Second))
+		require.NoError(t, err)
+		s, err := redis.NewSemaphore(newClient(t, srv.Addr), name, 2, redis.WithExpiry(5*time.Second))
+		require.NoError(t, err)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 40 {
+				wctx, wcancel := context.WithTimeout(ctx, time.Duration((i*5+j)%21)*time.Millisecond)
+				for _, h := range []interface {
+					Acquire(context.Context) (bool, error)
+					TryAcquire(context.Context) (bool, error)
+					Release(context.Context) error
+				}{l, s} {
+					var ok bool
+					if j%3 == 0 {
+						ok, _ = h.TryAcquire(wctx)
+					} else {
+						ok, _ = h.Acquire(wctx)
+					}
+					if ok {
+						time.Sleep(time.Millisecond)
+						_ = h.Release(ctx)
+					}
+				}
+				wcancel()
+			}
+		}()
+	}
+	wg.Wait()
+	time.Sleep(200 * time.Millisecond) // the background leaves
+	var keys []string
+	for _, kind := range []string{"lock", "semaphore"} {
+		iter := admin.Scan(ctx, 0, "mixin:"+kind+":{"+name+"}*", 100).Iterator()
+		for iter.Next(ctx) {
+			keys = append(keys, iter.Val())
+		}
+		require.NoError(t, iter.Err())
+	}
+	assert.NotEmpty(t, keys)
+	for _, k := range keys {
+		ttl, err := admin.PTTL(ctx, k).Result()
+		require.NoError(t, err)
+		assert.NotEqual(t, time.Duration(-1), ttl, "%s has no expiry", k)
+	}
+	t.Logf("%d keys, each with an expiry", len(keys))
+}
