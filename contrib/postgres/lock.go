@@ -136,11 +136,13 @@ type lockStatements struct {
 // the first of the holders' leases has left, and whether it found a free
 // slot that another took first (then it is run again at once). release ends
 // this hold's lease if it is still running (or, when $4 says that this is a
-// second attempt, was ended by the first) and notifies the first waiter in
-// the queue of $5 (the lock's or the semaphore's key): its ticket is the
-// notification's payload, so that in every listening process only that
-// waiter wakes (” with no waiter queued: then one waiter per process
-// wakes); it returns how many rows it ended: 0 when the lease had run out
+// second attempt, was ended by the first) and notifies the first $6 (the
+// permits) waiters in the queue of $5 (the lock's or the semaphore's key):
+// each notification's payload is a ticket, so that in every listening
+// process only that waiter wakes (an empty payload with no waiter queued:
+// then one waiter per process wakes; a semaphore's releases may come at
+// once, and the first waiter, woken by one, would take all their wakes
+// until it leaves the queue); it returns how many rows it ended: 0 when the lease had run out
 // (the row is left as it is, free for the next taker). enqueue puts a
 // waiter in the queue of $1 with a ticket from the sequence; stay renews
 // its row's lease (a waiter whose process died leaves the queue when it
@@ -151,6 +153,9 @@ func lockSQL(n names) lockStatements {
 	// first: no live waiter is queued ahead of ticket $5 (the caller's, or
 	// the largest bigint for a caller not queued)
 	first := `NOT EXISTS (SELECT FROM ` + n.waiters + ` WHERE key = $4 AND ticket < $5 AND expires_at > clock_timestamp())`
+	// ahead: how many live waiters are queued ahead of ticket $5; a
+	// semaphore's caller takes a slot when fewer are than slots are free
+	ahead := `(SELECT count(*) FROM ` + n.waiters + ` WHERE key = $4 AND ticket < $5 AND expires_at > clock_timestamp())`
 	take := `ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, token = greatest(excluded.token, l.token + 1), expires_at = excluded.expires_at
 	WHERE l.expires_at <= clock_timestamp()`
 	return lockStatements{
@@ -164,9 +169,11 @@ SELECT token, 0::bigint FROM taken
 UNION ALL
 SELECT 0::bigint, greatest(0, (extract(epoch FROM expires_at - clock_timestamp()) * 1000000)::bigint)
 FROM ` + n.locks + ` WHERE key = $1 AND NOT EXISTS (SELECT FROM taken)`,
-		acquireSlot: `WITH free AS (
+		acquireSlot: `WITH open AS (
 	SELECT k FROM unnest($1::text[]) AS k
-	WHERE NOT EXISTS (SELECT FROM ` + n.locks + ` WHERE key = k AND expires_at > clock_timestamp()) AND ` + first + `
+	WHERE NOT EXISTS (SELECT FROM ` + n.locks + ` WHERE key = k AND expires_at > clock_timestamp())),
+free AS (
+	SELECT k FROM open WHERE ` + ahead + ` < (SELECT count(*) FROM open)
 	ORDER BY random() LIMIT 1),
 taken AS (
 	INSERT INTO ` + n.locks + ` AS l (key, holder, token, expires_at)
@@ -181,9 +188,13 @@ WHERE NOT EXISTS (SELECT FROM taken)`,
 		release: `WITH gone AS (
 	UPDATE ` + n.locks + ` SET expires_at = clock_timestamp(), holder = ` + released + `
 	WHERE key = $1 AND (holder = $2 AND expires_at > clock_timestamp() OR ($4 AND holder = ` + released + `))
-	RETURNING true)
-SELECT count(*) FROM (SELECT pg_notify($3, coalesce((SELECT min(ticket) FROM ` + n.waiters + `
-	WHERE key = $5 AND expires_at > clock_timestamp())::text, '')) FROM gone) AS woken`,
+	RETURNING true),
+woken AS (SELECT pg_notify($3, p) FROM (
+	SELECT ticket::text AS p FROM (SELECT ticket FROM ` + n.waiters + `
+		WHERE key = $5 AND expires_at > clock_timestamp() ORDER BY ticket LIMIT $6) AS first
+	UNION ALL SELECT '' WHERE NOT EXISTS (SELECT FROM ` + n.waiters + ` WHERE key = $5 AND expires_at > clock_timestamp())) AS w,
+	gone)
+SELECT count(*) FROM gone WHERE (SELECT count(*) FROM woken) >= 0`,
 		enqueue: `INSERT INTO ` + n.waiters + ` (key, ticket, expires_at)
 VALUES ($1, nextval(` + n.tokensLiteral + `), clock_timestamp() + $2::bigint * interval '1 microsecond') RETURNING ticket`,
 		stay: `INSERT INTO ` + n.waiters + ` AS w (key, ticket, expires_at) VALUES ($1, $2, clock_timestamp() + $3::bigint * interval '1 microsecond')
@@ -239,6 +250,12 @@ func sweepDue(pool *pgxpool.Pool, n names) (time.Duration, bool) {
 	}
 	swept[at] = time.Now()
 	return rowsKept, true
+}
+
+// permits is how many holders the lock admits at once: a semaphore's
+// permits, a lock's one.
+func (e *lockEngine) permits() int {
+	return max(len(e.slots), 1)
 }
 
 // drift is how much sooner than the server a holder counts its lease as
@@ -321,7 +338,7 @@ func (e *lockEngine) settle(ctx context.Context, value string, done <-chan attem
 	case a.err == nil && a.token != 0:
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.timeout)
 		defer cancel()
-		_, _ = e.pool.Exec(rctx, e.sql.release, a.key, value, e.channel, false, e.key)
+		_, _ = e.pool.Exec(rctx, e.sql.release, a.key, value, e.channel, false, e.key, e.permits())
 	case a.err != nil && mayHaveLanded(a.err):
 		e.giveBack(ctx, value)
 	}
@@ -346,7 +363,7 @@ func (e *lockEngine) giveBack(ctx context.Context, value string) {
 	if _, err := e.pool.Exec(gctx, e.sql.expire, e.key, value); err != nil {
 		return
 	}
-	_, _ = e.pool.Exec(gctx, e.sql.release, e.key, value, e.channel, true, e.key) // ended by expire: notify
+	_, _ = e.pool.Exec(gctx, e.sql.release, e.key, value, e.channel, true, e.key, e.permits()) // ended by expire: notify
 }
 
 func (e *lockEngine) TryAcquire(ctx context.Context) (dist.Lease, error) {
@@ -565,7 +582,7 @@ func (l *lease) Release(ctx context.Context) (bool, error) {
 	release := func(again bool) (bool, error) {
 		var n int64
 		err := withSetup(ctx, l.e.pool, l.e.names, func() error {
-			return l.e.pool.QueryRow(ctx, l.e.sql.release, l.key, l.value, l.e.channel, again, l.e.key).Scan(&n)
+			return l.e.pool.QueryRow(ctx, l.e.sql.release, l.key, l.value, l.e.channel, again, l.e.key, l.e.permits()).Scan(&n)
 		})
 		return n == 1, err
 	}
