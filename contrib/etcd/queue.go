@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -86,11 +89,11 @@ func (q *queue) lease(ctx context.Context) (*grant, error) {
 				q.forget(g)
 			}
 			start := time.Now()
-			resp, err := q.client.Grant(ctx, int64(q.cfg.ttl))
+			resp, err := q.grant(ctx)
 			if err != nil {
 				return nil, err
 			}
-			g = &grant{id: resp.ID, ttl: time.Duration(resp.TTL) * time.Second}
+			g = &grant{id: clientv3.LeaseID(resp.ID), ttl: time.Duration(resp.TTL) * time.Second}
 			g.Begin(start.Add(g.length()))
 			q.mu.Lock()
 			q.cur = g
@@ -106,6 +109,33 @@ func (q *queue) lease(ctx context.Context) (*grant, error) {
 			return nil, ctx.Err()
 		}
 		q.forget(g) // gone, or not known to be there: a new one
+	}
+}
+
+// grant grants a lease with an ID of the handle's choosing, so that a
+// grant cut off by ctx (which etcd may have carried out all the same, the
+// answer never read) is revoked by that ID: a lease nobody knows of would
+// stay alive for its TTL. An ID another lease has is drawn again.
+func (q *queue) grant(ctx context.Context) (*pb.LeaseGrantResponse, error) {
+	for {
+		id := rand.Int64N(math.MaxInt64-1) + 1
+		resp, err := clientv3.RetryLeaseClient(q.client).LeaseGrant(ctx, &pb.LeaseGrantRequest{TTL: int64(q.cfg.ttl), ID: id})
+		if err == nil && resp.Error != "" {
+			err = errors.New(resp.Error)
+		}
+		if err == nil {
+			return resp, nil
+		}
+		err = clientv3.ContextError(ctx, err)
+		if errors.Is(err, rpctypes.ErrLeaseExist) && ctx.Err() == nil {
+			continue
+		}
+		go func() {
+			rctx, cancel := q.detached(ctx)
+			defer cancel()
+			_, _ = q.client.Revoke(rctx, clientv3.LeaseID(id))
+		}()
+		return nil, err
 	}
 }
 

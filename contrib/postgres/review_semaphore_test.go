@@ -17,7 +17,8 @@ import (
 	"github.com/gomixin/mixin/contrib/postgres"
 )
 
-// TestReviewNewSemaphoreHugePermitsDoesNotPanic (DEFECT: NewSemaphore
+// TestReviewNewSemaphoreHugePermitsDoesNotPanic (FIXED: more than
+// MaxPermits is an error. Was: NewSemaphore
 // makes a slice of permits slot keys up front, so math.MaxInt permits
 // panics with "makeslice: len out of range", and a large count such as
 // 1<<30 allocates gigabytes): a constructor given bad input returns an

@@ -39,13 +39,14 @@ type Semaphore struct {
 // '%' in both escaped as %XX, so that no lock's key is a slot's), and
 // releases are notified on a channel named after a hash of the key. Every
 // handle on a name must be made with the same permits: each takes only the
-// slots below its own permits.
+// slots below its own permits. permits below 1 or above MaxPermits, an
+// empty name and a nil pool are errors.
 func NewSemaphore(pool *pgxpool.Pool, name string, permits int, opts ...Option) (*Semaphore, error) {
 	if err := usable(pool, name); err != nil {
 		return nil, err
 	}
-	if permits < 1 {
-		return nil, fmt.Errorf("mixin/postgres: semaphore %q: %d permits, want at least 1", name, permits)
+	if permits < 1 || permits > MaxPermits {
+		return nil, fmt.Errorf("mixin/postgres: semaphore %q: %d permits, want 1 to %d", name, permits, MaxPermits)
 	}
 	cfg := newConfig(opts)
 	k := key(cfg.prefix, name)
@@ -57,6 +58,10 @@ func NewSemaphore(pool *pgxpool.Pool, name string, permits int, opts ...Option) 
 	e.sql = lockSQL(e.names)
 	return &Semaphore{dist.NewHandle(e, name, fmt.Sprintf("postgres semaphore %q", name), cfg.timeout), permits}, nil
 }
+
+// MaxPermits is the most permits a semaphore may have: each is a row of
+// its own, and an attempt names every slot it may take.
+const MaxPermits = 1 << 12
 
 // Permits returns how many handles may hold the semaphore at once.
 func (s *Semaphore) Permits() int { return s.permits }

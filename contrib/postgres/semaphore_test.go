@@ -40,6 +40,7 @@ func TestNewSemaphoreRefusesBadInput(t *testing.T) {
 		{"", p, 1, "empty name"},
 		{"x", p, 0, "0 permits"},
 		{"x", p, -3, "-3 permits"},
+		{"x", p, postgres.MaxPermits + 1, "4097 permits"},
 	} {
 		s, err := postgres.NewSemaphore(tc.pool, tc.name, tc.permits)
 		assert.ErrorContains(t, err, tc.want)
