@@ -92,6 +92,10 @@ func Event[T any](t testing.TB, newEvent func() any, sample func(i int) T, opts 
 		var wg sync.WaitGroup
 		got := make([]T, c.waiters)
 		errs := make([]error, c.waiters)
+		// started counts the waiters about to call WaitForNext: the settle
+		// begins once all are, so that a loaded machine slow to schedule 50
+		// goroutines does not make a late starter look like one not woken.
+		started := make(chan struct{}, c.waiters)
 		for i := range c.waiters {
 			w := get(t)
 			if w == nil {
@@ -100,11 +104,18 @@ func Event[T any](t testing.TB, newEvent func() any, sample func(i int) T, opts 
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				started <- struct{}{}
 				errs[i] = safely(func() (err error) {
 					got[i], err = w.WaitForNext(ctx)
 					return err
 				})
 			}()
+		}
+		for range c.waiters {
+			select {
+			case <-started:
+			case <-ctx.Done():
+			}
 		}
 		time.Sleep(c.settle) // let the waiters block
 		if _, ok := setWithin(t, c, e, want); !ok {
@@ -151,13 +162,16 @@ func Event[T any](t testing.TB, newEvent func() any, sample func(i int) T, opts 
 			t.Errorf("expected WaitForNext to wait for the next Set although a value is held, it returned %v, %v", r.v, r.err)
 		}
 		done := make(chan T, 1)
+		started := make(chan struct{})
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 			defer cancel()
 			var v T
+			close(started)
 			_ = safely(func() (err error) { v, err = w.WaitForNext(ctx); return err })
 			done <- v
 		}()
+		<-started // the settle counts from the call, however late it is scheduled
 		time.Sleep(c.settle)
 		want := sample(2)
 		if _, ok := setWithin(t, c, e, want); !ok {
