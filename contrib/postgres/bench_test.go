@@ -2,9 +2,12 @@ package postgres_test
 
 import (
 	"context"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gomixin/mixin/adapters"
@@ -108,4 +111,68 @@ func BenchmarkContendedOnePool(b *testing.B) {
 		return l
 	}
 	disttest.BenchContended(b, e)
+}
+
+// BenchmarkNotifyListeners: what a NOTIFY costs with no other session
+// listening, with 32 sessions listening on channels of their own (none of
+// them is sent the notification), and with 32 listening on the notified
+// channel (each is sent it, and its client reads it): one pg_notify per
+// operation, each in a transaction of its own, as a release's is. It tells
+// the server's signal of every listening session of the database (before
+// PostgreSQL 19, whatever the channel) from the delivery to the sessions
+// that listen on the channel, that is, what a channel per waiter could save.
+func BenchmarkNotifyListeners(b *testing.B) {
+	srv.Need(b)
+	for _, c := range []struct {
+		name      string
+		listeners int
+		same      bool
+	}{{"listeners-0", 0, false}, {"listeners-32-other-channels", 32, false}, {"listeners-32-same-channel", 32, true}} {
+		b.Run(c.name, func(b *testing.B) {
+			ctx := context.Background()
+			cfg := newPool(b, srv.Addr).Config().ConnConfig
+			connect := func() *pgx.Conn {
+				conn, err := pgx.ConnectConfig(ctx, cfg.Copy())
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { _ = conn.Close(context.Background()) })
+				return conn
+			}
+			notifier := connect()
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			for i := range c.listeners {
+				conn := connect()
+				channel := "mixin_bench_notified"
+				if !c.same {
+					channel = "mixin_bench_other_" + strconv.Itoa(i)
+				}
+				if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
+					b.Fatal(err)
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						wctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+						_, _ = conn.WaitForNotification(wctx)
+						cancel()
+					}
+				}()
+			}
+			b.Cleanup(func() { close(stop); wg.Wait() })
+			b.ResetTimer()
+			for range b.N {
+				if _, err := notifier.Exec(ctx, "SELECT pg_notify('mixin_bench_notified', '1')"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
