@@ -160,6 +160,7 @@ type swallower struct{}
 func (swallower) Exit(err error) bool { panic("exit saw " + fmt.Sprint(err)) }
 
 func TestSuitesFailOnBrokenImplementations(t *testing.T) {
+	t.Parallel() // the quick check: the package is its longest
 	tests := []struct {
 		name string
 		run  func(t testing.TB) bool
@@ -216,6 +217,7 @@ func (e *remoteEvent) WaitForNext(ctx context.Context) (int, error) {
 }
 
 func TestWithSettleGivesWaitersTimeToReachTheirServer(t *testing.T) {
+	t.Parallel() // the quick check: the package is its longest
 	mk := func() any {
 		return &remoteEvent{ValueEvent: adapters.NewValueEvent[int](), reach: 60 * time.Millisecond}
 	}

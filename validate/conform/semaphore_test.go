@@ -93,6 +93,7 @@ func (h *semHandle) Release(ctx context.Context) error {
 func (h *semHandle) Locked() bool { return h.sem.Locked() }
 
 func TestSemaphoreSuitePassesOnRealSemaphores(t *testing.T) {
+	t.Parallel() // the quick check: the package is its longest
 	for _, n := range []int{1, 3} {
 		conform.Semaphore(t, func() any { return newChanSem(n) }, n)
 		shared := newChanSem(n)
@@ -103,6 +104,7 @@ func TestSemaphoreSuitePassesOnRealSemaphores(t *testing.T) {
 }
 
 func TestSemaphoreSuiteFailsOnBrokenSemaphores(t *testing.T) {
+	t.Parallel() // the quick check: the package is its longest
 	for _, tc := range []struct {
 		name  string
 		flaw  func(*chanSem)

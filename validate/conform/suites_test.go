@@ -60,6 +60,7 @@ type stuckExit struct{ release chan struct{} }
 func (s stuckExit) Exit(error) { <-s.release }
 
 func TestGroupAndExecContextSuitesFailOnBrokenValues(t *testing.T) {
+	t.Parallel() // the quick check: the package is its longest
 	for _, tc := range []struct {
 		name  string
 		suite func(r *recorder, release chan struct{}) bool
