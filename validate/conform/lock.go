@@ -169,19 +169,7 @@ func lockProperties(t testing.TB, c *config, mkLock func(testing.TB) *adapters.L
 		}
 		waiter, cancel := context.WithTimeout(adapters.WithTask(context.Background()), c.timeout)
 		defer cancel()
-		acquired := make(chan error, 1)
-		go func() {
-			acquired <- safely(func() error {
-				got, err := w.Acquire(waiter)
-				if err == nil && !got {
-					err = errors.New("acquire reported false")
-				}
-				if got && err != nil {
-					_ = w.Release(waiter)
-				}
-				return err
-			})
-		}()
+		acquired := acquireAsync(w, waiter)
 		select {
 		case err := <-acquired:
 			t.Errorf("expected a second Acquire to wait while the lock is held, it returned %v", err)
@@ -325,6 +313,27 @@ func OwnerLock(t testing.TB, newLock func() any, opts ...Option) bool {
 func isOwnerWithin(t testing.TB, c *config, o *adapters.OwnerLock, ctx context.Context) (bool, bool) {
 	t.Helper()
 	return within(t, c, "IsOwner", ctx, func() bool { return o.IsOwner(ctx) }, nil)
+}
+
+// acquireAsync starts l.Acquire(ctx) on a goroutine of the suite's and
+// returns its outcome: nil once acquired, else why not (a panic of the
+// implementation as an error). An acquisition that also reports an error is
+// given back.
+func acquireAsync(l lockAPI, ctx context.Context) <-chan error {
+	acquired := make(chan error, 1)
+	go func() {
+		acquired <- safely(func() error {
+			got, err := l.Acquire(ctx)
+			if err == nil && !got {
+				err = errors.New("acquire reported false")
+			}
+			if got && err != nil {
+				_ = l.Release(ctx)
+			}
+			return err
+		})
+	}()
+	return acquired
 }
 
 // acquireFree acquires a lock the property expects to be free, within the

@@ -229,19 +229,7 @@ func (s semSuite) releaseAdmitsNext(t testing.TB) {
 	}
 	waiter, cancel := context.WithTimeout(adapters.WithTask(context.Background()), 3*s.c.timeout)
 	defer cancel()
-	acquired := make(chan error, 1)
-	go func() {
-		acquired <- safely(func() error {
-			got, err := w.Acquire(waiter)
-			if err == nil && !got {
-				err = errors.New("acquire reported false")
-			}
-			if got && err != nil {
-				_ = w.Release(waiter)
-			}
-			return err
-		})
-	}()
+	acquired := acquireAsync(w, waiter)
 	select {
 	case err := <-acquired:
 		t.Errorf("expected an Acquire to wait while all %d permits are taken, it returned %v", s.n, err)
