@@ -112,7 +112,7 @@ type lockEngine struct {
 
 type lockStatements struct {
 	acquire, acquireSlot, release, expire, expireSlots, keep, held, locked, lockedSlots, sweep string
-	enqueue, stay, dequeue, leave, sweepWaiters                                                string
+	enqueue, stay, leave, sweepWaiters                                                         string
 }
 
 // lockSQL returns the lock's statements over the tables of n. A lock's row
@@ -146,8 +146,9 @@ type lockStatements struct {
 // (the row is left as it is, free for the next taker). enqueue puts a
 // waiter in the queue of $1 with a ticket from the sequence; stay renews
 // its row's lease (a waiter whose process died leaves the queue when it
-// runs out); dequeue takes it out; leave too, and wakes the next waiter,
-// for a waiter that gives up: a release may have woken it alone.
+// runs out); a waiter that acquires leaves the queue in the acquire
+// statement itself; leave takes out, and wakes the next waiter, one that
+// gives up: a release may have woken it alone.
 func lockSQL(n names) lockStatements {
 	const released = `$2 || '` + releasedMark + `'`
 	// first: no live waiter is queued ahead of ticket $5 (the caller's, or
@@ -156,6 +157,10 @@ func lockSQL(n names) lockStatements {
 	// ahead: how many live waiters are queued ahead of ticket $5; a
 	// semaphore's caller takes a slot when fewer are than slots are free
 	ahead := `(SELECT count(*) FROM ` + n.waiters + ` WHERE key = $4 AND ticket < $5 AND expires_at > clock_timestamp())`
+	// out: a queued caller that took the lock leaves the queue in the same
+	// statement (its Acquire returns without a statement more)
+	out := `,
+out AS (DELETE FROM ` + n.waiters + ` WHERE key = $4 AND ticket = $5 AND EXISTS (SELECT FROM taken) RETURNING 1)`
 	take := `ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, token = greatest(excluded.token, l.token + 1), expires_at = excluded.expires_at
 	WHERE l.expires_at <= clock_timestamp()`
 	return lockStatements{
@@ -164,7 +169,7 @@ func lockSQL(n names) lockStatements {
 	SELECT $1, $2, nextval(` + n.tokensLiteral + `), clock_timestamp() + $3::bigint * interval '1 microsecond'
 	WHERE ` + first + `
 	` + take + `
-	RETURNING token)
+	RETURNING token)` + out + `
 SELECT token, 0::bigint FROM taken
 UNION ALL
 SELECT 0::bigint, greatest(0, (extract(epoch FROM expires_at - clock_timestamp()) * 1000000)::bigint)
@@ -179,7 +184,7 @@ taken AS (
 	INSERT INTO ` + n.locks + ` AS l (key, holder, token, expires_at)
 	SELECT k, $2, nextval(` + n.tokensLiteral + `), clock_timestamp() + $3::bigint * interval '1 microsecond' FROM free
 	` + take + `
-	RETURNING key, token)
+	RETURNING key, token)` + out + `
 SELECT key, token, 0::bigint, true FROM taken
 UNION ALL
 SELECT '', 0::bigint, coalesce((SELECT greatest(0, (extract(epoch FROM min(expires_at) - clock_timestamp()) * 1000000)::bigint)
@@ -199,7 +204,6 @@ SELECT count(*) FROM gone WHERE (SELECT count(*) FROM woken) >= 0`,
 VALUES ($1, nextval(` + n.tokensLiteral + `), clock_timestamp() + $2::bigint * interval '1 microsecond') RETURNING ticket`,
 		stay: `INSERT INTO ` + n.waiters + ` AS w (key, ticket, expires_at) VALUES ($1, $2, clock_timestamp() + $3::bigint * interval '1 microsecond')
 ON CONFLICT (key, ticket) DO UPDATE SET expires_at = excluded.expires_at`,
-		dequeue: `DELETE FROM ` + n.waiters + ` WHERE key = $1 AND ticket = $2`,
 		leave: `WITH gone AS (DELETE FROM ` + n.waiters + ` WHERE key = $1 AND ticket = $2 RETURNING true)
 SELECT pg_notify($3, coalesce((SELECT min(ticket) FROM ` + n.waiters + `
 	WHERE key = $1 AND ticket <> $2 AND expires_at > clock_timestamp())::text, '')) FROM gone`,
@@ -395,7 +399,9 @@ func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
 		if s != nil {
 			s.close()
 		}
-		e.dequeue(ctx, q, acquired)
+		if !acquired {
+			e.leave(ctx, q)
+		}
 	}()
 	for {
 		ticket := q.ticket
@@ -405,7 +411,7 @@ func (e *lockEngine) Acquire(ctx context.Context) (dist.Lease, error) {
 		l, left, err := e.try(ctx, ticket)
 		switch {
 		case l != nil:
-			acquired = true
+			acquired = true // its row left the queue in the acquire statement
 			return l, nil
 		case errors.Is(err, puddle.ErrClosedPool):
 			return nil, err // nothing will ever answer: do not wait for ctx
@@ -487,20 +493,15 @@ func (e *lockEngine) stay(ctx context.Context, q *queued) {
 	}
 }
 
-// dequeue takes the waiter out of the queue, with ctx's values but not its
-// end, bounded by the timeout; a row it could not delete runs out. A waiter
-// that did not acquire wakes the next one: a release may have woken it
-// alone.
-func (e *lockEngine) dequeue(ctx context.Context, q queued, acquired bool) {
+// leave takes a waiter that did not acquire out of the queue, with ctx's
+// values but not its end, bounded by the timeout (a row it could not delete
+// runs out), and wakes the next one: a release may have woken it alone.
+func (e *lockEngine) leave(ctx context.Context, q queued) {
 	if q.ticket == 0 {
 		return
 	}
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.timeout)
 	defer cancel()
-	if acquired {
-		_, _ = e.pool.Exec(dctx, e.sql.dequeue, e.key, q.ticket)
-		return
-	}
 	_, _ = e.pool.Exec(dctx, e.sql.leave, e.key, q.ticket, e.channel)
 }
 
