@@ -127,6 +127,7 @@ func Run(t *testing.T, e Engine) {
 		{"SemaphoreComposesWithNoAdapter", semaphoreComposes},
 		{"SemaphoreTokensGrow", semaphoreTokens},
 		{"SemaphoreNeverAdmitsMoreThanItsPermits", semaphoreHolders},
+		{"SemaphoreNeverAdmitsMoreThanItsPermitsUnderCutOffs", semaphoreHoldersUnderFaults},
 		{"Conditions", conditionsBattery},
 		{"LinearizabilityCheckRefusesWhatALockMustNotDo", checkerRefuses},
 	}

@@ -2,7 +2,9 @@ package disttest
 
 import (
 	"context"
+	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gomixin/mixin"
+	"github.com/gomixin/mixin/contrib/internal/serverproc"
 	"github.com/gomixin/mixin/validate/conform"
 )
 
@@ -122,4 +125,77 @@ func semaphoreHolders(t *testing.T, e Engine) {
 	}
 	assert.Equal(t, handles*rounds, n, "every hold made and given back")
 	assert.LessOrEqual(t, worst, permits, "holders at once")
+}
+
+// semaphoreHoldersUnderFaults: semaphores of 1 and 2 permits, ten handles
+// on clients of their own, half of them behind a proxy that now delays the
+// traffic to the server (up to 300 ms), now cuts every connection for 50
+// ms, acquiring with random deadlines (0 to 150 ms: cut off before, during
+// and after their requests) and releasing at once, for 2.5 s: never more
+// holders than permits at once, by the handles' own word (from Acquire's
+// return to the call of Release), and some holds made. (It was three
+// engines' own review tests.)
+func semaphoreHoldersUnderFaults(t *testing.T, e Engine) {
+	needSemaphore(t, e)
+	for _, permits := range []int{1, 2} {
+		name := Unique(t)
+		p, err := serverproc.NewProxy(e.Addr)
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
+		var in, most, holds atomic.Int64
+		var wg sync.WaitGroup
+		for i := range 10 {
+			at := e.Addr
+			if i%2 == 1 {
+				at = p.Addr()
+			}
+			s := e.NewSemaphore(t, at, name, permits, 2*time.Second, 500*time.Millisecond)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for ctx.Err() == nil {
+					actx, acancel := context.WithTimeout(ctx, time.Duration(rand.IntN(150))*time.Millisecond)
+					ok, _ := s.Acquire(actx)
+					acancel()
+					if !ok {
+						continue
+					}
+					n := in.Add(1)
+					for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+					}
+					holds.Add(1)
+					time.Sleep(time.Duration(rand.IntN(3)) * time.Millisecond)
+					in.Add(-1)
+					rctx, rcancel := context.WithTimeout(context.Background(), 2*time.Second)
+					_ = s.Release(rctx)
+					rcancel()
+				}
+			}()
+		}
+		wg.Add(1)
+		go func() { // the proxied clients' network misbehaves
+			defer wg.Done()
+			for ctx.Err() == nil {
+				time.Sleep(300 * time.Millisecond)
+				switch rand.IntN(3) {
+				case 0:
+					p.Delay(serverproc.ToServer, time.Duration(rand.IntN(300))*time.Millisecond)
+				case 1:
+					p.Cut()
+					time.Sleep(50 * time.Millisecond)
+					p.Resume()
+				case 2:
+					p.Delay(serverproc.ToServer, 0)
+				}
+			}
+		}()
+		wg.Wait()
+		cancel()
+		p.Delay(serverproc.ToServer, 0)
+		p.Resume()
+		_ = p.Close()
+		t.Logf("permits %d: %d holds, at most %d at once", permits, holds.Load(), most.Load())
+		assert.LessOrEqual(t, most.Load(), int64(permits), "more holders than permits")
+		assert.Positive(t, holds.Load())
+	}
 }
