@@ -65,9 +65,15 @@ func engine() disttest.Engine {
 			"silence/waiting":       silentGRPC,
 			"silence/event-waiting": silentGRPC,
 		},
-		Closed: func(t testing.TB, at, name string) disttest.Lock {
+		Closed: func(t testing.TB, at, name string, permits int) disttest.Lock {
 			c := newClient(t, at)
-			l, err := etcd.NewLock(c, name)
+			var l disttest.Lock
+			var err error
+			if permits == 0 {
+				l, err = etcd.NewLock(c, name)
+			} else {
+				l, err = etcd.NewSemaphore(c, name, permits)
+			}
 			require.NoError(t, err)
 			require.NoError(t, c.Close())
 			return l
@@ -101,6 +107,8 @@ func TestNewLockRefusesBadInput(t *testing.T) {
 	_, err := etcd.NewLock(nil, "x")
 	assert.ErrorContains(t, err, "nil client")
 	_, err = etcd.NewEvent[int](nil, "x")
+	assert.ErrorContains(t, err, "nil client")
+	_, err = etcd.NewSemaphore(nil, "x", 1)
 	assert.ErrorContains(t, err, "nil client")
 }
 

@@ -59,6 +59,8 @@ func TestConstructorsRefuseBadInput(t *testing.T) {
 	assert.ErrorContains(t, err, "nil pool")
 	_, err = postgres.NewEvent[int](nil, "x")
 	assert.ErrorContains(t, err, "nil pool")
+	_, err = postgres.NewSemaphore(nil, "x", 1)
+	assert.ErrorContains(t, err, "nil pool")
 	assert.ErrorContains(t, postgres.Setup(context.Background(), nil), "nil pool")
 	p, err := pgxpool.New(context.Background(), "host=127.0.0.1 port=1")
 	require.NoError(t, err)

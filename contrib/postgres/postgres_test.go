@@ -38,10 +38,15 @@ func engine() disttest.Engine {
 			require.NoError(t, err)
 			return l
 		},
-		Closed: func(t testing.TB, at, name string) disttest.Lock {
+		Closed: func(t testing.TB, at, name string, permits int) disttest.Lock {
 			p, err := pgxpool.New(context.Background(), connString(at))
 			require.NoError(t, err)
-			l, err := postgres.NewLock(p, name)
+			var l disttest.Lock
+			if permits == 0 {
+				l, err = postgres.NewLock(p, name)
+			} else {
+				l, err = postgres.NewSemaphore(p, name, permits)
+			}
 			require.NoError(t, err)
 			p.Close()
 			return l

@@ -70,9 +70,15 @@ func engine() disttest.Engine {
 			"server-restarted/brief/refreshing-contended": forgotten,
 			"server-restarted/brief/waiting":              forgotten,
 		},
-		Closed: func(t testing.TB, at, name string) disttest.Lock {
+		Closed: func(t testing.TB, at, name string, permits int) disttest.Lock {
 			c := goredis.NewClient(&goredis.Options{Addr: at, ContextTimeoutEnabled: true})
-			l, err := redis.NewLock(c, name)
+			var l disttest.Lock
+			var err error
+			if permits == 0 {
+				l, err = redis.NewLock(c, name)
+			} else {
+				l, err = redis.NewSemaphore(c, name, permits)
+			}
 			require.NoError(t, err)
 			require.NoError(t, c.Close())
 			return l
@@ -144,6 +150,8 @@ func TestNewLockRefusesATypedNilClient(t *testing.T) {
 			_, err := redis.NewLock(c, "x")
 			assert.ErrorContains(t, err, "nil client", "%T", c)
 			_, err = redis.NewEvent[int](c, "x")
+			assert.ErrorContains(t, err, "nil client", "%T", c)
+			_, err = redis.NewSemaphore(c, "x", 1)
 			assert.ErrorContains(t, err, "nil client", "%T", c)
 		})
 	}

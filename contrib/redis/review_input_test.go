@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -74,33 +73,4 @@ func TestReviewWeirdNames(t *testing.T) {
 		assert.True(t, ok, "%q", n)
 		require.NoError(t, b.Release(ctx))
 	}
-}
-
-// TestReviewClosedClientSemaphore: a semaphore (and a lock) on a client
-// closed after the handle was made: Acquire fails at once, not when its
-// ctx ends; a nil client, typed or not, is refused.
-func TestReviewClosedClientSemaphore(t *testing.T) {
-	srv.Need(t)
-	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr, ContextTimeoutEnabled: true})
-	s, err := redis.NewSemaphore(c, disttest.Unique(t), 2)
-	require.NoError(t, err)
-	l, err := redis.NewLock(c, disttest.Unique(t))
-	require.NoError(t, err)
-	require.NoError(t, c.Close())
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	for _, h := range []interface {
-		Acquire(context.Context) (bool, error)
-	}{s, l} {
-		start := time.Now()
-		ok, err := h.Acquire(ctx)
-		assert.False(t, ok)
-		assert.ErrorIs(t, err, goredis.ErrClosed)
-		assert.Less(t, time.Since(start), 3*time.Second, "Acquire on a closed client waited")
-	}
-	var typed *goredis.Client
-	_, err = redis.NewSemaphore(typed, "x", 1)
-	assert.Error(t, err)
-	_, err = redis.NewSemaphore(nil, "x", 1)
-	assert.Error(t, err)
 }

@@ -75,8 +75,9 @@ type Engine struct {
 	NewSemaphore func(t testing.TB, addr, name string, permits int, lease, timeout time.Duration) Lock
 	// NewEvent returns a handle on the event name, on a client of its own.
 	NewEvent func(t testing.TB, addr, name string, timeout time.Duration) Event
-	// Closed returns a handle on the lock name whose client has been closed.
-	Closed func(t testing.TB, addr, name string) Lock
+	// Closed returns a handle on the lock name (permits 0), or on the
+	// semaphore name of permits permits, whose client has been closed.
+	Closed func(t testing.TB, addr, name string, permits int) Lock
 	// Prefixed returns a handle on the lock name with the application
 	// prefix given (the engine's WithPrefix).
 	Prefixed func(t testing.TB, addr, prefix, name string) Lock
@@ -259,18 +260,24 @@ func askServer(t *testing.T, e Engine) {
 // closedClient: nothing will ever answer a closed client, so an Acquire on
 // it fails at once instead of waiting for a ctx that may never end.
 func closedClient(t *testing.T, e Engine) {
-	l := e.Closed(t, e.Addr, Unique(t))
-	done := make(chan error, 1)
-	go func() {
-		_, err := l.Acquire(context.Background()) // a ctx that never ends
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		assert.Error(t, err)
-		t.Logf("Acquire on a closed client: %v", err)
-	case <-time.After(5 * time.Second):
-		t.Fatal("Acquire on a closed client waited for a ctx that never ends")
+	kinds := []int{0}
+	if e.NewSemaphore != nil {
+		kinds = append(kinds, 2)
+	}
+	for _, permits := range kinds {
+		l := e.Closed(t, e.Addr, Unique(t), permits)
+		done := make(chan error, 1)
+		go func() {
+			_, err := l.Acquire(context.Background()) // a ctx that never ends
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			assert.Error(t, err)
+			t.Logf("Acquire on a closed client (permits %d; 0: a lock): %v", permits, err)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("Acquire on a closed client (permits %d; 0: a lock) waited for a ctx that never ends", permits)
+		}
 	}
 }
 
