@@ -176,3 +176,55 @@ func BenchmarkNotifyListeners(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBatonAcrossPools: the floor under BenchmarkContended, with no
+// lock: a baton passed in turn among 2, 8 or 32 goroutines, each on a pool
+// of its own, each running two trivial statements (as an acquisition and
+// a release make two) before passing it on. It measures what it costs the
+// machine to have the work move from one pool's connections (and the
+// server processes behind them) to another's as the number of pools grows,
+// whatever a lock does.
+func BenchmarkBatonAcrossPools(b *testing.B) {
+	srv.Need(b)
+	for _, n := range []int{2, 8, 32} {
+		b.Run("pools-"+strconv.Itoa(n), func(b *testing.B) {
+			pools := make([]*pgxpool.Pool, n)
+			for i := range pools {
+				pools[i] = newPool(b, srv.Addr)
+			}
+			ctx := context.Background()
+			batons := make([]chan int, n)
+			for i := range batons {
+				batons[i] = make(chan int, 1)
+			}
+			done := make(chan struct{})
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			for i, p := range pools {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for left := range batons[i] {
+						if left == 0 {
+							close(done)
+							return
+						}
+						for range 2 {
+							if _, err := p.Exec(ctx, "SELECT 1"); err != nil {
+								b.Error(err)
+							}
+						}
+						batons[(i+1)%n] <- left - 1
+					}
+				}()
+			}
+			batons[0] <- b.N
+			<-done
+			b.StopTimer()
+			for _, c := range batons {
+				close(c)
+			}
+			wg.Wait()
+		})
+	}
+}
