@@ -39,7 +39,11 @@ func TestLockHotPathReleasesOneHoldOnceUnderConcurrentReleases(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			l, err := adapters.NewLock(tt.v())
 			require.NoError(t, err)
-			for range 200 {
+			rounds := 200
+			if testing.Short() {
+				rounds = 50
+			}
+			for range rounds {
 				ok, err := l.Acquire(ctx)
 				require.NoError(t, err)
 				require.True(t, ok)

@@ -86,7 +86,11 @@ func repeat(fn func()) (stop func()) {
 // Items 1 and 16: Go and Submit while another goroutine waits, and Waits that
 // give up, on a WaitGroup-free idle counter.
 func TestGroupGoConcurrentWithWaitAndExit(t *testing.T) {
-	for range 20 {
+	rounds := 20
+	if testing.Short() {
+		rounds = 4
+	}
+	for range rounds {
 		g, err := adapters.NewGroup(nil)
 		require.NoError(t, err)
 		require.NoError(t, g.Enter(context.Background()))

@@ -49,7 +49,7 @@ func TestReviewForceReleaseNeverReleasesALaterHold(t *testing.T) {
 		}
 	}()
 	var wg sync.WaitGroup
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(stressFor(t)) // 2 s; 200 ms under -short
 	for range 4 {
 		wg.Add(1)
 		go func() {
