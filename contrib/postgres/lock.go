@@ -72,8 +72,9 @@ type Lock struct {
 
 // NewLock returns a handle on the lock name over pool. Its hold is the row
 // of mixin_locks whose key is prefix/name (WithPrefix's prefix, "mixin" by
-// default; '/' and '%' in both escaped as %XX), and releases are notified on
-// a channel named after a hash of the key.
+// default; '/', '%', NUL and bytes that are not UTF-8 in both escaped as
+// %XX, so that any string names a lock), and releases are notified on a
+// channel named after a hash of the key.
 func NewLock(pool *pgxpool.Pool, name string, opts ...Option) (*Lock, error) {
 	if err := usable(pool, name); err != nil {
 		return nil, err
