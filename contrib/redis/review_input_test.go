@@ -47,30 +47,3 @@ func TestReviewSemaphoreOfHugePermitsReleases(t *testing.T) {
 		cancel()
 	}
 }
-
-// TestReviewWeirdNames: names with the characters the keys escape, spaces,
-// newlines, non-UTF-8 bytes and a long name: acquired, excluded, released.
-func TestReviewWeirdNames(t *testing.T) {
-	srv.Need(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	base := disttest.Unique(t)
-	for _, n := range []string{"a:b", "{x}", "%41", "a b\nc", "\xff\xfe", string(make([]byte, 4096)), "*", "?[]"} {
-		name := base + n
-		a, err := redis.NewLock(newClient(t, srv.Addr), name)
-		require.NoError(t, err)
-		b, err := redis.NewLock(newClient(t, srv.Addr), name)
-		require.NoError(t, err)
-		ok, err := a.Acquire(ctx)
-		require.NoError(t, err)
-		require.True(t, ok)
-		ok, err = b.TryAcquire(ctx)
-		require.NoError(t, err)
-		assert.False(t, ok, "%q: excluded", n)
-		require.NoError(t, a.Release(ctx))
-		ok, err = b.TryAcquire(ctx)
-		require.NoError(t, err)
-		assert.True(t, ok, "%q", n)
-		require.NoError(t, b.Release(ctx))
-	}
-}

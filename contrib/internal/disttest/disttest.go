@@ -113,6 +113,7 @@ func Run(t *testing.T, e Engine) {
 		{"LockedAndIsOwnerAskTheServer", askServer},
 		{"AcquireOnAClosedClientFailsAtOnce", closedClient},
 		{"NamesAndKindsNeverShareOrCoverKeys", namesApart},
+		{"AnyStringNamesALock", anyName},
 		{"CancelledAcquiresEndWithTheirCtxAndLeaveTheLockFree", cancelledAcquires},
 		{"EventConformsAcrossClients", eventConforms},
 		{"EventCrossesClients", eventCrosses},
@@ -432,6 +433,30 @@ func namesApart(t *testing.T, e Engine) {
 	}
 	for _, l := range held {
 		assert.NoError(t, l.Release(bg))
+	}
+}
+
+// anyName: names with the characters keys escape, glob and hash-tag
+// characters, spaces, a newline, NUL bytes, bytes that are not UTF-8 and a
+// 4096-byte name each name a lock that is taken, excluded from a handle on
+// another client and given back; "x\xff" and "x%FF" are two locks.
+func anyName(t *testing.T, e Engine) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	base := Unique(t)
+	var held []Lock
+	for _, n := range []string{"a:b", "{x}", "%41", "a b\nc", "\xff\xfe", "a\x00b", string(make([]byte, 4096)), "*", "?[]", "x\xff", "x%FF", "\u00e9\xc3"} {
+		a, b := e.NewLock(t, e.Addr, base+n, 0, 0), e.NewLock(t, e.Addr, base+n, 0, 0)
+		ok, err := a.Acquire(ctx)
+		require.NoError(t, err, "%q", n)
+		require.True(t, ok)
+		ok, err = b.TryAcquire(ctx)
+		require.NoError(t, err, "%q", n)
+		assert.False(t, ok, "%q: excluded", n)
+		held = append(held, a)
+	}
+	for _, l := range held {
+		assert.NoError(t, l.Release(ctx))
 	}
 }
 
