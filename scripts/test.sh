@@ -16,14 +16,16 @@
 #
 # Some steps run side by side, as background jobs: the three server modules'
 # (contrib/redis with contrib/redis/examples, contrib/etcd, contrib/postgres),
-# whose tests mostly wait on their servers (each starts its own, on free
-# ports, in a temporary directory of its own), and the oldest Go's, which
-# downloads a toolchain and compiles. The other steps run one after another
-# in the foreground, as before. A job's output goes to a log of its own,
-# printed whole when the job has ended; a job that fails is shown, the others
-# are waited for, and the command fails. On failure or interruption, the jobs
-# still running are killed (each is a process group of its own; the servers
-# die with the tests that started them).
+# whose tests spend much of their time waiting on their servers (each starts
+# its own, on free ports, in a temporary directory of its own), and the
+# oldest Go's, which downloads a toolchain and builds with it. The other steps
+# run one after another in the foreground. Two cores are few: a cold run is
+# bound by the CPU (compiling), and gains least. A job's output goes to a log
+# of its own, printed whole at the first step boundary after the job has
+# ended; a job that fails is shown, the others are waited for, and the command
+# fails. On failure or interruption the jobs still running are killed (each
+# is a process group of its own; the servers die with the tests that started
+# them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
