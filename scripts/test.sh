@@ -13,19 +13,6 @@
 # n times:
 #
 #   MIXIN_STRESS=3 bash scripts/test.sh
-#
-# Some steps run side by side, as background jobs: the three server modules'
-# (contrib/redis with contrib/redis/examples, contrib/etcd, contrib/postgres),
-# whose tests spend much of their time waiting on their servers (each starts
-# its own, on free ports, in a temporary directory of its own), and the
-# oldest Go's, which downloads a toolchain and builds with it. The other steps
-# run one after another in the foreground. Two cores are few: a cold run is
-# bound by the CPU (compiling), and gains least. A job's output goes to a log
-# of its own, printed whole at the first step boundary after the job has
-# ended; a job that fails is shown, the others are waited for, and the command
-# fails. On failure or interruption the jobs still running are killed (each
-# is a process group of its own; the servers die with the tests that started
-# them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,132 +25,27 @@ SECONDS=0
 current=""
 started=0
 timings=()
-clock() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
-timing() { timings+=("$(printf '%7s  %-6s %s' "$(clock "$1")" "$2" "$3")"); }
 finish() {
 	local how=${1:-done}
 	if [[ -n $current ]]; then
 		local took=$((SECONDS - started))
-		printf '== %s in %s: %s\n' "$how" "$(clock $took)" "$current"
-		timing $took "$how" "$current"
+		printf '== %s in %dm%02ds: %s\n' "$how" $((took / 60)) $((took % 60)) "$current"
+		timings+=("$(printf '%4dm%02ds  %-6s %s' $((took / 60)) $((took % 60)) "$how" "$current")")
 	fi
 	current=""
 }
 step() {
 	finish
-	show_ended_jobs || true
 	current="$*"
 	started=$SECONDS
-	printf '\n== [%s] %s\n' "$(clock $SECONDS)" "$*"
+	printf '\n== [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"
 }
-
-# Background jobs. background NAME DESCRIPTION FUNCTION starts FUNCTION in a
-# subshell of its own under set -euo pipefail, in a process group of its own
-# (set -m while it forks), its output in $tmp/jobs/NAME.log; when it ends it
-# writes "status start end" (in the script's SECONDS) to $tmp/jobs/NAME.end.
-bg_jobs=()           # names, in the order they started
-declare -A job_desc  # name: description
-declare -A job_pid   # name: the job's process id, its process group's too
-declare -A job_start # name: when it started
-declare -A job_shown # name: its log has been printed
-failed=()            # the jobs that failed
-background() {
-	local name=$1
-	bg_jobs+=("$name")
-	job_desc[$name]=$2
-	job_start[$name]=$SECONDS
-	shift 2
-	printf '\n== [%s] started in the background: %s\n' "$(clock $SECONDS)" "${job_desc[$name]}"
-	set -m
-	(
-		trap - EXIT INT TERM
-		set +e
-		(set -euo pipefail; "$@") </dev/null >"$tmp/jobs/$name.log" 2>&1
-		echo "$? $SECONDS" >"$tmp/jobs/$name.end"
-	) &
-	job_pid[$name]=$!
-	set +m
-}
-# show_job prints a job's log whole, between a line saying it ended (or was
-# killed) and one saying how long it took, and records its time (how: done,
-# FAILED, killed).
-show_job() {
-	local name=$1 how=$2 end=$3 start=${job_start[$1]}
-	job_shown[$name]=1
-	printf '\n== [%s] %s: the background job started at %s: %s\n' "$(clock $SECONDS)" \
-		"$([[ $how == killed ]] && echo 'killed' || echo 'ended')" "$(clock "$start")" "${job_desc[$name]}"
-	cat "$tmp/jobs/$name.log"
-	printf '== %s in %s: %s\n' "$how" "$(clock $((end - start)))" "${job_desc[$name]}"
-	timing $((end - start)) "$how" "${job_desc[$name]} (in the background, from $(clock "$start"))"
-}
-# show_end shows a job that has ended, by its end line.
-show_end() {
-	local rc end
-	wait "${job_pid[$1]}" || true
-	read -r rc end <"$tmp/jobs/$1.end"
-	if ((rc == 0)); then
-		show_job "$1" done "$end"
-	else
-		failed+=("$1")
-		show_job "$1" FAILED "$end"
-	fi
-}
-# show_ended_jobs shows the jobs that have ended and were not shown yet, in
-# the order they started; it returns 1 while some job is still running.
-show_ended_jobs() {
-	local name running=0
-	for name in "${bg_jobs[@]}"; do
-		[[ -z ${job_shown[$name]:-} ]] || continue
-		if [[ -e $tmp/jobs/$name.end ]]; then
-			show_end "$name"
-		elif ! kill -0 "${job_pid[$name]}" 2>/dev/null; then
-			failed+=("$name") # gone without its end line: killed from outside
-			show_job "$name" FAILED "$SECONDS"
-		else
-			running=1
-		fi
-	done
-	((running == 0))
-}
-# kill_jobs shows the jobs that have ended, then kills those still running,
-# each its whole process group: go test and its test binaries, and with those
-# the servers they started (which die with their parent: serverproc's
-# Pdeathsig); then it shows what they had written. Only a job that has not
-# ended is signalled: its process group is still ours.
-kill_jobs() {
-	local name alive running=()
-	show_ended_jobs && return 0
-	for name in "${bg_jobs[@]}"; do
-		[[ -n ${job_shown[$name]:-} ]] || running+=("$name")
-	done
-	for name in "${running[@]}"; do kill -TERM -- "-${job_pid[$name]}" 2>/dev/null || true; done
-	for _ in {1..50}; do # five seconds to exit, then SIGKILL
-		alive=0
-		for name in "${running[@]}"; do
-			if kill -0 -- "-${job_pid[$name]}" 2>/dev/null; then alive=1; fi
-		done
-		((alive)) || break
-		sleep 0.1
-	done
-	for name in "${running[@]}"; do
-		kill -KILL -- "-${job_pid[$name]}" 2>/dev/null || true
-		wait "${job_pid[$name]}" 2>/dev/null || true
-	done
-	for name in "${running[@]}"; do
-		if [[ -e $tmp/jobs/$name.end ]]; then
-			show_end "$name" # it ended just before it was signalled
-		else
-			show_job "$name" killed "$SECONDS"
-		fi
-	done
-}
-
 summary() {
-	local rc=$1
+	local rc=${1:-$?}
 	if ((rc != 0)); then finish FAILED; fi
-	kill_jobs
-	printf '\n== step timings (total %s)\n' "$(clock $SECONDS)"
+	printf '\n== step timings (total %dm%02ds)\n' $((SECONDS / 60)) $((SECONDS % 60))
 	printf '%s\n' "${timings[@]}"
+	return $rc
 }
 
 # Each module is vetted by its go test (-vet=all: every vet check, on the
@@ -176,71 +58,24 @@ summary() {
 benchmarks_once() { awk '/^(ok|FAIL|PASS|panic|---)/ { print; fflush() }'; }
 
 tmp=$(mktemp -d)
-mkdir "$tmp/jobs"
-# One EXIT trap: the summary (which kills the jobs still running), then the
-# temporary directory (a second trap would replace the first, and the
-# summary would never print). INT and TERM exit through it, with their
-# status.
+# One EXIT trap: the summary, then the temporary directory (a second trap
+# would replace the first, and the summary would never print).
 trap 'rc=$?; summary "$rc" || true; rm -rf "$tmp"; exit "$rc"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# The jobs' bodies.
-
-# Under the oldest Go the question is whether the library builds and behaves
-# the same, which -short answers; the race detector and the long stress,
-# model and matrix runs are toolchain-independent and run in the root
-# module's step. The plugin host is left out here: its test builds six plugins
-# with the toolchain (a minute and more), and runs in full in a step of its
-# own.
-oldest_go() {
-	export GOTOOLCHAIN=$OLDEST_GO
-	go version
-	local pkgs
-	pkgs=$(go list ./... | grep -v '/examples/plugins$')
-	# shellcheck disable=SC2086 # one argument per package
-	go test -short $pkgs
-}
-redis_job() {
-	cd contrib/redis
-	go test -race -vet=all ./...
-	go test -race -run '^$' -bench . -benchtime 1x . | benchmarks_once
-	cd examples
-	go test -race -vet=all ./...
-	go test -race -run '^$' -bench . -benchtime 1x ./compare | benchmarks_once
-}
-etcd_job() {
-	cd contrib/etcd
-	go test -race -vet=all ./...
-	go test -race -run '^$' -bench . -benchtime 1x . | benchmarks_once
-}
-postgres_job() {
-	cd contrib/postgres
-	go test -race -vet=all ./...
-	go test -race -run '^$' -bench . -benchtime 1x . | benchmarks_once
-}
-
-step "the servers the contrib modules start: redis-server, etcd, postgres (installed when missing, as root)"
-bash scripts/servers.sh
-
-# The oldest Go's toolchain download and its build of the standard library
-# and the root module (not under -race) share nothing with the -race build
-# below: they start at once.
-finish
-background oldest "root module under the oldest supported Go, $OLDEST_GO, -short (but the plugin host)" oldest_go
 
 step "root module, $(go env GOVERSION), -race"
 go test -race -vet=all ./...
 
-# The server modules start once the root module's -race build is in the
-# build cache, which they would otherwise each build again at the same time.
-finish
-background redis "contrib/redis module: Lock, Semaphore and Event on a redis-server the tests start, -race; each benchmark once; then the contrib/redis/examples module: the replicas example (redis-server or miniredis) and the comparison with redsync, -race; each benchmark once" redis_job
-background etcd "contrib/etcd module: Lock and Event on an etcd the tests start, -race; each benchmark once" etcd_job
-background postgres "contrib/postgres module: Lock and Event on a PostgreSQL the tests start (as nobody when root), -race; each benchmark once" postgres_job
-
 step "the plugin host without -race (the race detector misreports code loaded by plugin.Open, golang/go#24245)"
 go test -count=1 ./examples/plugins
+
+# Under the oldest Go the question is whether the library builds and behaves
+# the same, which -short answers; the race detector and the long stress,
+# model and matrix runs are toolchain-independent and ran in the first step
+# (a second -race build of everything cost five minutes cold).
+# The plugin host is left out here: its test builds six plugins with the
+# toolchain (a minute and more), and ran in full in the step before.
+step "root module under the oldest supported Go, $OLDEST_GO, -short (but the plugin host)"
+GOTOOLCHAIN=$OLDEST_GO go test -short $(GOTOOLCHAIN=$OLDEST_GO go list ./... | grep -v '/examples/plugins$')
 
 step "ecosystem module: real third-party types, -race"
 (cd ecosystem && go test -race -vet=all ./...)
@@ -249,6 +84,21 @@ step "analysis module: the mixinvet analyzer, vet and -race; then mixinvet over 
 (cd analysis && go test -race -vet=all ./... && go build -o "$tmp/mixinvet" ./cmd/mixinvet)
 go vet -race -vettool="$tmp/mixinvet" ./examples/...
 (cd ecosystem && go vet -race -vettool="$tmp/mixinvet" ./...)
+
+step "the servers the contrib modules start: redis-server, etcd, postgres (installed when missing, as root)"
+bash scripts/servers.sh
+
+step "contrib/redis module: Lock, Semaphore and Event on a redis-server the tests start, -race; each benchmark once"
+(cd contrib/redis && go test -race -vet=all ./... && go test -race -run '^$' -bench . -benchtime 1x . | benchmarks_once)
+
+step "contrib/redis/examples module: the replicas example (redis-server or miniredis) and the comparison with redsync, -race; each benchmark once"
+(cd contrib/redis/examples && go test -race -vet=all ./... && go test -race -run '^$' -bench . -benchtime 1x ./compare | benchmarks_once)
+
+step "contrib/etcd module: Lock and Event on an etcd the tests start, -race; each benchmark once"
+(cd contrib/etcd && go test -race -vet=all ./... && go test -race -run '^$' -bench . -benchtime 1x . | benchmarks_once)
+
+step "contrib/postgres module: Lock and Event on a PostgreSQL the tests start (as nobody when root), -race; each benchmark once"
+(cd contrib/postgres && go test -race -vet=all ./... && go test -race -run '^$' -bench . -benchtime 1x . | benchmarks_once)
 
 step "contrib/otel module: the observer over the OpenTelemetry SDK (manual reader, span recorder), -race"
 (cd contrib/otel && go test -race -vet=all ./...)
@@ -260,10 +110,4 @@ step "the README's Install section, word for word, in a scratch module outside t
 bash scripts/install_check.sh "$tmp/install"
 
 finish
-printf '\n== [%s] waiting for the background jobs\n' "$(clock $SECONDS)"
-until show_ended_jobs; do sleep 1; done
-if ((${#failed[@]} > 0)); then
-	printf '\nfailed in the background: %s\n' "${failed[*]}"
-	exit 1
-fi
 printf '\nall modules passed\n'
