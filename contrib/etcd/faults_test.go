@@ -188,3 +188,37 @@ func TestWaitingAcquireOutlivesACompaction(t *testing.T) {
 	require.NoError(t, hist.Release(ctx, waiterHold, waiter))
 	hist.Check(t)
 }
+
+// TestAcquireBegunWhileUnreachableWaitsForTheServer: an Acquire that needs a
+// new lease begins while the server is unreachable (every connection cut,
+// new ones refused) for 4 s, longer than the etcd client's own retries of a
+// call that fails at once (100, 25 ms apart). The lease's grant waits for a
+// connection, as the client's calls do: the Acquire never gives up while
+// its ctx lasts, and holds the lock once the server is back. (A grant
+// without the client's wait-for-ready call option gave up with
+// "connection refused" after its retries: the battery's server-restarted
+// waiters failed so on a loaded machine, where etcd restarts slowly.)
+func TestAcquireBegunWhileUnreachableWaitsForTheServer(t *testing.T) {
+	srv.Need(t)
+	p, err := serverproc.NewProxy(srv.Addr)
+	require.NoError(t, err)
+	defer p.Close()
+	c := newClient(t, p.Addr())
+	l, err := etcd.NewLock(c, disttest.Unique(t), etcd.WithTTL(1))
+	require.NoError(t, err)
+	_, err = c.Get(context.Background(), "connected") // the client has a connection, then loses it
+	require.NoError(t, err)
+	p.Cut()
+	defer p.Resume()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	taken := make(chan error, 1)
+	go func() {
+		_, err := l.Acquire(ctx)
+		taken <- err
+	}()
+	time.Sleep(4 * time.Second)
+	p.Resume()
+	require.NoError(t, <-taken, "the Acquire waits for the server while its ctx lasts")
+	require.NoError(t, l.Release(ctx))
+}

@@ -14,6 +14,7 @@ import (
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
 
 	"github.com/gomixin/mixin/contrib/internal/dist"
 )
@@ -115,11 +116,16 @@ func (q *queue) lease(ctx context.Context) (*grant, error) {
 // grant grants a lease with an ID of the handle's choosing, so that a
 // grant cut off by ctx (which etcd may have carried out all the same, the
 // answer never read) is revoked by that ID: a lease nobody knows of would
-// stay alive for its TTL. An ID another lease has is drawn again.
+// stay alive for its TTL. An ID another lease has is drawn again. The call
+// waits for a connection, as the client's own calls do (clientv3's default
+// call options, which a call on RetryLeaseClient does not get): without
+// that, it fails at once while the client reconnects (a server restarting),
+// and its retries (100, 25ms apart) end before gRPC's reconnect backoff
+// does, so that Acquire would give up while its ctx lasts.
 func (q *queue) grant(ctx context.Context) (*pb.LeaseGrantResponse, error) {
 	for {
 		id := rand.Int64N(math.MaxInt64-1) + 1
-		resp, err := clientv3.RetryLeaseClient(q.client).LeaseGrant(ctx, &pb.LeaseGrantRequest{TTL: int64(q.cfg.ttl), ID: id})
+		resp, err := clientv3.RetryLeaseClient(q.client).LeaseGrant(ctx, &pb.LeaseGrantRequest{TTL: int64(q.cfg.ttl), ID: id}, grpc.WaitForReady(true))
 		if err == nil && resp.Error != "" {
 			err = errors.New(resp.Error)
 		}
