@@ -222,3 +222,42 @@ func TestAcquireBegunWhileUnreachableWaitsForTheServer(t *testing.T) {
 	require.NoError(t, <-taken, "the Acquire waits for the server while its ctx lasts")
 	require.NoError(t, l.Release(ctx))
 }
+
+// TestAcquireWhosePutIsCutOffBeginsAgain: the connection is cut while an
+// Acquire's put (its key on the handle's lease) is on its way, the answer
+// never read: the request may or may not have reached etcd. The Acquire
+// gave up with "error reading from server: EOF" though its ctx had long to
+// run (TestWaitingAcquireOutlivesACompaction failed so on a loaded
+// machine, its blip coming before the waiter had begun to wait). It leaves
+// that lease (revoked, its key with it) and begins again with a new one
+// once the server answers.
+func TestAcquireWhosePutIsCutOffBeginsAgain(t *testing.T) {
+	srv.Need(t)
+	p, err := serverproc.NewProxy(srv.Addr)
+	require.NoError(t, err)
+	defer p.Close()
+	l, err := etcd.NewLock(newClient(t, p.Addr()), disttest.Unique(t), etcd.WithTTL(5))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	// A hold and its release: the handle keeps its lease for the next hold,
+	// which then begins with its put.
+	ok, err := l.Acquire(ctx)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NoError(t, l.Release(ctx))
+
+	p.Stall() // the put is held on its way
+	defer p.Resume()
+	taken := make(chan error, 1)
+	go func() {
+		_, err := l.Acquire(ctx)
+		taken <- err
+	}()
+	time.Sleep(200 * time.Millisecond)
+	p.Cut() // and its connection closed: no answer
+	time.Sleep(time.Second)
+	p.Resume()
+	require.NoError(t, <-taken, "the Acquire begins again while its ctx lasts")
+	require.NoError(t, l.Release(ctx))
+}

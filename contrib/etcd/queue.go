@@ -15,6 +15,8 @@ import (
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/gomixin/mixin/contrib/internal/dist"
 )
@@ -237,15 +239,27 @@ func (q *queue) renew(ctx context.Context, g *grant) (bool, error) {
 // Acquire waits until the handle holds a permit or ctx ends. A wait whose
 // lease was lost or found gone meanwhile is begun again with a new one, as
 // long as ctx has not ended: that is an operational event, not the caller's
-// error. Errors of etcd while waiting are retried until ctx ends; ctx's error
-// is then returned with the last of them beside it.
+// error. So is a request that the connection's loss cut off (gRPC's
+// Unavailable: its put may or may not have landed, and take has left that
+// lease, revoked with its key): it is begun again, after a pause, until the
+// server answers. Errors of etcd while waiting are retried until ctx ends;
+// ctx's error is then returned with the last of them beside it.
 func (q *queue) Acquire(ctx context.Context) (dist.Lease, error) {
+	var last error
 	for {
 		l, err := q.take(ctx, true)
 		switch {
 		case err == nil:
 			return l, nil
-		case ctx.Err() != nil || !errors.Is(err, errAgain):
+		case ctx.Err() != nil:
+			return nil, err
+		case errors.Is(err, errAgain):
+		case status.Code(err) == codes.Unavailable && q.client.Ctx().Err() == nil:
+			last = err
+			if !sleep(ctx, 50*time.Millisecond) {
+				return nil, dist.Ended(ctx, last, "etcd")
+			}
+		default:
 			return nil, err
 		}
 	}
