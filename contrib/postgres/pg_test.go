@@ -261,9 +261,18 @@ func TestAReleaseWakesOneWaiterOfAProcess(t *testing.T) {
 			}
 		}()
 	}
-	require.Eventually(t, func() bool { return tries.n.Load() >= 2*waiters }, 10*time.Second, 10*time.Millisecond)
-	time.Sleep(300 * time.Millisecond) // every waiter waits
-	before := tries.n.Load()
+	// Every waiter waits: each is in the queue and has made its tries (three,
+	// or more while its listener is not up), and no try has come for 300 ms.
+	admin := newPool(t, srv.Addr)
+	require.Eventually(t, func() bool { return liveWaiters(t, admin, name) == waiters && tries.n.Load() >= 3*waiters },
+		20*time.Second, 10*time.Millisecond)
+	var before int64
+	require.Eventually(t, func() bool {
+		n := tries.n.Load()
+		settled := n == before
+		before = n
+		return settled
+	}, 20*time.Second, 300*time.Millisecond)
 	require.NoError(t, holder.Release(ctx))
 	first := <-acquired
 	time.Sleep(300 * time.Millisecond) // what else the release set off
