@@ -200,6 +200,9 @@ func exportFiles(pre Preamble, snippets []Snippet) (map[string]string, error) {
 		}
 	}
 	args := []string{"list", "-e", "-export", "-deps", "-f", "{{.ImportPath}}\t{{.Export}}"}
+	if raceBuild {
+		args = append(args, "-race")
+	}
 	for p := range paths {
 		args = append(args, p)
 	}
