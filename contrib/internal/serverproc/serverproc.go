@@ -27,7 +27,7 @@ var ErrMissing = errors.New("server binary not installed")
 
 // Spec says how to run one kind of server.
 type Spec struct {
-	Binary  string // the program, looked up in PATH: "redis-server"
+	Binary  string // the program, looked up in PATH (or a path): "redis-server"
 	Package string // the Debian package that provides it: "redis-server"
 	Ports   int    // free ports it needs; the first is the one clients dial
 	// Args returns the program's arguments for its ports and data directory.
@@ -79,7 +79,7 @@ func Start(spec Spec) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w (Debian package %s)", spec.Binary, ErrMissing, spec.Package)
 	}
-	dir, err := os.MkdirTemp("", "mixin-"+spec.Binary+"-")
+	dir, err := os.MkdirTemp("", "mixin-"+filepath.Base(spec.Binary)+"-")
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +184,7 @@ func (s *Server) run(argv []string, what string) error {
 
 // log opens the server's log file for appending.
 func (s *Server) log() (*os.File, string, error) {
-	logPath := filepath.Join(s.Dir, s.spec.Binary+".log")
+	logPath := filepath.Join(s.Dir, filepath.Base(s.spec.Binary)+".log")
 	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	return log, logPath, err
 }
@@ -204,7 +204,12 @@ func FreePort() (int, error) {
 func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.Ports[0]) }
 
 // Restart starts the server (again) on its ports and directory, and waits
-// until it accepts connections, for up to 15 seconds.
+// until it accepts connections, for up to 15 seconds. A server that exits
+// before it listens is started again, after a pause, until then: what the
+// previous run held can outlive its processes by a moment under load
+// (PostgreSQL refuses to start while a backend of the stopped server still
+// holds its shared memory: "pre-existing shared memory block is still in
+// use"); the error names the last exit.
 func (s *Server) Restart() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -216,31 +221,49 @@ func (s *Server) Restart() error {
 		return err
 	}
 	defer log.Close()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		cmd, exited, err := s.start(log, logPath, deadline)
+		if err == nil {
+			s.cmd, s.exited = cmd, exited
+			return nil
+		}
+		if cmd != nil || time.Now().Add(200*time.Millisecond).After(deadline) {
+			return err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// start runs the server once and waits until it accepts connections or
+// the deadline passes. It returns the running command, or an error: with
+// a nil command when the server exited by itself before it listened (worth
+// another try), with the killed command when the deadline passed.
+func (s *Server) start(log *os.File, logPath string, deadline time.Time) (*exec.Cmd, chan error, error) {
 	cmd := s.command(append([]string{s.path}, s.spec.Args(s.Ports, s.Dir)...), log)
 	if err := cmd.Start(); err != nil {
-		return err
+		return cmd, nil, err
 	}
 	exited := make(chan error, 1)
 	go reap(cmd, exited)
-	deadline := time.Now().Add(15 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", s.Addr(), 100*time.Millisecond)
 		if err == nil {
 			c.Close()
 			if s.ready(log) {
-				s.cmd, s.exited = cmd, exited
-				return nil
+				return cmd, exited, nil
 			}
 		}
 		select {
 		case werr := <-exited:
-			return fmt.Errorf("%s exited before it listened (%v): %s", s.spec.Binary, werr, tail(logPath))
+			gone(cmd)
+			return nil, nil, fmt.Errorf("%s exited before it listened (%v): %s", s.spec.Binary, werr, tail(logPath))
 		case <-time.After(10 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			kill(cmd)
 			<-exited
-			return fmt.Errorf("%s did not listen on %s within 15s: %s", s.spec.Binary, s.Addr(), tail(logPath))
+			return cmd, nil, fmt.Errorf("%s did not listen on %s within 15s: %s", s.spec.Binary, s.Addr(), tail(logPath))
 		}
 	}
 }

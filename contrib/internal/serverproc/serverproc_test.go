@@ -2,8 +2,12 @@ package serverproc_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -14,7 +18,57 @@ import (
 	"github.com/gomixin/mixin/contrib/internal/serverproc"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if len(os.Args) == 4 && os.Args[1] == "serve-after-one-failed-start" {
+		serveAfterOneFailedStart(os.Args[2], os.Args[3])
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// serveAfterOneFailedStart is a server (this test binary, run by
+// serverproc) whose first start exits at once, as a PostgreSQL does while
+// a backend of its previous run holds its shared memory, and whose later
+// starts listen on port until killed.
+func serveAfterOneFailedStart(port, dir string) {
+	marker := filepath.Join(dir, "started once")
+	if _, err := os.Stat(marker); err != nil {
+		_ = os.WriteFile(marker, nil, 0o600)
+		fmt.Println("refused: the previous run still holds what this one needs")
+		os.Exit(1)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:"+port)
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(2)
+	}
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			os.Exit(3)
+		}
+		c.Close()
+	}
+}
+
+func TestStartTriesAgainAServerThatExitsBeforeItListens(t *testing.T) {
+	self, err := os.Executable()
+	require.NoError(t, err)
+	s, err := serverproc.Start(serverproc.Spec{
+		Binary: self, Ports: 1,
+		Args: func(ports []int, dir string) []string {
+			return []string{"serve-after-one-failed-start", strconv.Itoa(ports[0]), dir}
+		},
+	})
+	require.NoError(t, err, "a start that fails at once is tried again within the deadline")
+	defer s.Close()
+	c, err := net.Dial("tcp", s.Addr())
+	require.NoError(t, err)
+	c.Close()
+	s.Stop()
+	require.NoError(t, os.Remove(filepath.Join(s.Dir, "started once")))
+	require.NoError(t, s.Restart(), "so is a restart")
+}
 
 func TestStartNamesTheDebianPackageOfAMissingBinary(t *testing.T) {
 	_, err := serverproc.Start(serverproc.Spec{Binary: "no-such-server-xyz", Package: "no-such-package"})
