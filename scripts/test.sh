@@ -62,6 +62,9 @@ tmp=$(mktemp -d)
 # would replace the first, and the summary would never print).
 trap 'rc=$?; summary "$rc" || true; rm -rf "$tmp"; exit "$rc"' EXIT
 
+step "the modules agree on the version of every dependency they share (one build of each serves them all)"
+bash scripts/versions.sh
+
 step "root module, $(go env GOVERSION), -race"
 go test -race -vet=all ./...
 
