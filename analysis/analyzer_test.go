@@ -22,12 +22,14 @@ func testdata(t *testing.T) string {
 	return dir
 }
 
-func TestAnalyzerReportsEveryCheckedCallForm(t *testing.T) {
-	analysistest.Run(t, testdata(t), analysis.Analyzer, "./calls")
-}
-
-func TestAnalyzerChecksKindDirectives(t *testing.T) {
-	analysistest.Run(t, testdata(t), analysis.Analyzer, "./directive")
+// TestAnalyzerOverTestdata checks the testdata packages' want comments:
+// calls reports every checked call form, directive checks //mixin:kind
+// directives, adapts leaves Compose to a package that registers adapters.
+// One run over the three loads and type-checks their dependencies once (a
+// run each cost three loads of the standard library from source, under
+// -race).
+func TestAnalyzerOverTestdata(t *testing.T) {
+	analysistest.Run(t, testdata(t), analysis.Analyzer, "./calls", "./directive", "./adapts")
 }
 
 // TestAnalyzerSuggestedFixes applies every fix (&v, stubs with the canonical
@@ -71,8 +73,4 @@ func TestAnalyzerSaysNothingOnTheExamples(t *testing.T) {
 	root, err := filepath.Abs("..")
 	require.NoError(t, err)
 	analysistest.Run(t, root, analysis.Analyzer, "./examples/...")
-}
-
-func TestAnalyzerLeavesComposeToAPackageThatAdapts(t *testing.T) {
-	analysistest.Run(t, testdata(t), analysis.Analyzer, "./adapts")
 }

@@ -54,22 +54,25 @@ timing() { timings+=("$(printf '%7s  %-6s %5ss CPU  %s' "$(clock "$1")" "$2" "$3
 # shell itself (in a subshell, as in $(...), it would see none of its
 # parent's children), its output going to a file.
 cpu_seconds() { awk 'NR == 2 { n = 0; for (i = 1; i <= 2; i++) { split($i, t, "m"); n += t[1] * 60 + t[2] } printf "%d", n }' "$1"; }
+# A background job's CPU joins the shell's children's when the shell reaps
+# it, which it does as soon as the job exits (not at the wait builtin): the
+# foreground's share is the rest, BG_CPU being the sum of the jobs that have
+# ended (each writes its own in its end line, before it exits).
 CPU=0
+BG_CPU=0
 cpu_now() {
 	times >"$tmp/times"
 	CPU=$(cpu_seconds "$tmp/times")
+	BG_CPU=$(cat "$tmp"/jobs/*.end 2>/dev/null | awk '{ n += $3 } END { printf "%d", n }')
 }
-bg_cpu=0 # the CPU seconds of the background jobs reaped so far
 step_cpu=0
 step_bg_cpu=0
 finish() {
 	local how=${1:-done}
 	if [[ -n $current ]]; then
 		local took=$((SECONDS - started)) cpu
-		# The foreground's children include the background jobs reaped
-		# meanwhile, whose CPU they report themselves.
 		cpu_now
-		cpu=$((CPU - step_cpu - (bg_cpu - step_bg_cpu)))
+		cpu=$((CPU - step_cpu - (BG_CPU - step_bg_cpu)))
 		printf '== %s in %s, %ss CPU: %s\n' "$how" "$(clock $took)" "$cpu" "$current"
 		timing $took "$how" "$cpu" "$current"
 	fi
@@ -82,7 +85,7 @@ step() {
 	started=$SECONDS
 	cpu_now
 	step_cpu=$CPU
-	step_bg_cpu=$bg_cpu
+	step_bg_cpu=$BG_CPU
 	printf '\n== [%s] %s\n' "$(clock $SECONDS)" "$*"
 }
 
@@ -132,7 +135,6 @@ show_end() {
 	local rc end cpu
 	wait "${job_pid[$1]}" || true
 	read -r rc end cpu <"$tmp/jobs/$1.end"
-	bg_cpu=$((bg_cpu + cpu))
 	if ((rc == 0)); then
 		show_job "$1" "done" "$end" "$cpu"
 	else
@@ -223,18 +225,27 @@ trap 'exit 143' TERM
 # Under the oldest Go the question is whether the library builds and behaves
 # the same, which -short answers; the race detector and the long stress,
 # model and matrix runs are toolchain-independent and run in the root
-# module's step. Left out: the plugin host, whose test builds six plugins
-# with the toolchain (a minute and more) and runs in full in a step of its
-# own, and contrib/internal, the contrib modules' shared test machinery
-# (servers, the fault battery), which only those modules import, and they
-# need Go 1.26.
+# module's step. Every package is vetted (so built); the library's are
+# tested: the examples' tests ran under -race (each a test binary to link
+# again here), the plugin host's builds six plugins with the toolchain (a
+# minute and more), and contrib/internal is the contrib modules' shared test
+# machinery (servers, the fault battery), which only those modules import,
+# and they need Go 1.26.
 oldest_go() {
 	export GOTOOLCHAIN=$OLDEST_GO
 	go version
+	go vet ./...
 	local pkgs
-	pkgs=$(go list ./... | grep -v -e '/examples/plugins$' -e '/contrib/internal/')
+	pkgs=$(go list ./... | grep -v -e '/examples/' -e '/contrib/internal/')
 	# shellcheck disable=SC2086 # one argument per package
 	go test -short $pkgs
+}
+# The analyzer's tests type-check their packages' dependencies from source,
+# which under -race takes a core for a minute while it waits on nothing:
+# they run beside the steps that follow the root module's.
+analysis_job() {
+	cd analysis
+	go test -race -vet=all ./...
 }
 redis_job() {
 	cd contrib/redis
@@ -265,10 +276,13 @@ bash scripts/versions.sh
 # and the root module (not under -race) share nothing with the -race builds
 # below: they start at once.
 finish
-background oldest "root module under the oldest supported Go, $OLDEST_GO, -short (but the plugin host and contrib/internal)" oldest_go
+background oldest "root module under the oldest supported Go, $OLDEST_GO: vet, and the library's packages' tests with -short" oldest_go
 
 step "root module, $(go env GOVERSION), -race"
 go test -race -vet=all ./...
+
+finish
+background analysis "analysis module: the mixinvet analyzer, vet and -race" analysis_job
 
 # The ecosystem module compiles, under -race, the clients the server modules
 # use (gRPC and etcd's, go-redis, pgx), at the versions they use: it runs
@@ -285,10 +299,12 @@ background postgres "contrib/postgres module: Lock and Event on a PostgreSQL the
 step "the plugin host without -race (the race detector misreports code loaded by plugin.Open, golang/go#24245)"
 go test -count=1 ./examples/plugins
 
-# mixinvet is built with -race, as its tests were: its packages come from
-# the build cache, and it is checked for races over many packages too.
-step "analysis module: the mixinvet analyzer, vet and -race; then mixinvet over the examples and the ecosystem module"
-(cd analysis && go test -race -vet=all ./... && go build -race -o "$tmp/mixinvet" ./cmd/mixinvet)
+# mixinvet is built without -race, after the plugin host has put the
+# standard library's plain build in the cache: go vet runs it once per
+# package, the standard library's included, and a -race build took minutes
+# over them.
+step "mixinvet over the examples and the ecosystem module: nothing to report"
+(cd analysis && go build -o "$tmp/mixinvet" ./cmd/mixinvet)
 go vet -race -vettool="$tmp/mixinvet" ./examples/...
 (cd ecosystem && go vet -race -vettool="$tmp/mixinvet" ./...)
 
