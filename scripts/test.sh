@@ -63,7 +63,11 @@ BG_CPU=0
 cpu_now() {
 	times >"$tmp/times"
 	CPU=$(cpu_seconds "$tmp/times")
-	BG_CPU=$(cat "$tmp"/jobs/*.end 2>/dev/null | awk '{ n += $3 } END { printf "%d", n }')
+	local ends=("$tmp"/jobs/*.end)
+	BG_CPU=0
+	if [[ -e ${ends[0]} ]]; then
+		BG_CPU=$(awk '{ n += $3 } END { printf "%d", n }' "${ends[@]}")
+	fi
 }
 step_cpu=0
 step_bg_cpu=0
