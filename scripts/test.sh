@@ -229,27 +229,34 @@ trap 'exit 143' TERM
 # Under the oldest Go the question is whether the library builds and behaves
 # the same, which -short answers; the race detector and the long stress,
 # model and matrix runs are toolchain-independent and run in the root
-# module's step. Every package is vetted (so built); the library's are
-# tested: the examples' tests ran under -race (each a test binary to link
-# again here), the plugin host's builds six plugins with the toolchain (a
-# minute and more), and contrib/internal is the contrib modules' shared test
-# machinery (servers, the fault battery), which only those modules import,
-# and they need Go 1.26.
+# module's step. Left out: the plugin host, whose test builds six plugins
+# with the toolchain (a minute and more) and runs in full in a step of its
+# own, and contrib/internal, the contrib modules' shared test machinery
+# (servers, the fault battery), which only those modules import, and they
+# need Go 1.26. (A go vet of every package as well cost more CPU than the
+# tests it would have replaced.)
 oldest_go() {
 	export GOTOOLCHAIN=$OLDEST_GO
 	go version
-	go vet ./...
 	local pkgs
-	pkgs=$(go list ./... | grep -v -e '/examples/' -e '/contrib/internal/')
+	pkgs=$(go list ./... | grep -v -e '/examples/plugins$' -e '/contrib/internal/')
 	# shellcheck disable=SC2086 # one argument per package
 	go test -short $pkgs
 }
 # The analyzer's tests type-check their packages' dependencies from source,
-# which under -race takes a core for a minute while it waits on nothing:
-# they run beside the steps that follow the root module's.
+# which under -race takes a core for minutes while it waits on nothing: they
+# run beside the steps that follow the root module's. Then mixinvet, built
+# without -race (go vet runs it once per package, the standard library's
+# included, and a -race build took minutes over them), goes over the
+# examples and the ecosystem module: by then the plugin host's step has put
+# the plain build of the standard library in the cache, and the ecosystem
+# module's the -race build of its packages.
 analysis_job() {
-	cd analysis
-	go test -race -vet=all ./...
+	(cd analysis && go test -race -vet=all ./... && go build -o "$tmp/mixinvet" ./cmd/mixinvet)
+	echo "mixinvet over the examples and the ecosystem module"
+	go vet -race -vettool="$tmp/mixinvet" ./examples/...
+	(cd ecosystem && go vet -race -vettool="$tmp/mixinvet" ./...)
+	echo "mixinvet: nothing to report"
 }
 redis_job() {
 	cd contrib/redis
@@ -280,13 +287,13 @@ bash scripts/versions.sh
 # and the root module (not under -race) share nothing with the -race builds
 # below: they start at once.
 finish
-background oldest "root module under the oldest supported Go, $OLDEST_GO: vet, and the library's packages' tests with -short" oldest_go
+background oldest "root module under the oldest supported Go, $OLDEST_GO, -short (but the plugin host and contrib/internal)" oldest_go
 
 step "root module, $(go env GOVERSION), -race"
 go test -race -vet=all ./...
 
 finish
-background analysis "analysis module: the mixinvet analyzer, vet and -race" analysis_job
+background analysis "analysis module: the mixinvet analyzer, vet and -race; then mixinvet over the examples and the ecosystem module" analysis_job
 
 # The ecosystem module compiles, under -race, the clients the server modules
 # use (gRPC and etcd's, go-redis, pgx), at the versions they use: it runs
@@ -302,15 +309,6 @@ background postgres "contrib/postgres module: Lock and Event on a PostgreSQL the
 
 step "the plugin host without -race (the race detector misreports code loaded by plugin.Open, golang/go#24245)"
 go test -count=1 ./examples/plugins
-
-# mixinvet is built without -race, after the plugin host has put the
-# standard library's plain build in the cache: go vet runs it once per
-# package, the standard library's included, and a -race build took minutes
-# over them.
-step "mixinvet over the examples and the ecosystem module: nothing to report"
-(cd analysis && go build -o "$tmp/mixinvet" ./cmd/mixinvet)
-go vet -race -vettool="$tmp/mixinvet" ./examples/...
-(cd ecosystem && go vet -race -vettool="$tmp/mixinvet" ./...)
 
 step "contrib/otel module: the observer over the OpenTelemetry SDK (manual reader, span recorder), -race"
 (cd contrib/otel && go test -race -vet=all ./...)
