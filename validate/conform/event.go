@@ -87,7 +87,17 @@ func Event[T any](t testing.TB, newEvent func() any, sample func(i int) T, opts 
 			return
 		}
 		want := sample(1)
-		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+		// The waiters' handles are made first (a client each, for a
+		// distributed engine), and their ctx then allows the settle and a
+		// timeout: a ctx begun before them ran out under load before the
+		// Set was made, and no waiter was woken.
+		ws := make([]*adapters.Event[T], c.waiters)
+		for i := range ws {
+			if ws[i] = get(t); ws[i] == nil {
+				return
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), c.settle+c.timeout)
 		defer cancel()
 		var wg sync.WaitGroup
 		got := make([]T, c.waiters)
@@ -96,11 +106,7 @@ func Event[T any](t testing.TB, newEvent func() any, sample func(i int) T, opts 
 		// begins once all are, so that a loaded machine slow to schedule 50
 		// goroutines does not make a late starter look like one not woken.
 		started := make(chan struct{}, c.waiters)
-		for i := range c.waiters {
-			w := get(t)
-			if w == nil {
-				return
-			}
+		for i, w := range ws {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()

@@ -271,8 +271,15 @@ func eventBlip(t *testing.T, e Engine) {
 		}
 	}
 
+	// A WaitForNext waits for the Sets after its first answer from the
+	// server; a Set before that is one it may take for the present value.
+	// So the waiter is given a second to reach the server before the cut
+	// (300ms were too little on a machine loaded by the test command's
+	// steps beside it: the waiter's first answer came after the Set, and it
+	// rightly waited for another).
+	settle := time.Second
 	got := wait()
-	time.Sleep(300 * time.Millisecond) // waiting
+	time.Sleep(settle) // waiting
 	p.Cut()
 	time.Sleep(100 * time.Millisecond)
 	require.NoError(t, setter.Set("meanwhile"))
@@ -283,7 +290,7 @@ func eventBlip(t *testing.T, e Engine) {
 	t.Logf("a Set made while the waiter was cut off woke it %v after the blip ended", time.Since(start).Round(time.Millisecond))
 
 	got = wait()
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(settle)
 	p.Cut()
 	time.Sleep(200 * time.Millisecond)
 	p.Resume()
