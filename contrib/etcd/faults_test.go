@@ -119,7 +119,7 @@ func TestEventWaiterOutlivesACompaction(t *testing.T) {
 		v, err := waiter.WaitForNext(ctx)
 		got <- result{v, err}
 	}()
-	time.Sleep(300 * time.Millisecond) // waiting
+	time.Sleep(disttest.Settle) // waiting
 	blipWithCompaction(t, p, c, func() {
 		require.NoError(t, setter.Set("meanwhile-1"))
 		require.NoError(t, setter.Set("meanwhile"))

@@ -182,7 +182,7 @@ func TestEventWaiterNoticesASilentSubscription(t *testing.T) {
 		v, err := waiter.WaitForNext(ctx)
 		got <- result{v, err}
 	}()
-	time.Sleep(300 * time.Millisecond) // subscribed and waiting
+	time.Sleep(disttest.Settle) // subscribed and waiting
 	p.Silence()
 	time.Sleep(100 * time.Millisecond)
 	require.NoError(t, setter.Set("after the silence"))

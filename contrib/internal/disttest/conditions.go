@@ -274,7 +274,7 @@ func eventWaiting(t *testing.T, s *Scene) (during, after func(*testing.T)) {
 		v, err := waiter.WaitForNext(ctx)
 		got <- result{v, err}
 	}()
-	time.Sleep(300 * time.Millisecond) // waiting
+	time.Sleep(Settle) // waiting
 	set := make(chan error, 1)
 	return func(*testing.T) {
 			go func() {

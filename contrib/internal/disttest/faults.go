@@ -242,6 +242,16 @@ func tokensRestart(t *testing.T, e Engine) {
 	})
 }
 
+// Settle is how long a test gives a waiter that has begun to wait to reach
+// its server before the test acts on it (cuts it off, restarts the server,
+// makes the Set it must see). A WaitForNext waits for the Sets after its
+// first answer from the server; a Set before that is one it may take for
+// the present value. 300ms were too little on a machine loaded by the test
+// command's steps beside it: a waiter's first answer came after the Set,
+// and it rightly waited for another (Redis through a blip, etcd across a
+// restart).
+const Settle = time.Second
+
 // eventBlip cuts a waiter's connections to its server (a blip) while it
 // waits: a Set made while it was cut off wakes it once it is back, and a
 // waiter that lived through a blip wakes on the next Set.
@@ -271,15 +281,8 @@ func eventBlip(t *testing.T, e Engine) {
 		}
 	}
 
-	// A WaitForNext waits for the Sets after its first answer from the
-	// server; a Set before that is one it may take for the present value.
-	// So the waiter is given a second to reach the server before the cut
-	// (300ms were too little on a machine loaded by the test command's
-	// steps beside it: the waiter's first answer came after the Set, and it
-	// rightly waited for another).
-	settle := time.Second
 	got := wait()
-	time.Sleep(settle) // waiting
+	time.Sleep(Settle) // waiting
 	p.Cut()
 	time.Sleep(100 * time.Millisecond)
 	require.NoError(t, setter.Set("meanwhile"))
@@ -290,7 +293,7 @@ func eventBlip(t *testing.T, e Engine) {
 	t.Logf("a Set made while the waiter was cut off woke it %v after the blip ended", time.Since(start).Round(time.Millisecond))
 
 	got = wait()
-	time.Sleep(settle)
+	time.Sleep(Settle)
 	p.Cut()
 	time.Sleep(200 * time.Millisecond)
 	p.Resume()
