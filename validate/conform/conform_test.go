@@ -231,3 +231,21 @@ func TestWithSettleGivesWaitersTimeToReachTheirServer(t *testing.T) {
 
 	assert.True(t, conform.Event(t, mk, sample, append(opts, conform.WithSettle(200*time.Millisecond))...))
 }
+
+// TestEventBroadcastWaitsAllowForHandlesSlowToMake: handles to one event
+// that each take a while to make (a client each, dialled, as a distributed
+// engine's) are all made before the broadcast's waiters' ctx begins, which
+// allows the settle and the timeout: a ctx begun before them ran out while
+// they were made, before the Set, and no waiter was woken.
+func TestEventBroadcastWaitsAllowForHandlesSlowToMake(t *testing.T) {
+	t.Parallel() // the quick check: the package is its longest
+	shared := adapters.NewValueEvent[int]()
+	type handle struct{ *adapters.ValueEvent[int] }
+	mk := func() any {
+		time.Sleep(100 * time.Millisecond) // dialled
+		return handle{shared}
+	}
+	assert.True(t, conform.Event(t, mk, func(i int) int { return i }, conform.Handles(), conform.WithWaiters(6),
+		conform.WithTimeout(300*time.Millisecond), conform.WithSettle(100*time.Millisecond),
+		conform.Skip("get-on-empty", "set-get-clear", "wait-for-next-blocks-while-set")))
+}
