@@ -96,7 +96,8 @@ step() {
 # Background jobs. background NAME DESCRIPTION FUNCTION starts FUNCTION in a
 # subshell of its own under set -euo pipefail, in a process group of its own
 # (set -m while it forks), its output in $tmp/jobs/NAME.log; when it ends it
-# writes "status start end" (in the script's SECONDS) to $tmp/jobs/NAME.end.
+# writes "status end cpu" (its exit status, the script's SECONDS when it
+# ended, the CPU seconds it used) to $tmp/jobs/NAME.end.
 bg_jobs=()           # names, in the order they started
 declare -A job_desc  # name: description
 declare -A job_pid   # name: the job's process id, its process group's too
